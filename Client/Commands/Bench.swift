@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import SimlayEngine
+
+/// `simlay bench`: benchmarks. `forward` times the in-process forward pass.
+struct Bench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Benchmarks.", subcommands: [Forward.self])
+
+  /// `simlay bench forward`: median and p90 of whole forward passes on a random input.
+  struct Forward: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time forward passes; prints one JSON line.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Threads.") var threads: Int = 1
+    @Option(help: "Timed runs (after warm-up).") var runs: Int = 50
+    @Option(help: "Batch size.") var batch: Int = 1
+    @Option(help: "Warm-up runs.") var warmup: Int = 5
+
+    func run() async throws {
+      try await reportingErrors {
+        let model = try modelOptions.load()
+        let p = try modelOptions.pipeline(for: model).preprocessing
+        let shape = [max(batch, 1), 3, p.height, p.width]
+        var rng = SystemRandomNumberGenerator()
+        let input = Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let context = ExecutionContext(threads: threads)
+        let output = model.outputNames
+        for _ in 0..<max(warmup, 1) { _ = try model.run(input, keep: output, context: context) }
+        var times: [Double] = []
+        let clock = ContinuousClock()
+        for _ in 0..<max(runs, 1) {
+          let t = clock.measure { _ = try? model.run(input, keep: output, context: context) }
+          times.append(Double(t.components.attoseconds) / 1e15 + Double(t.components.seconds) * 1e3)
+        }
+        times.sort()
+        func pct(_ q: Double) -> Double { times[min(times.count - 1, Int((Double(times.count - 1) * q).rounded()))] }
+        let json: [String: Any] = [
+          "model": try modelOptions.modelPath(), "threads": context.threads, "batch": shape[0], "runs": times.count,
+          "input": shape, "median_ms": pct(0.5), "p90_ms": pct(0.9), "min_ms": times[0],
+          "mean_ms": times.reduce(0, +) / Double(times.count),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+      }
+    }
+  }
+}

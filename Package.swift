@@ -1,0 +1,80 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings for the targets with hot loops. Not -Ounchecked: with Swift 6.3 it miscompiled error
+/// propagation in the ONNX importer (a thrown EngineError crashed its catch site), and the kernels' inner
+/// loops run on unsafe pointers, which carry no bounds checks anyway.
+let fastMath: [SwiftSetting] = []
+
+let package = Package(
+  name: "simlay",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "simlay", targets: ["simlay"]),
+    .executable(name: "simlayd", targets: ["simlayd"]),
+    .library(name: "SimlayEngine", targets: ["SimlayEngine"]),
+    .library(name: "SimlayImaging", targets: ["SimlayImaging"]),
+    .library(name: "SimlayCore", targets: ["SimlayCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+  ],
+  targets: [
+    // C shims.
+    .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+    .target(
+      name: "CImageCodecs",
+      path: "Sources/CImageCodecs",
+      cSettings: [.unsafeFlags(["-O2"])],
+      linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+    ),
+
+    // Engine (ONNX, ops, executor) and imaging (decode, resize, colormaps, PNG).
+    .target(
+      name: "SimlayEngine",
+      dependencies: ["CBLAS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      path: "Sources/SimlayEngine",
+      swiftSettings: fastMath
+    ),
+    .target(
+      name: "SimlayImaging",
+      dependencies: ["CImageCodecs"],
+      path: "Sources/SimlayImaging",
+      swiftSettings: fastMath
+    ),
+
+    // Similarity maths and the model/image pipeline shared by the CLI and the daemon.
+    .target(
+      name: "SimlayCore",
+      dependencies: ["SimlayEngine", "SimlayImaging", "CBLAS"],
+      path: "Sources/SimlayCore",
+      swiftSettings: fastMath
+    ),
+
+    // Thin executables.
+    .executableTarget(
+      name: "simlay",
+      dependencies: [
+        "SimlayCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Client"
+    ),
+    .executableTarget(
+      name: "simlayd",
+      dependencies: [
+        "SimlayCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Server"
+    ),
+
+    // Tests mirror the source tree.
+    .testTarget(name: "SimlayEngineTests", dependencies: ["SimlayEngine"], path: "Tests/SimlayEngineTests"),
+    .testTarget(name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests"),
+    .testTarget(name: "SimlayCoreTests", dependencies: ["SimlayCore"], path: "Tests/SimlayCoreTests"),
+  ]
+)

@@ -1,0 +1,43 @@
+import CBLAS
+
+/// Matrix products. Large contiguous products go to OpenBLAS; tiny ones (which dominate ONNX's test cases
+/// and small heads) use a plain loop, since `cblas_sgemm`'s packing overhead outweighs their work.
+enum GEMM {
+  /// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major, with leading dimensions.
+  static func multiply(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
+    if m * n * k >= 32 * 32 * 32 {
+      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                  Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+      return
+    }
+    reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc)
+  }
+
+  /// The plain triple loop, also the reference the tests compare OpenBLAS against.
+  static func reference(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    for i in 0..<m {
+      let row = c + i * ldc
+      for j in 0..<n { row[j] = beta == 0 ? 0 : beta * row[j] }
+      for p in 0..<k {
+        let av = alpha * (transA ? a[p * lda + i] : a[i * lda + p])
+        if av == 0 { continue }
+        if transB {
+          for j in 0..<n { row[j] += av * b[j * ldb + p] }
+        } else {
+          let brow = b + p * ldb
+          for j in 0..<n { row[j] += av * brow[j] }
+        }
+      }
+    }
+  }
+}

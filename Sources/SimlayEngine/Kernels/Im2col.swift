@@ -1,0 +1,53 @@
+/// Geometry of a 2-D sliding window (convolution or pooling) over one plane.
+struct Window2D: Sendable, Hashable {
+  var inH: Int, inW: Int
+  var kH: Int, kW: Int
+  var strideH: Int, strideW: Int
+  var dilationH: Int, dilationW: Int
+  var padTop: Int, padLeft: Int
+  var outH: Int, outW: Int
+
+  /// The output columns `ox` whose tap at kernel column `kx` lands inside the input row.
+  @inline(__always)
+  func validColumns(kx: Int) -> Range<Int> {
+    let offset = kx * dilationW - padLeft
+    let lo = offset >= 0 ? 0 : (-offset + strideW - 1) / strideW
+    let last = inW - 1 - offset
+    let hi = last < 0 ? 0 : Swift.min(outW, last / strideW + 1)
+    return lo..<Swift.max(lo, hi)
+  }
+}
+
+/// Unfolds input patches into columns so a convolution becomes one GEMM:
+/// cols[(c * kH + ky) * kW + kx, oy * outW + ox] = x[c, iy, ix], zero outside the image.
+enum Im2col {
+  static func unfold(_ x: UnsafePointer<Float>, channels: Int, window w: Window2D, into cols: UnsafeMutablePointer<Float>) {
+    let planeOut = w.outH * w.outW
+    var row = cols
+    for c in 0..<channels {
+      let plane = x + c * w.inH * w.inW
+      for ky in 0..<w.kH {
+        for kx in 0..<w.kW {
+          let valid = w.validColumns(kx: kx)
+          for oy in 0..<w.outH {
+            let dst = row + oy * w.outW
+            let iy = oy * w.strideH - w.padTop + ky * w.dilationH
+            if iy < 0 || iy >= w.inH {
+              dst.update(repeating: 0, count: w.outW)
+              continue
+            }
+            let src = plane + iy * w.inW + kx * w.dilationW - w.padLeft
+            for ox in 0..<valid.lowerBound { dst[ox] = 0 }
+            if w.strideW == 1 {
+              for ox in valid { dst[ox] = src[ox] }
+            } else {
+              for ox in valid { dst[ox] = src[ox * w.strideW] }
+            }
+            for ox in valid.upperBound..<w.outW { dst[ox] = 0 }
+          }
+          row += planeOut
+        }
+      }
+    }
+  }
+}

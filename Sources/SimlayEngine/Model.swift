@@ -1,0 +1,176 @@
+import Foundation
+import SwiftProtobuf
+import Synchronization
+
+/// A loaded ONNX model, ready to run on any input shape its graph allows.
+///
+/// Loading validates every node (unknown operators are refused, naming the op and the node) and, when the
+/// input size is known, infers every intermediate shape. Execution plans are compiled per input shape
+/// and cached; a `Model` is safe to share between threads.
+public final class Model: Sendable {
+  /// The graph input a caller feeds (the first non-initializer input).
+  public let input: ValueInfo
+  /// Names of the graph outputs.
+  public let outputNames: [String]
+  /// The file's `metadata_props`.
+  public let metadata: [String: String]
+  /// Operator-set version of the default domain.
+  public let opset: Int
+
+  let graph: Graph
+  let fused: (graph: Graph, eliminated: Set<String>)
+  private let plans = Mutex<[PlanKey: ExecutionPlan]>([:])
+
+  private struct PlanKey: Hashable {
+    var shape: [Int]
+    var fused: Bool
+  }
+
+  /// Loads a model file.
+  public convenience init(contentsOf path: String) throws {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw EngineError(.io, "model file '\(path)' does not exist")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw EngineError(.io, "cannot read model file '\(path)'")
+    }
+    try self.init(serialized: data, origin: path)
+  }
+
+  /// Loads a model from the bytes of an .onnx file; `origin` (a path) prefixes error messages.
+  public init(serialized data: Data, origin: String = "model") throws {
+    let proto: Onnx_ModelProto
+    do {
+      proto = try Onnx_ModelProto(serializedBytes: data)
+    } catch {
+      throw EngineError(.invalidModel, "\(origin): not a valid ONNX model (protobuf decoding failed: \(error))")
+    }
+    let graph: Graph
+    do {
+      graph = try ONNXImport.graph(from: proto)
+    } catch let e as EngineError {
+      throw EngineError(e.code, "\(origin): \(e.message)")
+    }
+    guard let input = graph.inputs.first else { throw EngineError(.invalidModel, "the graph has no input") }
+    guard graph.inputs.count == 1 else {
+      throw EngineError(.invalidModel, "the graph has \(graph.inputs.count) inputs (\(graph.inputs.map(\.name).joined(separator: ", "))); Simlay runs single-input image models")
+    }
+    for node in graph.nodes where OperatorRegistry.factories[node.opType] == nil {
+      throw EngineError(.unsupportedOperator, "unsupported operator '\(node.opType)' in node '\(node.name)' (supported: \(OperatorRegistry.supported.joined(separator: ", ")))")
+    }
+    self.graph = graph
+    self.fused = Fusion.fuseActivations(graph)
+    self.input = input
+    self.outputNames = graph.outputs.map(\.name)
+    self.metadata = Dictionary(proto.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    self.opset = graph.opset
+    if let shape = defaultInputShape(batch: 1) {
+      _ = try plan(for: shape, fused: true)
+    }
+  }
+
+  /// The input shape [N, C, H, W] for a batch, from the declared input dims, or from the converter's
+  /// `simlay.input_size` metadata where the dims are symbolic. Nil when neither says.
+  public func defaultInputShape(batch: Int) -> [Int]? {
+    guard let dims = input.shape, dims.count == 4 else { return nil }
+    var shape = dims.map { $0 ?? 0 }
+    shape[0] = batch
+    if shape[1] == 0 { shape[1] = 3 }
+    if shape[2] == 0 || shape[3] == 0, let size = metadata["simlay.input_size"] {
+      let hw = size.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+      if hw.count == 2 { shape[2] = hw[0]; shape[3] = hw[1] }
+    }
+    return shape.allSatisfy { $0 > 0 } ? shape : nil
+  }
+
+  /// Checks `shape` against the declared input dims (symbolic dims accept any size).
+  func validateInputShape(_ shape: [Int]) throws {
+    guard let dims = input.shape else { return }
+    guard dims.count == shape.count else {
+      throw EngineError(.invalidInput, "input '\(input.name)' has rank \(dims.count) (\(dims.map { $0.map(String.init) ?? "?" })), got shape \(shape)")
+    }
+    for (i, (d, s)) in zip(dims, shape).enumerated() where i > 0 {
+      if let d, d != s {
+        throw EngineError(.invalidInput, "input '\(input.name)' needs dimension \(i) = \(d), got shape \(shape)")
+      }
+    }
+  }
+
+  func plan(for shape: [Int], fused useFused: Bool) throws -> ExecutionPlan {
+    let key = PlanKey(shape: shape, fused: useFused)
+    if let p = plans.withLock({ $0[key] }) { return p }
+    try validateInputShape(shape)
+    let plan = try ExecutionPlan(graph: useFused ? fused.graph : graph,
+                                 inputTypes: [input.name: TensorType(.float32, shape)])
+    plans.withLock { $0[key] = plan }
+    return plan
+  }
+
+  /// Runs the model on an NCHW float input and returns the tensors named in `keep` (graph outputs are
+  /// returned only when named). Unknown names are an error that lists close matches.
+  public func run(_ input: Tensor, keep: [String], context: ExecutionContext = ExecutionContext()) throws -> [String: Tensor] {
+    guard input.dataType == .float32 else { throw EngineError(.invalidInput, "the input must be float32") }
+    let keepSet = Set(keep)
+    let useFused = keepSet.isDisjoint(with: fused.eliminated)
+    let plan = try plan(for: input.shape, fused: useFused)
+    for name in keep where plan.slots[name] == nil {
+      throw EngineError(.unknownTensor, "unknown layer '\(name)'\(Self.suggestions(for: name, in: plan.names))")
+    }
+    return try plan.run(inputs: [self.input.name: input], keep: keepSet, context: context)
+  }
+
+  /// The named tensors of the graph (input, every node output; not weights) with their shapes, in
+  /// execution order, for an input of `shape`.
+  public func layers(inputShape shape: [Int]) throws -> [LayerInfo] {
+    let plan = try plan(for: shape, fused: false)
+    let inputHW = shape.count == 4 ? (shape[2], shape[3]) : (0, 0)
+    return plan.names.indices.filter { !plan.weightSlots.contains($0) && plan.types[$0].dataType == .float32 }
+      .map { LayerInfo(name: plan.names[$0], shape: plan.types[$0].shape, inputSize: inputHW) }
+  }
+
+  /// " (did you mean: a, b, c?)" for the names closest to `name`.
+  static func suggestions(for name: String, in names: [String]) -> String {
+    let close = names.map { ($0, editDistance($0, name)) }.sorted { $0.1 < $1.1 }.prefix(5).map(\.0)
+    return close.isEmpty ? "" : " (close names: \(close.joined(separator: ", ")))"
+  }
+
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+      var prev = row[0]
+      row[0] = i
+      for j in stride(from: 1, through: b.count, by: 1) {
+        let cur = row[j]
+        row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+        prev = cur
+      }
+    }
+    return row[b.count]
+  }
+}
+
+/// A named tensor of the graph, as `simlay layers` lists it.
+public struct LayerInfo: Sendable, Equatable {
+  /// The tensor's name.
+  public var name: String
+  /// Its ONNX shape (batch first).
+  public var shape: [Int]
+  /// Input height and width the shape was inferred for.
+  public var inputSize: (height: Int, width: Int)
+
+  /// Channels, height and width of a 4-D (NCHW) tensor; nil otherwise.
+  public var chw: (c: Int, h: Int, w: Int)? {
+    shape.count == 4 ? (shape[1], shape[2], shape[3]) : nil
+  }
+
+  /// Input pixels per cell along height and width, for 4-D tensors.
+  public var stride: (y: Double, x: Double)? {
+    guard let chw, chw.h > 0, chw.w > 0 else { return nil }
+    return (Double(inputSize.height) / Double(chw.h), Double(inputSize.width) / Double(chw.w))
+  }
+
+  public static func == (a: LayerInfo, b: LayerInfo) -> Bool {
+    a.name == b.name && a.shape == b.shape && a.inputSize == b.inputSize
+  }
+}

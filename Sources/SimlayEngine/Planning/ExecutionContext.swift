@@ -1,0 +1,44 @@
+import CBLAS
+import Dispatch
+
+/// Per-run settings the kernels read: how many threads they may use.
+public struct ExecutionContext: Sendable {
+  /// Threads for GEMM and the hand-written kernels.
+  public var threads: Int
+
+  /// Creates a context; `threads` is clamped to at least 1.
+  public init(threads: Int = 1) {
+    self.threads = max(1, threads)
+  }
+
+  /// Runs `body(i)` for i in 0..<count, spread over the context's threads in contiguous chunks.
+  /// Small loops stay on the calling thread: dispatching costs more than it saves.
+  func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    let workers = min(threads, count / max(minimumPerThread, 1))
+    if workers <= 1 {
+      body(0..<count)
+      return
+    }
+    let chunk = (count + workers - 1) / workers
+    withoutActuallyEscaping(body) { body in
+      let box = UncheckedBox(body)
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let start = w * chunk
+        let end = min(count, start + chunk)
+        if start < end { box.value(start..<end) }
+      }
+    }
+  }
+
+  /// OpenBLAS keeps one global thread count; set it before each GEMM-heavy run so it matches ours.
+  func configureBLAS() {
+    if openblas_get_num_threads() != Int32(threads) { openblas_set_num_threads(Int32(threads)) }
+  }
+}
+
+/// Carries a closure into concurrentPerform. The kernels' closures write disjoint ranges of one output
+/// buffer, which is the discipline Sendable cannot express.
+private struct UncheckedBox<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,124 @@
+/// A graph compiled for one input shape: every value's type is known, constants are folded, and each
+/// remaining node is a compiled operator reading and writing numbered slots.
+final class ExecutionPlan: Sendable {
+  struct Step: Sendable {
+    let op: any CompiledOperator
+    let node: Node
+    let inputs: [Int?]
+    let outputs: [Int]
+  }
+
+  let steps: [Step]
+  /// Value names by slot, and the reverse.
+  let names: [String]
+  let slots: [String: Int]
+  let types: [TensorType]
+  /// Slots whose values are known at plan time.
+  let constants: [Int: Tensor]
+  /// Slot of each graph input.
+  let inputSlots: [String: Int]
+  /// For each slot, the last step that reads it (-1: never read), so values can be freed early.
+  let lastUse: [Int]
+  /// Slots of names that are initializers (weights), which are not "layers".
+  let weightSlots: Set<Int>
+
+  /// Compiles `graph` for the given input types. Throws naming the node for unsupported ops and the
+  /// tensor for shape mismatches.
+  init(graph: Graph, inputTypes: [String: TensorType]) throws {
+    var names: [String] = []
+    var slots: [String: Int] = [:]
+    var types: [TensorType] = []
+    var constants: [Int: Tensor] = [:]
+    func slot(_ name: String, _ type: TensorType) -> Int {
+      if let s = slots[name] { return s }
+      names.append(name)
+      types.append(type)
+      slots[name] = names.count - 1
+      return names.count - 1
+    }
+    var inputSlots: [String: Int] = [:]
+    for (name, type) in inputTypes { inputSlots[name] = slot(name, type) }
+    var weightSlots = Set<Int>()
+    for (name, tensor) in graph.initializers where inputSlots[name] == nil {
+      let s = slot(name, tensor.type)
+      constants[s] = tensor
+      weightSlots.insert(s)
+    }
+
+    var steps: [Step] = []
+    let context = ExecutionContext(threads: 1)
+    for node in graph.nodes {
+      guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+        throw EngineError(.unsupportedOperator, "\(node.label) is in operator domain '\(node.domain)', which Simlay does not support")
+      }
+      guard let factory = OperatorRegistry.factories[node.opType] else {
+        throw EngineError(.unsupportedOperator, "unsupported operator '\(node.opType)' in node '\(node.name)'")
+      }
+      let inputSlotList: [Int?] = try node.inputs.map { name in
+        if name.isEmpty { return nil }
+        guard let s = slots[name] else {
+          throw EngineError(.invalidModel, "\(node.label) reads tensor '\(name)', which is not produced before it")
+        }
+        return s
+      }
+      let ctx = OperatorContext(node: node, inputTypes: inputSlotList.map { $0.map { types[$0] } },
+                                constants: inputSlotList.map { $0.flatMap { constants[$0] } }, opset: graph.opset)
+      let op = try factory(ctx)
+      guard op.outputTypes.count >= node.outputs.filter({ !$0.isEmpty }).count else {
+        throw ctx.error(.invalidModel, "declares \(node.outputs.count) outputs, the operator produces \(op.outputTypes.count)")
+      }
+      let outSlots = zip(node.outputs, op.outputTypes).filter { !$0.0.isEmpty }.map { slot($0.0, $0.1) }
+      let outIndex = zip(node.outputs, op.outputTypes).enumerated().filter { !$0.element.0.isEmpty }.map(\.offset)
+
+      // Fold: constant-output operators, and any node whose inputs are all known now.
+      let allConstant = inputSlotList.allSatisfy { $0 == nil || constants[$0!] != nil }
+      if let fixed = op as? any ConstantOperator {
+        for (s, i) in zip(outSlots, outIndex) { constants[s] = fixed.constantOutputs[i] }
+      } else if allConstant && !inputSlotList.isEmpty {
+        let values = try op.run(inputSlotList.map { $0.flatMap { constants[$0] } }, context)
+        for (s, i) in zip(outSlots, outIndex) { constants[s] = values[i] }
+      } else {
+        steps.append(Step(op: op, node: node, inputs: inputSlotList, outputs: outSlots))
+      }
+    }
+
+    var lastUse = [Int](repeating: -1, count: names.count)
+    for (i, step) in steps.enumerated() {
+      for case let s? in step.inputs { lastUse[s] = i }
+    }
+    self.steps = steps
+    self.names = names
+    self.slots = slots
+    self.types = types
+    self.constants = constants
+    self.inputSlots = inputSlots
+    self.lastUse = lastUse
+    self.weightSlots = weightSlots
+  }
+
+  /// Runs the plan. Returns the values named in `keep` (any slot, including constants) plus nothing else;
+  /// every other intermediate is freed as soon as its last reader has run.
+  func run(inputs: [String: Tensor], keep: Set<String>, context: ExecutionContext) throws -> [String: Tensor] {
+    var values = [Tensor?](repeating: nil, count: names.count)
+    for (name, tensor) in inputs {
+      guard let s = inputSlots[name] else { throw EngineError(.invalidInput, "the model has no input '\(name)'") }
+      guard tensor.type == types[s] else {
+        throw EngineError(.invalidInput, "input '\(name)' is \(tensor.type), the plan expects \(types[s])")
+      }
+      values[s] = tensor
+    }
+    let keepSlots = Set(keep.compactMap { slots[$0] })
+    context.configureBLAS()
+    for (i, step) in steps.enumerated() {
+      let args: [Tensor?] = step.inputs.map { s in s.flatMap { values[$0] ?? constants[$0] } }
+      let outputs = try step.op.run(args, context)
+      for (s, t) in zip(step.outputs, outputs) where lastUse[s] >= 0 || keepSlots.contains(s) { values[s] = t }
+      for case let s? in step.inputs where lastUse[s] == i && !keepSlots.contains(s) { values[s] = nil }
+    }
+    var result: [String: Tensor] = [:]
+    for s in keepSlots {
+      if let v = values[s] ?? constants[s] { result[names[s]] = v }
+    }
+    return result
+  }
+}
