@@ -31,10 +31,16 @@ let package = Package(
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
 
+    .target(
+      name: "CSimlayKernels",
+      path: "Sources/CSimlayKernels",
+      cSettings: [.unsafeFlags(["-O3"])]
+    ),
+
     // Engine (ONNX, ops, executor) and imaging (decode, resize, colormaps, PNG).
     .target(
       name: "SimlayEngine",
-      dependencies: ["CBLAS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: ["CBLAS", "CSimlayKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       path: "Sources/SimlayEngine",
       swiftSettings: fastMath
     ),

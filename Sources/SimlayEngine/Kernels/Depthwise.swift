@@ -1,37 +1,23 @@
+import CSimlayKernels
+
 /// Depthwise convolution: one kH x kW filter per channel. GEMM is the wrong tool here (K = kH*kW is tiny),
-/// so each output row is accumulated tap by tap as contiguous (or strided) AXPYs that the compiler
-/// vectorises, while the row stays in L1.
+/// so the C kernel pads the plane once and sums all taps of an output row in registers, vectorised
+/// across the row.
 enum Depthwise {
-  /// One channel plane. `weights` holds kH*kW taps. The output is clamped to lo...hi.
+  /// One channel plane, by the C kernel. `weights` holds kH*kW taps; the output is clamped to lo...hi.
+  /// `scratch` must hold `scratchCount(window)` floats.
   static func plane(
     _ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: Float, window w: Window2D,
-    lo: Float, hi: Float, into y: UnsafeMutablePointer<Float>
+    lo: Float, hi: Float, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
   ) {
-    let columns = (0..<w.kW).map { w.validColumns(kx: $0) }
-    for oy in 0..<w.outH {
-      let row = y + oy * w.outW
-      row.update(repeating: bias, count: w.outW)
-      for ky in 0..<w.kH {
-        let iy = oy * w.strideH - w.padTop + ky * w.dilationH
-        if iy < 0 || iy >= w.inH { continue }
-        let inRow = x + iy * w.inW
-        for kx in 0..<w.kW {
-          let tap = weights[ky * w.kW + kx]
-          let valid = columns[kx]
-          let src = inRow + kx * w.dilationW - w.padLeft
-          if w.strideW == 1 {
-            for ox in valid { row[ox] += tap * src[ox] }
-          } else if w.strideW == 2 {
-            for ox in valid { row[ox] += tap * src[2 * ox] }
-          } else {
-            for ox in valid { row[ox] += tap * src[ox * w.strideW] }
-          }
-        }
-      }
-      if lo > -.infinity || hi < .infinity {
-        for ox in 0..<w.outW { row[ox] = Swift.min(Swift.max(row[ox], lo), hi) }
-      }
-    }
+    var cw = w.c
+    simlay_depthwise_plane(x, weights, bias, &cw, lo, hi, y, scratch)
+  }
+
+  /// Scratch floats `plane` needs.
+  static func scratchCount(_ w: Window2D) -> Int {
+    var cw = w.c
+    return simlay_depthwise_scratch(&cw)
   }
 
   /// The direct definition, kept beside the fast kernel for tests.
@@ -52,5 +38,14 @@ enum Depthwise {
         y[oy * w.outW + ox] = Swift.min(Swift.max(acc, lo), hi)
       }
     }
+  }
+}
+
+extension Window2D {
+  /// The C kernels' view of the window.
+  var c: simlay_window {
+    simlay_window(in_h: Int32(inH), in_w: Int32(inW), k_h: Int32(kH), k_w: Int32(kW), stride_h: Int32(strideH),
+                  stride_w: Int32(strideW), dilation_h: Int32(dilationH), dilation_w: Int32(dilationW),
+                  pad_top: Int32(padTop), pad_left: Int32(padLeft), out_h: Int32(outH), out_w: Int32(outW))
   }
 }

@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 /// A graph compiled for one input shape: every value's type is known, constants are folded, and each
 /// remaining node is a compiled operator reading and writing numbered slots.
 final class ExecutionPlan: Sendable {
@@ -109,16 +112,40 @@ final class ExecutionPlan: Sendable {
     }
     let keepSlots = Set(keep.compactMap { slots[$0] })
     context.configureBLAS()
+    let clock = ContinuousClock()
     for (i, step) in steps.enumerated() {
       let args: [Tensor?] = step.inputs.map { s in s.flatMap { values[$0] ?? constants[$0] } }
+      let started = Self.profiling ? clock.now : nil
       let outputs = try step.op.run(args, context)
+      if let started { Self.record(step, clock.now - started) }
       for (s, t) in zip(step.outputs, outputs) where lastUse[s] >= 0 || keepSlots.contains(s) { values[s] = t }
       for case let s? in step.inputs where lastUse[s] == i && !keepSlots.contains(s) { values[s] = nil }
     }
+    if Self.profiling { Self.report() }
     var result: [String: Tensor] = [:]
     for s in keepSlots {
       if let v = values[s] ?? constants[s] { result[names[s]] = v }
     }
     return result
+  }
+}
+
+extension ExecutionPlan {
+  /// SIMLAY_PROFILE=1 prints time per operator kind after each run, to stderr (for kernel work only).
+  static let profiling = ProcessInfo.processInfo.environment["SIMLAY_PROFILE"] == "1"
+  private static let timings = Mutex<[String: Duration]>([:])
+
+  static func record(_ step: Step, _ d: Duration) {
+    var key = step.node.opType
+    if let conv = step.op as? Conv { key += ".\(conv.kind)" + (ProcessInfo.processInfo.environment["SIMLAY_PROFILE_SHAPES"] != nil ? "\(conv.outputTypes[0].shape)k\(conv.window.kH)s\(conv.window.strideH)" : "") }
+    timings.withLock { $0[key, default: .zero] += d }
+  }
+
+  static func report() {
+    let lines = timings.withLock { t in
+      defer { t = [:] }
+      return t.sorted { $0.value > $1.value }.map { "\($0.key): \(String(format: "%.2f", Double($0.value.components.attoseconds) / 1e15 + Double($0.value.components.seconds) * 1e3)) ms" }
+    }
+    FileHandle.standardError.write(Data(("profile: " + lines.joined(separator: ", ") + "\n").utf8))
   }
 }

@@ -1,0 +1,164 @@
+#include "simlay_kernels.h"
+
+#include <string.h>
+
+// Function multi-versioning: the loader picks the widest variant the CPU runs, so one binary is fast on
+// AVX-512 and AVX2 machines and still runs anywhere.
+#define SIMLAY_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// The input plane is copied once into a zero-padded buffer (cheap next to kh*kw multiply-adds per output),
+// so the tap loops have no bounds tests. For stride 2 the padded columns are split into even and odd
+// planes, which turns every tap into a contiguous read.
+static int padded_width(const simlay_window *w) { return (w->out_w - 1) * w->stride_w + (w->k_w - 1) * w->dilation_w + 1; }
+static int padded_height(const simlay_window *w) { return (w->out_h - 1) * w->stride_h + (w->k_h - 1) * w->dilation_h + 1; }
+
+size_t simlay_depthwise_scratch(const simlay_window *w) {
+  return (size_t)padded_height(w) * (size_t)(padded_width(w) + 2) + 16;
+}
+
+// Accumulates `taps` source rows into y with constant trip counts, so the compiler unrolls the tap loop
+// and vectorises across the output row, keeping the sum in registers.
+#define DEFINE_ROW_KERNEL(NAME, TAPS)                                                                      \
+  SIMLAY_CLONES static void NAME(float *restrict y, const float *const *src, const float *restrict wt,       \
+                                 float bias, float lo, float hi, int n) {                                     \
+    for (int i = 0; i < n; i++) {                                                                           \
+      float acc = bias;                                                                                     \
+      for (int t = 0; t < TAPS; t++) acc += wt[t] * src[t][i];                                              \
+      y[i] = clampf(acc, lo, hi);                                                                           \
+    }                                                                                                       \
+  }
+DEFINE_ROW_KERNEL(row9, 9)
+DEFINE_ROW_KERNEL(row25, 25)
+
+SIMLAY_CLONES static void row_generic(float *restrict y, const float *const *src, const float *restrict wt, int taps,
+                                      int step, float bias, float lo, float hi, int n) {
+  for (int i = 0; i < n; i++) y[i] = bias;
+  for (int t = 0; t < taps; t++) {
+    const float *s = src[t];
+    const float k = wt[t];
+    if (step == 1) {
+      for (int i = 0; i < n; i++) y[i] += k * s[i];
+    } else {
+      for (int i = 0; i < n; i++) y[i] += k * s[(ptrdiff_t)i * step];
+    }
+  }
+  for (int i = 0; i < n; i++) y[i] = clampf(y[i], lo, hi);
+}
+
+void simlay_depthwise_plane(const float *x, const float *weights, float bias, const simlay_window *w, float lo,
+                            float hi, float *y, float *scratch) {
+  const int ph = padded_height(w), pw = padded_width(w);
+  const int split = w->stride_w == 2 && w->dilation_w == 1;
+  const int half = (pw + 1) / 2;  // columns of the even plane (the odd one has pw / 2 <= half)
+  const int row_len = split ? 2 * half : pw;
+  memset(scratch, 0, sizeof(float) * (size_t)ph * (size_t)row_len);
+  // Padded column px holds input column px - pad_left; only [lo_px, hi_px) hold image data.
+  const int lo_px = w->pad_left > 0 ? w->pad_left : 0;
+  int hi_px = w->in_w + w->pad_left;
+  if (hi_px > pw) hi_px = pw;
+  for (int py = 0; py < ph; py++) {
+    const int iy = py - w->pad_top;
+    if (iy < 0 || iy >= w->in_h || lo_px >= hi_px) continue;
+    const float *in = x + (ptrdiff_t)iy * w->in_w - w->pad_left;
+    float *dst = scratch + (ptrdiff_t)py * row_len;
+    if (split) {
+      float *even = dst, *odd = dst + half;
+      for (int j = (lo_px + 1) / 2; 2 * j < hi_px; j++) even[j] = in[2 * j];
+      for (int j = lo_px / 2; 2 * j + 1 < hi_px; j++) odd[j] = in[2 * j + 1];
+    } else {
+      memcpy(dst + lo_px, in + lo_px, sizeof(float) * (size_t)(hi_px - lo_px));
+    }
+  }
+
+  const int taps = w->k_h * w->k_w;
+  const float *src[64];
+  const int fast = taps <= 64 && (w->stride_w == 1 || split);
+  for (int oy = 0; oy < w->out_h; oy++) {
+    float *out = y + (ptrdiff_t)oy * w->out_w;
+    if (!fast) {
+      // Rare geometry (stride > 2, dilated stride 2, huge kernels): direct sum.
+      for (int ox = 0; ox < w->out_w; ox++) {
+        float acc = bias;
+        for (int ky = 0; ky < w->k_h; ky++) {
+          const float *r = scratch + (ptrdiff_t)(oy * w->stride_h + ky * w->dilation_h) * row_len;
+          for (int kx = 0; kx < w->k_w; kx++) acc += weights[ky * w->k_w + kx] * r[ox * w->stride_w + kx * w->dilation_w];
+        }
+        out[ox] = clampf(acc, lo, hi);
+      }
+      continue;
+    }
+    for (int ky = 0; ky < w->k_h; ky++) {
+      const float *r = scratch + (ptrdiff_t)(oy * w->stride_h + ky * w->dilation_h) * row_len;
+      for (int kx = 0; kx < w->k_w; kx++) {
+        const int col = kx * w->dilation_w;
+        src[ky * w->k_w + kx] = split ? r + (col & 1) * half + (col >> 1) : r + col;
+      }
+    }
+    if (taps == 9) {
+      row9(out, src, weights, bias, lo, hi, w->out_w);
+    } else if (taps == 25) {
+      row25(out, src, weights, bias, lo, hi, w->out_w);
+    } else {
+      row_generic(out, src, weights, taps, 1, bias, lo, hi, w->out_w);
+    }
+  }
+}
+
+SIMLAY_CLONES void simlay_bias_clamp(float *y, int channels, ptrdiff_t size, const float *bias, float lo, float hi) {
+  for (int c = 0; c < channels; c++) {
+    float *p = y + (ptrdiff_t)c * size;
+    const float b = bias ? bias[c] : 0.0f;
+    for (ptrdiff_t i = 0; i < size; i++) p[i] = clampf(p[i] + b, lo, hi);
+  }
+}
+
+size_t simlay_depthwise_hwc_scratch(const simlay_window *w, int channels) {
+  return ((size_t)padded_height(w) * (size_t)padded_width(w) + (size_t)w->out_h * (size_t)w->out_w) * (size_t)channels + 16;
+}
+
+SIMLAY_CLONES static void hwc_compute(const float *restrict padded, int pw, int channels, const float *restrict weights, int ldw,
+                                      const float *restrict bias, const simlay_window *w, float lo, float hi,
+                                      float *restrict out) {
+  const int taps = w->k_h * w->k_w;
+  for (int oy = 0; oy < w->out_h; oy++) {
+    for (int ox = 0; ox < w->out_w; ox++) {
+      float *acc = out + ((ptrdiff_t)oy * w->out_w + ox) * channels;
+      for (int c = 0; c < channels; c++) acc[c] = bias ? bias[c] : 0.0f;
+      for (int t = 0; t < taps; t++) {
+        const int ky = t / w->k_w, kx = t % w->k_w;
+        const float *src = padded + ((ptrdiff_t)(oy * w->stride_h + ky * w->dilation_h) * pw + ox * w->stride_w + kx * w->dilation_w) * channels;
+        const float *k = weights + (ptrdiff_t)t * ldw;
+        for (int c = 0; c < channels; c++) acc[c] += k[c] * src[c];
+      }
+      for (int c = 0; c < channels; c++) acc[c] = clampf(acc[c], lo, hi);
+    }
+  }
+}
+
+void simlay_depthwise_hwc(const float *x, int channels, const float *weights, int weight_stride, const float *bias, const simlay_window *w,
+                          float lo, float hi, float *y, float *scratch) {
+  const int ph = padded_height(w), pw = padded_width(w);
+  float *padded = scratch;
+  float *out = scratch + (size_t)ph * (size_t)pw * (size_t)channels;
+  memset(padded, 0, sizeof(float) * (size_t)ph * (size_t)pw * (size_t)channels);
+  for (int c = 0; c < channels; c++) {
+    const float *plane = x + (ptrdiff_t)c * w->in_h * w->in_w;
+    for (int iy = 0; iy < w->in_h; iy++) {
+      const int py = iy + w->pad_top;
+      if (py < 0 || py >= ph) continue;
+      for (int ix = 0; ix < w->in_w; ix++) {
+        const int px = ix + w->pad_left;
+        if (px < 0 || px >= pw) continue;
+        padded[((ptrdiff_t)py * pw + px) * channels + c] = plane[iy * w->in_w + ix];
+      }
+    }
+  }
+  hwc_compute(padded, pw, channels, weights, weight_stride, bias, w, lo, hi, out);
+  const int cells = w->out_h * w->out_w;
+  for (int c = 0; c < channels; c++) {
+    float *dst = y + (ptrdiff_t)c * cells;
+    for (int i = 0; i < cells; i++) dst[i] = out[(ptrdiff_t)i * channels + c];
+  }
+}

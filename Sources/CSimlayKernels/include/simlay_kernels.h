@@ -1,0 +1,34 @@
+// Hot loops of the engine, in C so that the compiler's vectoriser sees plain restrict-qualified loops, and
+// built in several variants (AVX-512, AVX2+FMA, baseline) selected at load time by the CPU.
+#ifndef SIMLAY_KERNELS_H
+#define SIMLAY_KERNELS_H
+
+#include <stddef.h>
+
+/// Geometry of a 2-D window over one plane (same meaning as the engine's Window2D).
+typedef struct {
+  int in_h, in_w, k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, out_h, out_w;
+} simlay_window;
+
+/// Floats of scratch memory simlay_depthwise_plane needs for this window.
+size_t simlay_depthwise_scratch(const simlay_window *w);
+
+/// One channel of a depthwise convolution: y = clamp(bias + sum of taps * x, lo, hi).
+/// `scratch` holds simlay_depthwise_scratch(w) floats.
+void simlay_depthwise_plane(const float *x, const float *weights, float bias, const simlay_window *w,
+                            float lo, float hi, float *y, float *scratch);
+
+/// Floats of scratch memory simlay_depthwise_hwc needs.
+size_t simlay_depthwise_hwc_scratch(const simlay_window *w, int channels);
+
+/// Depthwise convolution of `channels` consecutive planes at once, vectorised across channels: the planes
+/// are transposed to channels-last, which suits small planes (7x7, 14x14) where per-plane overheads
+/// dominate. `weights` is laid out [taps][weight_stride] (the first `channels` columns used); `bias` may be
+/// NULL.
+void simlay_depthwise_hwc(const float *x, int channels, const float *weights, int weight_stride, const float *bias,
+                          const simlay_window *w, float lo, float hi, float *y, float *scratch);
+
+/// For each of `channels` planes of `size` floats: y = clamp(y + bias[c], lo, hi); bias may be NULL.
+void simlay_bias_clamp(float *y, int channels, ptrdiff_t size, const float *bias, float lo, float hi);
+
+#endif
