@@ -80,7 +80,8 @@ let package = Package(
 
     // Tests mirror the source tree.
     .testTarget(name: "SimlayEngineTests", dependencies: ["SimlayEngine"], path: "Tests/SimlayEngineTests"),
-    .testTarget(name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests"),
+    .testTarget(
+      name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests", exclude: ["Fixtures"]),
     .testTarget(name: "SimlayCoreTests", dependencies: ["SimlayCore"], path: "Tests/SimlayCoreTests"),
   ]
 )

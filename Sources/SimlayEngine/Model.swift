@@ -8,10 +8,14 @@ import Synchronization
 /// input size is known, infers every intermediate shape. Execution plans are compiled per input shape
 /// and cached; a `Model` is safe to share between threads.
 public final class Model: Sendable {
-  /// The graph input a caller feeds (the first non-initializer input).
+  /// The graph input an image feeds (the first non-initializer input).
   public let input: ValueInfo
+  /// Every graph input that is not an initializer, in the file's order.
+  public let inputs: [ValueInfo]
   /// Names of the graph outputs.
   public let outputNames: [String]
+  /// The graph outputs as declared.
+  public let outputs: [ValueInfo]
   /// The file's `metadata_props`.
   public let metadata: [String: String]
   /// Operator-set version of the default domain.
@@ -22,7 +26,7 @@ public final class Model: Sendable {
   private let plans = Mutex<[PlanKey: ExecutionPlan]>([:])
 
   private struct PlanKey: Hashable {
-    var shape: [Int]
+    var shapes: [[Int]]
     var fused: Bool
   }
 
@@ -38,34 +42,39 @@ public final class Model: Sendable {
   }
 
   /// Loads a model from the bytes of an .onnx file; `origin` (a path) prefixes error messages.
-  public init(serialized data: Data, origin: String = "model") throws {
+  /// `fixedInputs` turns graph inputs into constants (as ONNX's test cases need, which pass weights and
+  /// shapes as inputs).
+  public init(serialized data: Data, origin: String = "model", fixedInputs: [String: Tensor] = [:]) throws {
     let proto: Onnx_ModelProto
     do {
       proto = try Onnx_ModelProto(serializedBytes: data)
     } catch {
       throw EngineError(.invalidModel, "\(origin): not a valid ONNX model (protobuf decoding failed: \(error))")
     }
-    let graph: Graph
+    var graph: Graph
     do {
       graph = try ONNXImport.graph(from: proto)
     } catch let e as EngineError {
       throw EngineError(e.code, "\(origin): \(e.message)")
     }
-    guard let input = graph.inputs.first else { throw EngineError(.invalidModel, "the graph has no input") }
-    guard graph.inputs.count == 1 else {
-      throw EngineError(.invalidModel, "the graph has \(graph.inputs.count) inputs (\(graph.inputs.map(\.name).joined(separator: ", "))); Simlay runs single-input image models")
+    for (name, value) in fixedInputs {
+      graph.initializers[name] = value
+      graph.inputs.removeAll { $0.name == name }
     }
+    guard let input = graph.inputs.first else { throw EngineError(.invalidModel, "the graph has no input") }
     for node in graph.nodes where OperatorRegistry.factories[node.opType] == nil {
       throw EngineError(.unsupportedOperator, "unsupported operator '\(node.opType)' in node '\(node.name)' (supported: \(OperatorRegistry.supported.joined(separator: ", ")))")
     }
     self.graph = graph
     self.fused = Fusion.fuseActivations(graph)
     self.input = input
+    self.inputs = graph.inputs
     self.outputNames = graph.outputs.map(\.name)
+    self.outputs = graph.outputs
     self.metadata = Dictionary(proto.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     self.opset = graph.opset
-    if let shape = defaultInputShape(batch: 1) {
-      _ = try plan(for: shape, fused: true)
+    if graph.inputs.count == 1, let shape = defaultInputShape(batch: 1) {
+      _ = try plan(for: [shape], fused: true)
     }
   }
 
@@ -83,25 +92,31 @@ public final class Model: Sendable {
     return shape.allSatisfy { $0 > 0 } ? shape : nil
   }
 
-  /// Checks `shape` against the declared input dims (symbolic dims accept any size).
-  func validateInputShape(_ shape: [Int]) throws {
+  /// Checks `shape` against the declared input dims (symbolic dims accept any size; the batch is free).
+  func validateInputShape(_ shape: [Int], of input: ValueInfo) throws {
     guard let dims = input.shape else { return }
     guard dims.count == shape.count else {
       throw EngineError(.invalidInput, "input '\(input.name)' has rank \(dims.count) (\(dims.map { $0.map(String.init) ?? "?" })), got shape \(shape)")
     }
-    for (i, (d, s)) in zip(dims, shape).enumerated() where i > 0 {
+    for (i, (d, s)) in zip(dims, shape).enumerated() where i > 0 || inputs.count > 1 {
       if let d, d != s {
         throw EngineError(.invalidInput, "input '\(input.name)' needs dimension \(i) = \(d), got shape \(shape)")
       }
     }
   }
 
-  func plan(for shape: [Int], fused useFused: Bool) throws -> ExecutionPlan {
-    let key = PlanKey(shape: shape, fused: useFused)
+  func plan(for shapes: [[Int]], types: [DataType]? = nil, fused useFused: Bool) throws -> ExecutionPlan {
+    let key = PlanKey(shapes: shapes, fused: useFused)
     if let p = plans.withLock({ $0[key] }) { return p }
-    try validateInputShape(shape)
-    let plan = try ExecutionPlan(graph: useFused ? fused.graph : graph,
-                                 inputTypes: [input.name: TensorType(.float32, shape)])
+    guard shapes.count == inputs.count else {
+      throw EngineError(.invalidInput, "the model has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))), got \(shapes.count)")
+    }
+    var inputTypes: [String: TensorType] = [:]
+    for (i, (info, shape)) in zip(inputs, shapes).enumerated() {
+      try validateInputShape(shape, of: info)
+      inputTypes[info.name] = TensorType(types?[i] ?? info.dataType ?? .float32, shape)
+    }
+    let plan = try ExecutionPlan(graph: useFused ? fused.graph : graph, inputTypes: inputTypes)
     plans.withLock { $0[key] = plan }
     return plan
   }
@@ -110,19 +125,28 @@ public final class Model: Sendable {
   /// returned only when named). Unknown names are an error that lists close matches.
   public func run(_ input: Tensor, keep: [String], context: ExecutionContext = ExecutionContext()) throws -> [String: Tensor] {
     guard input.dataType == .float32 else { throw EngineError(.invalidInput, "the input must be float32") }
+    return try run(inputs: [self.input.name: input], keep: keep, context: context)
+  }
+
+  /// Runs a model with several inputs (by name; every graph input must be given).
+  public func run(inputs given: [String: Tensor], keep: [String], context: ExecutionContext = ExecutionContext()) throws -> [String: Tensor] {
+    let ordered = try inputs.map { info in
+      guard let t = given[info.name] else { throw EngineError(.invalidInput, "input '\(info.name)' is missing") }
+      return t
+    }
     let keepSet = Set(keep)
     let useFused = keepSet.isDisjoint(with: fused.eliminated)
-    let plan = try plan(for: input.shape, fused: useFused)
+    let plan = try plan(for: ordered.map(\.shape), types: ordered.map(\.dataType), fused: useFused)
     for name in keep where plan.slots[name] == nil {
       throw EngineError(.unknownTensor, "unknown layer '\(name)'\(Self.suggestions(for: name, in: plan.names))")
     }
-    return try plan.run(inputs: [self.input.name: input], keep: keepSet, context: context)
+    return try plan.run(inputs: given, keep: keepSet, context: context)
   }
 
   /// The named tensors of the graph (input, every node output; not weights) with their shapes, in
   /// execution order, for an input of `shape`.
   public func layers(inputShape shape: [Int]) throws -> [LayerInfo] {
-    let plan = try plan(for: shape, fused: false)
+    let plan = try plan(for: [shape], fused: false)
     let inputHW = shape.count == 4 ? (shape[2], shape[3]) : (0, 0)
     return plan.names.indices.filter { !plan.weightSlots.contains($0) && plan.types[$0].dataType == .float32 }
       .map { LayerInfo(name: plan.names[$0], shape: plan.types[$0].shape, inputSize: inputHW) }
@@ -147,6 +171,28 @@ public final class Model: Sendable {
       }
     }
     return row[b.count]
+  }
+}
+
+/// Reading ONNX TensorProto files (the `input_0.pb` files of ONNX's test data).
+public enum ONNXTensorFile {
+  /// Decodes a serialized TensorProto.
+  public static func read(_ path: String) throws -> Tensor {
+    guard let data = FileManager.default.contents(atPath: path) else { throw EngineError(.io, "cannot read '\(path)'") }
+    do {
+      return try ONNXImport.tensor(from: Onnx_TensorProto(serializedBytes: data))
+    } catch let e as EngineError {
+      throw e
+    } catch {
+      throw EngineError(.invalidModel, "\(path): not a TensorProto (\(error))")
+    }
+  }
+
+  /// The ONNX element type name of a serialized TensorProto (FLOAT, INT64, UINT8...).
+  public static func elementTypeName(_ path: String) -> String? {
+    guard let data = FileManager.default.contents(atPath: path),
+          let proto = try? Onnx_TensorProto(serializedBytes: data) else { return nil }
+    return ONNXImport.typeNames[proto.dataType] ?? "type \(proto.dataType)"
   }
 }
 

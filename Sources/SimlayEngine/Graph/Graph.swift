@@ -61,6 +61,8 @@ public struct ValueInfo: Sendable {
   public var dataType: DataType?
   /// Dimensions; `nil` for a symbolic or unknown dimension, and `nil` overall when no shape is declared.
   public var shape: [Int?]?
+  /// The declared ONNX element type's name (FLOAT, INT64, UINT8...), also for types the engine lacks.
+  public var elementTypeName: String?
 }
 
 /// The engine's view of an ONNX graph: nodes in topological order and constant tensors.

@@ -61,13 +61,14 @@ enum ONNXImport {
 
   static func valueInfo(_ proto: Onnx_ValueInfoProto) -> ValueInfo {
     guard proto.hasType, case .tensorType(let t)? = proto.type.value else {
-      return ValueInfo(name: proto.name, dataType: nil, shape: nil)
+      return ValueInfo(name: proto.name, dataType: nil, shape: nil, elementTypeName: nil)
     }
     let shape: [Int?]? = t.hasShape ? t.shape.dim.map { d -> Int? in
       if case .dimValue(let v)? = d.value, v > 0 { return Int(v) }
       return nil
     } : nil
-    return ValueInfo(name: proto.name, dataType: dataType(t.elemType), shape: shape)
+    return ValueInfo(name: proto.name, dataType: dataType(t.elemType), shape: shape,
+                     elementTypeName: typeNames[t.elemType] ?? "type \(t.elemType)")
   }
 
   static func dataType(_ onnx: Int32) -> DataType? {

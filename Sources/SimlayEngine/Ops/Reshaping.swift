@@ -54,6 +54,9 @@ struct Reshaping: CompiledOperator {
       if node.opType == "Dropout" && node.outputs.count > 1 && !node.outputs[1].isEmpty {
         throw ctx.error(.unsupportedOperator, "the mask output of Dropout is not supported")
       }
+      if node.opType == "Dropout" && ctx.has(2) && ctx.constant(2)?.ints.first ?? 1 != 0 {
+        throw ctx.error(.unsupportedOperator, "training mode (random dropout) is not supported; Simlay runs inference")
+      }
       shape = x
     }
     return Reshaping(outputTypes: [TensorType(t.dataType, shape)])

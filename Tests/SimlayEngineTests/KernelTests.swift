@@ -1,0 +1,42 @@
+@_spi(Testing) import SimlayEngine
+import Testing
+
+/// Each fast kernel against the plain reference kept beside it, on odd shapes that exercise the edges
+/// (padding on one side only, widths that are not multiples of the vector width, stride 2 with odd sizes).
+@Suite("Kernels against their references")
+struct KernelTests {
+  struct DepthwiseCase: CustomTestStringConvertible, Sendable {
+    var c, h, w, k, s, p, d: Int
+    var testDescription: String { "c\(c) \(h)x\(w) k\(k) s\(s) p\(p) d\(d)" }
+  }
+
+  @Test(arguments: [
+    DepthwiseCase(c: 3, h: 13, w: 13, k: 3, s: 1, p: 1, d: 1),
+    DepthwiseCase(c: 5, h: 124, w: 17, k: 3, s: 2, p: 1, d: 1),
+    DepthwiseCase(c: 7, h: 13, w: 31, k: 5, s: 2, p: 2, d: 1),
+    DepthwiseCase(c: 17, h: 7, w: 7, k: 5, s: 1, p: 2, d: 1),
+    DepthwiseCase(c: 33, h: 14, w: 14, k: 3, s: 2, p: 0, d: 1),
+    DepthwiseCase(c: 4, h: 19, w: 23, k: 3, s: 1, p: 2, d: 2),
+    DepthwiseCase(c: 2, h: 29, w: 11, k: 7, s: 3, p: 3, d: 1),
+    DepthwiseCase(c: 6, h: 12, w: 12, k: 4, s: 2, p: 1, d: 1),
+  ])
+  func depthwise(_ t: DepthwiseCase) {
+    let e = KernelCheck.depthwiseMaxError(channels: t.c, height: t.h, width: t.w, kernel: t.k, stride: t.s, pad: t.p, dilation: t.d)
+    #expect(e.nchw <= 1e-5)
+    #expect(e.channelsLast <= 1e-5)
+  }
+
+  @Test(arguments: [
+    (3, 8, 1, 13, 13, 3, 2, 1), (6, 9, 3, 17, 11, 3, 1, 1), (16, 32, 1, 14, 14, 1, 2, 0), (4, 4, 2, 9, 23, 5, 3, 2),
+    (8, 16, 1, 31, 7, 7, 2, 3),
+  ])
+  func convolution(_ cin: Int, _ cout: Int, _ group: Int, _ h: Int, _ w: Int, _ k: Int, _ s: Int, _ p: Int) {
+    #expect(KernelCheck.convolutionMaxError(inChannels: cin, outChannels: cout, group: group, height: h, width: w,
+                                            kernel: k, stride: s, pad: p) <= 1e-4)
+  }
+
+  @Test(arguments: [(33, 124, 13, false, false), (64, 49, 192, true, false), (40, 77, 65, false, true), (37, 41, 43, true, true)])
+  func gemm(_ m: Int, _ n: Int, _ k: Int, _ ta: Bool, _ tb: Bool) {
+    #expect(KernelCheck.gemmMaxError(m: m, n: n, k: k, transA: ta, transB: tb) <= 1e-4)
+  }
+}

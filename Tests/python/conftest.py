@@ -1,0 +1,111 @@
+"""Shared fixtures for the Python test-suite (engine-vs-onnxruntime, preprocessing, converter).
+
+Environment:
+
+* ``SIMLAY_BIN``: the CLI under test (default ``<repo>/.build/release/simlay``). Tests that need it
+  are skipped when it does not exist, unless ``SIMLAY_REQUIRE_BIN=1`` (for CI), which makes them fail.
+* ``SIMLAY_SHARED``: directory of the shared test photographs (default ``<repo>/../shared/images``).
+  Tests that need them are skipped when it does not exist: they are not part of the repository.
+
+Run from the repository root::
+
+    python3 -m pytest Tests/python -v
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "scripts"
+DEFAULT_MODEL = REPO / "models" / "efficientnet-lite0.onnx"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# Generous: a debug build of the engine on a 2-core machine can take a while on batch 2.
+SUBPROCESS_TIMEOUT = 900
+
+
+def load_script(name: str):
+    """Import ``scripts/<name>.py`` as a module once (scripts/ is not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(cmd, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command capturing text output; never raises on a non-zero exit (tests inspect it)."""
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                          timeout=SUBPROCESS_TIMEOUT, **kwargs)
+
+
+def describe(proc: subprocess.CompletedProcess) -> str:
+    """A readable account of a finished process for assertion messages."""
+    return (f"$ {' '.join(proc.args)}\nexit {proc.returncode}\n"
+            f"--- stdout ---\n{proc.stdout[-4000:]}\n--- stderr ---\n{proc.stderr[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def simlay_bin() -> Path:
+    """Path of the Swift CLI; skips (or fails with SIMLAY_REQUIRE_BIN=1) when it has not been built."""
+    path = Path(os.environ.get("SIMLAY_BIN", REPO / ".build" / "release" / "simlay"))
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        message = f"simlay binary not found at {path} (build it, or set SIMLAY_BIN)"
+        if os.environ.get("SIMLAY_REQUIRE_BIN") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_model() -> Path:
+    """The converted EfficientNet-Lite0; runs the converter once if ``models/`` does not have it yet."""
+    if not DEFAULT_MODEL.exists():
+        proc = run([sys.executable, SCRIPTS / "convert_efficientnet_lite0.py", "--out", DEFAULT_MODEL])
+        assert proc.returncode == 0, describe(proc)
+    return DEFAULT_MODEL
+
+
+@pytest.fixture(scope="session")
+def test_models(tmp_path_factory) -> dict[str, Path]:
+    """The synthetic architectures of ``testmodels.py``, saved once per session into a temp dir."""
+    import testmodels
+
+    out = tmp_path_factory.mktemp("testmodels")
+    return {name: testmodels.save(build(), out / f"{name}.onnx") for name, build in testmodels.BUILDERS.items()}
+
+
+@pytest.fixture(scope="session")
+def all_models(default_model, test_models) -> dict[str, Path]:
+    """Every model the engine is compared on, keyed by a short id used in test ids."""
+    return {"efficientnet-lite0": default_model, **test_models}
+
+
+@pytest.fixture(scope="session")
+def shared_images_dir() -> Path:
+    """The shared photographs directory; skips when this machine does not have it."""
+    path = Path(os.environ.get("SIMLAY_SHARED", REPO.parent / "shared" / "images"))
+    if not path.is_dir():
+        pytest.skip(f"shared test images not found at {path} (set SIMLAY_SHARED)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_images(shared_images_dir) -> list[Path]:
+    images = sorted(p for p in shared_images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        pytest.skip(f"no images in {shared_images_dir}")
+    return images

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command (README and CI run exactly this): one release build, then the Swift tests against it
+# (--disable-testable-imports keeps `swift test` from rebuilding everything with other flags), then the
+# Python tests, which drive the built binaries and compare with ONNX Runtime, Pillow and numpy.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
+py="$root/.venv/bin/python"
+[ -x "$py" ] || py=python3   # scripts/setup.sh makes .venv; without it, the system's python3 and packages
+
+swift build -c release
+[ -f models/efficientnet-lite0.onnx ] || "$py" scripts/convert_efficientnet_lite0.py
+swift test -c release --disable-testable-imports
+export SIMLAY_BIN="$root/.build/release/simlay"
+"$py" -m pytest -q Tests/python
