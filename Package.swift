@@ -20,6 +20,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
   ],
   targets: [
     // C shims.
@@ -59,21 +62,47 @@ let package = Package(
       swiftSettings: fastMath
     ),
 
+    // The wire contract: code generated from Protos/ by scripts/gen-protos.sh (committed).
+    .target(
+      name: "SimlayProto",
+      dependencies: [
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      path: "Sources/SimlayProto"
+    ),
+
+    // The service: RPC handlers, image store, activation cache, limits, auth, stats.
+    .target(
+      name: "SimlayService",
+      dependencies: [
+        "SimlayCore", "SimlayProto",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Sources/SimlayService"
+    ),
+
     // Thin executables.
     .executableTarget(
       name: "simlay",
       dependencies: [
-        "SimlayCore",
+        "SimlayCore", "SimlayProto",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
       ],
       path: "Client"
     ),
     .executableTarget(
       name: "simlayd",
       dependencies: [
-        "SimlayCore",
+        "SimlayService",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
       ],
       path: "Server"
     ),
@@ -83,5 +112,14 @@ let package = Package(
     .testTarget(
       name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests", exclude: ["Fixtures"]),
     .testTarget(name: "SimlayCoreTests", dependencies: ["SimlayCore"], path: "Tests/SimlayCoreTests"),
+    .testTarget(
+      name: "SimlayServiceTests",
+      dependencies: [
+        "SimlayService",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+      ],
+      path: "Tests/SimlayServiceTests"
+    ),
   ]
 )

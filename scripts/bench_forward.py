@@ -259,6 +259,11 @@ def main(argv=None) -> int:
                   f"{rss['simlay_activations_peak_rss_mb']:.1f} MB")
         print(f"peak RSS, python + onnxruntime returning every tensor (reference): "
               f"{rss['ort_python_all_outputs_peak_rss_mb']:.1f} MB")
+    load_end = os.getloadavg()[0]
+    summary["load_avg_1min_end"] = round(load_end, 2)
+    if load_end > 1.0:
+        print(f"warning: load average rose to {load_end:.2f} during the run; timings are unreliable",
+              file=sys.stderr)
     print(json.dumps(summary))
     return 0
 

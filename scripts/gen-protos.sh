@@ -20,6 +20,6 @@ if [ -d "$root/Protos/simlay" ]; then
     --plugin=protoc-gen-grpc-swift-2="$bin/protoc-gen-grpc-swift-2" -I "$root/Protos" \
     --swift_opt=Visibility=Public --swift_out="$out" \
     --grpc-swift-2_opt=Visibility=Public --grpc-swift-2_out="$out" \
-    $(cd "$root/Protos" && find simlay -name '*.proto' | sort)
+    $(cd "$root/Protos" && find simlay grpc -name "*.proto" | sort)
 fi
 echo "generated Swift code from Protos/"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRPCCore
 import SimlayEngine
 import SimlayImaging
 
@@ -21,6 +22,7 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     switch error {
     case let e as EngineError: message = e.message
     case let e as ImagingError: message = e.message
+    case let e as RPCError: message = "\(DaemonFailure.statusName(e.code)): \(e.message)"
     default: message = String(describing: error)
     }
     let line = message.replacingOccurrences(of: "\n", with: " ")

@@ -152,8 +152,8 @@ public final class Model: Sendable {
       .map { LayerInfo(name: plan.names[$0], shape: plan.types[$0].shape, inputSize: inputHW) }
   }
 
-  /// " (did you mean: a, b, c?)" for the names closest to `name`.
-  static func suggestions(for name: String, in names: [String]) -> String {
+  /// " (close names: a, b, c)" for the names closest to `name`.
+  public static func suggestions(for name: String, in names: [String]) -> String {
     let close = names.map { ($0, editDistance($0, name)) }.sorted { $0.1 < $1.1 }.prefix(5).map(\.0)
     return close.isEmpty ? "" : " (close names: \(close.joined(separator: ", ")))"
   }

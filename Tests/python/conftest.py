@@ -109,3 +109,54 @@ def shared_images(shared_images_dir) -> list[Path]:
     if not images:
         pytest.skip(f"no images in {shared_images_dir}")
     return images
+
+
+# --- Daemon tests (test_daemon*.py); helpers in daemon_support.py ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def daemon_stubs(tmp_path_factory):
+    """Python gRPC stubs generated from Protos/ (scripts/gen_python_stubs.py) into a temp dir on sys.path."""
+    import daemon_support
+
+    return daemon_support.load_stubs(tmp_path_factory.mktemp("stubs"))
+
+
+@pytest.fixture(scope="session")
+def daemon(daemon_stubs):
+    """The shared simlayd: default model, a Unix socket and TCP on 127.0.0.1. Stopped with SIGTERM at the end
+    of the session, which must exit 0 and remove the socket."""
+    import daemon_support
+
+    with daemon_support.running_daemon(tcp=True) as d:
+        yield d
+
+
+@pytest.fixture
+def client(daemon):
+    """A grpcio client of the shared daemon over its Unix socket."""
+    return daemon.client("unix")
+
+
+@pytest.fixture(scope="session")
+def photos(shared_images_dir) -> dict[str, Path]:
+    """Photographs of different aspect ratios for the daemon tests, by short name."""
+    import daemon_support
+
+    paths = {
+        "cat": shared_images_dir / "cat.png",  # 512 x 341
+        "grace": shared_images_dir / "grace_hopper.png",  # 512 x 600
+        "parrot": shared_images_dir / "parrot.jpg",  # 512 x 929
+        "dogcat": shared_images_dir / "dog_cat.jpeg",  # 224 x 224
+        "chelsea": daemon_support.EXAMPLES / "chelsea.png",  # 451 x 300
+        "coffee": daemon_support.EXAMPLES / "coffee.png",  # 600 x 400
+    }
+    missing = [str(p) for p in paths.values() if not p.exists()]
+    if missing:
+        pytest.skip(f"images missing: {', '.join(missing)} (SIMLAY_SHARED; scripts/example_images.sh)")
+    return paths
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: long-running (the 30 s daemon soak); still run by default, deselect with -m 'not slow'")

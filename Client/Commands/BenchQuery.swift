@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import SimlayProto
+
+extension Bench {
+  /// `simlay bench query`: load-test simlayd with Similarity queries at random cells from concurrent clients.
+  struct Query: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Load-test the daemon: C clients send Similarity queries at random cells for S seconds; prints one JSON line.",
+      discussion: """
+        The images are uploaded once and one warm-up query caches their activations. Each client has its \
+        own connection and makes one untimed query before the clock starts; then it queries a random cell \
+        of a random IMAGE (targets: all IMAGEs) until S seconds have passed, one call at a time.
+        """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "The daemon's model name (default: the daemon's default model).")
+    var model: String = ""
+
+    @Option(help: "Layer to query.")
+    var layer: String
+
+    @Option(help: "Concurrent clients, one connection each.")
+    var clients: Int = 1
+
+    @Option(help: "How long to run, in seconds.")
+    var seconds: Double = 10
+
+    @Option(help: "Similarity measure.")
+    var metric: MetricChoice = .cosine
+
+    @Argument(help: "Image files (PNG or JPEG).")
+    var images: [String]
+
+    func validate() throws {
+      guard !images.isEmpty else { throw ValidationError("give at least one IMAGE") }
+      guard (1...1024).contains(clients) else { throw ValidationError("--clients must be in 1...1024, got \(clients)") }
+      guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be positive, got \(seconds)") }
+    }
+
+    func run() async throws {
+      try await reportingErrors {
+        let files = try ImageFiles(images)
+        let endpoint = try connection.endpoint()
+        let plan = try await endpoint.withDaemon { daemon in
+          let ids = try await daemon.upload(files, model: model).map(\.id)
+          var plan = QueryPlan(model: model, layer: layer, metric: metric.proto, ids: ids, height: 1, width: 1)
+          var rng = SystemRandomNumberGenerator()
+          let warm = try await withProgress("computing activations...") { try await daemon.similarity(plan.random(&rng)) }
+          let maps = try MapStack(warm.maps)
+          (plan.height, plan.width) = (maps.height, maps.width)
+          return plan
+        }
+        let gate = StartGate(parties: clients)
+        let duration = Duration.milliseconds(Int64((seconds * 1000).rounded()))
+        let runs = try await withThrowingTaskGroup(of: ClientRun.self) { group in
+          for _ in 0..<clients {
+            group.addTask { try await plan.runClient(endpoint, gate: gate, duration: duration) }
+          }
+          return try await group.reduce(into: [ClientRun]()) { $0.append($1) }
+        }
+        print(report(runs, plan: plan, server: endpoint.address.description).text)
+      }
+    }
+
+    /// The JSON line.
+    private func report(_ runs: [ClientRun], plan: QueryPlan, server: String) -> JSON {
+      let latencies = runs.flatMap(\.latencies).sorted()
+      let errors = runs.map(\.errors).reduce(0, +)
+      if errors > 0, let last = runs.compactMap(\.lastError).last { note("simlay: \(errors) queries failed; last: \(last)") }
+      let starts = runs.compactMap(\.start), ends = runs.compactMap(\.end)
+      let elapsed = starts.min().flatMap { s in ends.max().map { milliseconds($0 - s) / 1000 } } ?? seconds
+      func pct(_ q: Double) -> JSON {
+        latencies.isEmpty ? .null : JSON.rounded(latencies[min(latencies.count - 1, max(0, Int((q * Double(latencies.count)).rounded(.up)) - 1))])
+      }
+      return .object([
+        ("clients", .int(clients)), ("seconds", .double(seconds)), ("queries", .int(latencies.count)),
+        ("qps", JSON.rounded(Double(latencies.count) / max(elapsed, 1e-9), 2)),
+        ("p50_ms", pct(0.5)), ("p90_ms", pct(0.9)), ("p99_ms", pct(0.99)),
+        ("max_ms", latencies.last.map { JSON.rounded($0) } ?? .null), ("errors", .int(errors)),
+        ("layer", .string(layer)), ("images", .int(plan.ids.count)), ("server", .string(server)),
+        ("model", .string(model)), ("metric", .string(metric.rawValue)), ("grid", .array([.int(plan.height), .int(plan.width)])),
+        ("mean_ms", latencies.isEmpty ? .null : JSON.rounded(latencies.reduce(0, +) / Double(latencies.count))),
+        ("min_ms", latencies.first.map { JSON.rounded($0) } ?? .null), ("elapsed_s", JSON.rounded(elapsed)),
+      ])
+    }
+  }
+}
+
+/// What a benchmark query looks like: random image, random cell of the layer's grid, all images as targets.
+struct QueryPlan: Sendable {
+  var model: String
+  var layer: String
+  var metric: Simlay_V1_Metric
+  var ids: [String]
+  var height: Int
+  var width: Int
+
+  /// One client: connect, one untimed query, wait for the others, then query until the time is up.
+  func runClient(_ endpoint: Endpoint, gate: StartGate, duration: Duration) async throws -> ClientRun {
+    try await endpoint.withDaemon { daemon in
+      var rng = SystemRandomNumberGenerator()
+      let clock = ContinuousClock()
+      var run = ClientRun()
+      do {
+        _ = try await daemon.similarity(random(&rng))
+      } catch {
+        _ = await gate.arrive(ready: false)
+        throw error
+      }
+      guard let start = await gate.arrive(ready: true) else { return run }
+      run.start = start
+      while clock.now < start + duration {
+        let request = random(&rng)
+        let t0 = clock.now
+        do {
+          _ = try await daemon.similarity(request)
+          run.latencies.append(milliseconds(clock.now - t0))
+        } catch {
+          run.errors += 1
+          run.lastError = (error as? RPCError).map { "\(DaemonFailure.statusName($0.code)): \($0.message)" } ?? "\(error)"
+        }
+      }
+      run.end = clock.now
+      return run
+    }
+  }
+
+  /// A query at a random cell of a random image, against all images.
+  func random(_ rng: inout some RandomNumberGenerator) -> Simlay_V1_SimilarityRequest {
+    var request = Simlay_V1_SimilarityRequest()
+    request.model = model
+    request.layer = layer
+    request.metric = metric
+    request.targetIds = ids
+    request.query = QuerySpec(
+      image: 0, position: .cell(y: Int32.random(in: 0..<Int32(height), using: &rng), x: Int32.random(in: 0..<Int32(width), using: &rng))
+    ).proto(imageID: ids[Int.random(in: 0..<ids.count, using: &rng)])
+    return request
+  }
+}
+
+/// One client's measurements.
+struct ClientRun: Sendable {
+  var latencies: [Double] = []
+  var errors = 0
+  var lastError: String?
+  var start: ContinuousClock.Instant?
+  var end: ContinuousClock.Instant?
+}
+
+/// Lets the clients start timing together, once all are connected; or tells them all to stop if one failed.
+actor StartGate {
+  private let parties: Int
+  private var arrived = 0
+  private var failed = false
+  private var waiting: [CheckedContinuation<ContinuousClock.Instant?, Never>] = []
+
+  init(parties: Int) { self.parties = parties }
+
+  /// Waits for every party; returns the common start instant, or nil if some party was not ready.
+  func arrive(ready: Bool) async -> ContinuousClock.Instant? {
+    arrived += 1
+    failed = failed || !ready
+    if arrived == parties {
+      let start: ContinuousClock.Instant? = failed ? nil : ContinuousClock.now
+      waiting.forEach { $0.resume(returning: start) }
+      waiting.removeAll()
+      return start
+    }
+    return await withCheckedContinuation { waiting.append($0) }
+  }
+}

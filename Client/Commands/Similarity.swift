@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import SimlayProto
+
+/// `simlay similarity`: how similar every cell of N images is to one query, on one layer (via simlayd).
+struct Similarity: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Similarity of one query (cell, region or pixel of one image) to every cell of each IMAGE, on one layer.",
+    discussion: """
+      The images are uploaded to simlayd (AddImages), then one Similarity call computes the maps. Without \
+      --npy, --out or --json, prints one line per image: min, max and the most similar cell (Y,X).
+      """)
+
+  @OptionGroup var connection: ConnectionOptions
+
+  @Option(help: "The daemon's model name (default: the daemon's default model; see `simlay models`).")
+  var model: String = ""
+
+  @Option(help: "Layer whose cells are compared (see `simlay layers --model NAME`).")
+  var layer: String
+
+  @Option(
+    help: ArgumentHelp(
+      "I:Y,X (a cell of --layer), I:Y0,X0-Y1,X1 (the mean of a region, end exclusive) or I@PX,PY (the cell under a pixel).",
+      discussion: "I indexes the IMAGE list, from 0.", valueName: "query"),
+    transform: QuerySpec.init(parsing:))
+  var query: QuerySpec
+
+  @Option(help: "Similarity measure.")
+  var metric: MetricChoice = .cosine
+
+  @Option(help: "Write the maps to this .npy: float32 [N,H,W], one map per IMAGE, in order.")
+  var npy: String?
+
+  @Option(help: "Render the overlays (one tile per IMAGE) into this PNG.")
+  var out: String?
+
+  @Option(help: "Write the maps and their metadata to this JSON file.")
+  var json: String?
+
+  @OptionGroup(title: "Rendering (--out)") var render: RenderFlags
+
+  @Argument(help: "Image files (PNG or JPEG).")
+  var images: [String]
+
+  func validate() throws {
+    guard !images.isEmpty else { throw ValidationError("give at least one IMAGE") }
+    try checkImageIndex(query.image, flag: "--query", count: images.count)
+  }
+
+  func run() async throws {
+    try await reportingErrors {
+      let files = try ImageFiles(images)
+      let options = try render.proto()
+      try await connection.withDaemon { daemon in
+        let infos = try await daemon.upload(files, model: model)
+        var request = Simlay_V1_SimilarityRequest()
+        request.model = model
+        request.layer = layer
+        request.query = query.proto(imageID: infos[query.image].id)
+        request.targetIds = infos.map(\.id)
+        request.metric = metric.proto
+        let response = try await withProgress("computing activations...") { try await daemon.similarity(request) }
+        let maps = try MapStack(response.maps)
+        if let npy { try OutputFile.writeNPY(response.maps, to: npy) }
+        if let json { try OutputFile.write(document(response, maps: maps, infos: infos), to: json) }
+        if let out {
+          let overlay = try await daemon.renderOverlay(.with { $0.similarity = request; $0.options = options })
+          try OutputFile.write(overlay.png, to: out)
+        }
+        if npy == nil, out == nil, json == nil {
+          maps.summaryLines(names: files.names).forEach { print($0) }
+        }
+      }
+    }
+  }
+
+  /// The `--json` document: the request's essentials, the answer's query cells and the maps.
+  private func document(_ response: Simlay_V1_SimilarityResponse, maps: MapStack, infos: [Simlay_V1_ImageInfo]) -> JSON {
+    let cells = response.queryCells
+    var queryFields: [(String, JSON)] = [("image", .int(query.image)), ("text", .string(queryText))]
+    if case .pixel(let px, let py) = query.position { queryFields += [("px", .double(px)), ("py", .double(py))] }
+    return .object([
+      ("model", .string(model)),
+      ("layer", .string(response.layer.isEmpty ? layer : response.layer)),
+      ("metric", .string(metric.rawValue)),
+      ("images", .array(images.map { .string($0) })),
+      ("image_names", .array(infos.map { .string($0.name) })),
+      ("image_ids", .array(infos.map { .string($0.id) })),
+      ("image_sizes", .array(infos.map { .array([.int(Int($0.width)), .int(Int($0.height))]) })),
+      ("query", .object(queryFields)),
+      ("query_cells", .object([
+        ("y0", .int(Int(cells.y0))), ("x0", .int(Int(cells.x0))), ("y1", .int(Int(cells.y1))), ("x1", .int(Int(cells.x1))),
+      ])),
+      ("shape", .array(maps.shape.map { .int($0) })),
+      ("maps", maps.json),
+    ])
+  }
+
+  /// `--query` as given back in canonical form.
+  private var queryText: String {
+    switch query.position {
+    case .cell(let y, let x): return "\(query.image):\(y),\(x)"
+    case .region(let y0, let x0, let y1, let x1): return "\(query.image):\(y0),\(x0)-\(y1),\(x1)"
+    case .pixel(let px, let py): return "\(query.image)@\(px),\(py)"
+    }
+  }
+}

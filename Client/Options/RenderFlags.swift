@@ -1,0 +1,76 @@
+import ArgumentParser
+import SimlayProto
+
+/// How `--out` overlays are drawn (by the daemon's RenderOverlay); shared by `similarity` and `sync`.
+struct RenderFlags: ParsableArguments {
+  @Option(help: "Overlay colours: mask (darken dissimilar cells, as in the article), viridis, or diverging (signed metrics).")
+  var colormap: ColormapChoice = .mask
+
+  @Option(help: "How cells are scaled to pixels: nearest (blocky) or bilinear.")
+  var upsample: UpsampleChoice = .nearest
+
+  @Option(help: "Overlay opacity in (0, 1] (default 0.6).")
+  var opacity: Float?
+
+  @Option(name: .customLong("tile-size"), help: "Longest side of each tile in pixels (default 256).")
+  var tileSize: Int?
+
+  @Option(name: .customLong("value-range"), help: "MIN,MAX mapped onto the colormap (default: the metric's natural range).")
+  var valueRange: String?
+
+  @Flag(name: .customLong("no-titles"), help: "Omit the titles above tiles.")
+  var noTitles = false
+
+  func validate() throws {
+    if let opacity, !(opacity > 0 && opacity <= 1) { throw ValidationError("--opacity must be in (0, 1], got \(opacity)") }
+    if let tileSize, !(16...4096).contains(tileSize) { throw ValidationError("--tile-size must be in 16...4096, got \(tileSize)") }
+    _ = try range()
+  }
+
+  /// `--value-range` as two numbers, MIN < MAX.
+  private func range() throws -> (Float, Float)? {
+    guard let valueRange else { return nil }
+    let v = valueRange.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard v.count == 2, let lo = v[0], let hi = v[1], lo < hi else {
+      throw ValidationError("--value-range needs MIN,MAX with MIN < MAX, got '\(valueRange)'")
+    }
+    return (lo, hi)
+  }
+
+  /// The wire options.
+  func proto() throws -> Simlay_V1_RenderOptions {
+    var options = Simlay_V1_RenderOptions()
+    options.colormap = colormap.proto
+    options.upsample = upsample.proto
+    options.opacity = opacity ?? 0
+    options.tileSize = Int32(tileSize ?? 0)
+    if let (lo, hi) = try range() { (options.valueMin, options.valueMax) = (lo, hi) }
+    options.noTitles = noTitles
+    return options
+  }
+}
+
+/// `--colormap`.
+enum ColormapChoice: String, CaseIterable, ExpressibleByArgument {
+  case mask, viridis, diverging
+
+  var proto: Simlay_V1_Colormap {
+    switch self {
+    case .mask: return .mask
+    case .viridis: return .viridis
+    case .diverging: return .diverging
+    }
+  }
+}
+
+/// `--upsample`.
+enum UpsampleChoice: String, CaseIterable, ExpressibleByArgument {
+  case nearest, bilinear
+
+  var proto: Simlay_V1_Upsample {
+    switch self {
+    case .nearest: return .nearest
+    case .bilinear: return .bilinear
+    }
+  }
+}

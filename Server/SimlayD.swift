@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import SimlayCore
+import SimlayService
+
+/// `simlayd`: holds models and an activation cache and answers gRPC requests over a Unix socket and/or TCP.
+@main
+struct SimlayD: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "simlayd",
+    abstract: "The Simlay daemon: similarity overlays of CNN activations over gRPC (Unix socket and/or TCP).")
+
+  @Option(help: "Unix socket path (default: \(DaemonDefaults.socketPath()) when no --tcp is given).")
+  var unix: String?
+
+  @Option(help: "TCP address HOST:PORT (or PORT for 127.0.0.1). Non-loopback hosts need --token-file.")
+  var tcp: String?
+
+  @Option(name: .customLong("model"), help: "NAME=PATH.onnx to load at start; repeatable. The first is the default model.")
+  var models: [String] = []
+
+  @Option(name: .customLong("cache-mb"), help: "Activation cache size in MiB.")
+  var cacheMB: Int = 1024
+
+  @Option(name: .customLong("image-cache-mb"), help: "Decoded image store size in MiB.")
+  var imageCacheMB: Int = 512
+
+  @Option(name: .customLong("token-file"), help: "File holding a bearer token every call must present.")
+  var tokenFile: String?
+
+  @Option(name: .customLong("max-message-mb"), help: "Largest request message in MiB.")
+  var maxMessageMB: Int = 64
+
+  @Option(name: .customLong("max-image-pixels"), help: "Largest image (width x height) accepted.")
+  var maxImagePixels: Int = 50_000_000
+
+  @Option(name: .customLong("max-images"), help: "Most images per request.")
+  var maxImages: Int = 64
+
+  @Option(name: .customLong("max-layers"), help: "Most layers per request.")
+  var maxLayers: Int = 16
+
+  @Option(name: .customLong("forward-threads"), help: "Forward passes at once (default: cores - 1, at least 1, so one core stays free for queries).")
+  var forwardThreads: Int?
+
+  @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+  var logLevel: String = "info"
+
+  func validate() throws {
+    for (v, name) in [(cacheMB, "--cache-mb"), (imageCacheMB, "--image-cache-mb"), (maxMessageMB, "--max-message-mb"),
+                      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers")] where v <= 0 {
+      throw ValidationError("\(name) must be positive")
+    }
+    guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+  }
+
+  func run() async throws {
+    do {
+      try await serve()
+    } catch let e as DaemonError {
+      FileHandle.standardError.write(Data("simlayd: error: \(e.message)\n".utf8))
+      throw ExitCode(1)
+    }
+  }
+
+  private func serve() async throws {
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+      return handler
+    }
+    let logger = Logger(label: "simlayd")
+
+    var config = ServiceConfiguration()
+    config.cacheBytes = cacheMB << 20
+    config.imageStoreBytes = imageCacheMB << 20
+    config.maxMessageBytes = maxMessageMB << 20
+    config.maxImagePixels = maxImagePixels
+    config.maxImagesPerRequest = maxImages
+    config.maxLayersPerRequest = maxLayers
+    config.forwardConcurrency = forwardThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+
+    let token = try tokenFile.map(Self.readToken)
+    let tcpAddress = try tcp.map(ListenAddress.parseTCP)
+    if let tcpAddress, !tcpAddress.isLoopback, token == nil {
+      throw DaemonError("binding the non-loopback address \(tcpAddress.host) needs --token-file (every call must then carry 'authorization: Bearer <token>')")
+    }
+    let unixPath = unix ?? (tcp == nil ? DaemonDefaults.socketPath() : nil)
+    if let unixPath { try UnixSocket.prepare(path: unixPath) }
+
+    let specs = try models.map(Self.parseModel)
+    let state = DaemonState(configuration: config, defaultModelName: specs.first?.0 ?? DaemonDefaults.defaultModelName, logger: logger)
+    do {
+      let list = specs.isEmpty ? [(DaemonDefaults.defaultModelName, try ModelLocator.defaultModelPath())] : specs
+      for (name, path) in list {
+        try state.models.add(try LoadedModel(name: name, path: path))
+        logger.info("model loaded", metadata: ["name": "\(name)", "path": "\(path)"])
+      }
+    } catch {
+      throw DaemonError("cannot load model: \(error)")
+    }
+
+    var interceptors: [any ServerInterceptor] = [StatsInterceptor(stats: state.requestStats, logger: logger)]
+    if let token { interceptors.insert(BearerTokenInterceptor(token: token, logger: logger), at: 0) }
+    let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService()]
+    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = config.maxMessageBytes }
+
+    var servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)] = []
+    if let unixPath {
+      let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: unixPath), transportSecurity: .plaintext, config: transportConfig)
+      servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "unix:\(unixPath)"))
+    }
+    if let tcpAddress {
+      let transport = HTTP2ServerTransport.Posix(address: tcpAddress.socketAddress, transportSecurity: .plaintext, config: transportConfig)
+      servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "\(tcpAddress)"))
+    }
+
+    let running = servers.map(\.0)
+    let signals = SignalWatcher { signal in
+      logger.notice("shutting down: in-flight calls finish first", metadata: ["signal": "\(signal)"])
+      for server in running { server.beginGracefulShutdown() }
+    }
+    defer {
+      signals.cancel()
+      if let unixPath { UnixSocket.remove(path: unixPath) }
+    }
+
+    try await withThrowingDiscardingTaskGroup { group in
+      for (server, label) in servers {
+        group.addTask { try await server.serve() }
+        group.addTask {
+          guard (try? await server.listeningAddress) != nil else { return }
+          if let unixPath, label.hasPrefix("unix:") { UnixSocket.restrict(path: unixPath) }
+          logger.notice("listening", metadata: ["address": "\(label)", "default_model": "\(state.models.defaultName)"])
+        }
+      }
+    }
+    logger.notice("stopped")
+  }
+
+  static func readToken(_ path: String) throws -> String {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw DaemonError("cannot read token file '\(path)'") }
+    let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !token.isEmpty else { throw DaemonError("token file '\(path)' is empty") }
+    return token
+  }
+
+  static func parseModel(_ spec: String) throws -> (String, String) {
+    guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
+      throw DaemonError("--model needs NAME=PATH.onnx, got '\(spec)'")
+    }
+    return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+  }
+}
+
+/// A startup failure, reported as one line.
+struct DaemonError: Error {
+  var message: String
+  init(_ message: String) { self.message = message }
+}

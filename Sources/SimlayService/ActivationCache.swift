@@ -1,0 +1,126 @@
+import SimlayCore
+import SimlayEngine
+import Synchronization
+
+/// Activations per (model, image, layer), computed on first need, shared by all clients, bounded in
+/// bytes with least-recently-used eviction. Entries are `ActivationGrid`s: raw and pre-normalised cell
+/// vectors, so a query is one matrix-vector product.
+///
+/// Concurrent requests for the same missing entry share one forward pass. A failed pass caches nothing.
+final class ActivationCache: Sendable {
+  struct Key: Hashable, Sendable {
+    var model: String
+    var image: String
+    var layer: String
+  }
+
+  private struct Entry {
+    var grid: ActivationGrid
+    var tick: UInt64
+  }
+
+  private struct State {
+    var entries: [Key: Entry] = [:]
+    var inflight: [Key: Task<[String: ActivationGrid], any Error>] = [:]
+    var bytes = 0
+    var tick: UInt64 = 0
+    var hits: Int64 = 0
+    var misses: Int64 = 0
+    var evictions: Int64 = 0
+    var forwards: Int64 = 0
+  }
+
+  private let state = Mutex(State())
+  let capacity: Int
+  private let executor: ForwardExecutor
+
+  init(capacity: Int, executor: ForwardExecutor) {
+    self.capacity = capacity
+    self.executor = executor
+  }
+
+  /// The grids of `layers` for one image, running (at most) one forward pass for those not cached.
+  func grids(model: LoadedModel, image: StoredImage, layers: [String]) async throws -> [ActivationGrid] {
+    let keys = layers.map { Key(model: model.name, image: image.id, layer: $0) }
+    var found: [Key: ActivationGrid] = [:]
+    var waits: [Key: Task<[String: ActivationGrid], any Error>] = [:]
+    var task: Task<[String: ActivationGrid], any Error>?
+    state.withLock { s in
+      var missing: [Key] = []
+      for key in Set(keys) {
+        if var e = s.entries[key] {
+          s.tick += 1
+          e.tick = s.tick
+          s.entries[key] = e
+          found[key] = e.grid
+          s.hits += 1
+        } else if let t = s.inflight[key] {
+          waits[key] = t
+          s.hits += 1
+        } else {
+          missing.append(key)
+          s.misses += 1
+        }
+      }
+      guard !missing.isEmpty else { return }
+      s.forwards += 1
+      let names = missing.map(\.layer)
+      let t = Task { try await self.compute(model: model, image: image, layers: names) }
+      for key in missing {
+        s.inflight[key] = t
+        waits[key] = t
+      }
+      task = t
+    }
+    if let task {
+      // This request started the pass: store its result (or clear the in-flight marks on failure).
+      let result: Result<[String: ActivationGrid], any Error>
+      do { result = .success(try await task.value) } catch { result = .failure(error) }
+      state.withLock { s in
+        for key in waits.keys where s.inflight[key] == task { s.inflight[key] = nil }
+        if case .success(let grids) = result {
+          for (layer, grid) in grids { insert(Key(model: model.name, image: image.id, layer: layer), grid, into: &s) }
+        }
+      }
+    }
+    for (key, t) in waits {
+      let grids = try await t.value
+      guard let g = grids[key.layer] else { throw ServiceError(.internalError, "layer '\(key.layer)' missing from a forward pass") }
+      found[key] = g
+    }
+    return keys.map { found[$0]! }
+  }
+
+  private func compute(model: LoadedModel, image: StoredImage, layers: [String]) async throws -> [String: ActivationGrid] {
+    try await executor.run {
+      let input = model.pipeline.tensor(for: [image.image])
+      let values = try model.model.run(input, keep: layers)
+      var grids: [String: ActivationGrid] = [:]
+      for name in layers {
+        guard let t = values[name], t.rank == 4 else {
+          throw ServiceError(.invalidArgument, "layer '\(name)' is not a 4-D [N, C, H, W] tensor")
+        }
+        grids[name] = ActivationGrid(tensor: t, batchIndex: 0)
+      }
+      return grids
+    }
+  }
+
+  private func insert(_ key: Key, _ grid: ActivationGrid, into s: inout State) {
+    // An entry larger than the whole cache is returned to its caller but not kept.
+    guard grid.byteCount <= capacity, s.entries[key] == nil else { return }
+    s.tick += 1
+    s.entries[key] = Entry(grid: grid, tick: s.tick)
+    s.bytes += grid.byteCount
+    while s.bytes > capacity, let victim = s.entries.min(by: { $0.value.tick < $1.value.tick }) {
+      s.entries[victim.key] = nil
+      s.bytes -= victim.value.grid.byteCount
+      s.evictions += 1
+    }
+  }
+
+  /// Counters for Stats.
+  var statistics: (bytes: Int, entries: Int, hits: Int64, misses: Int64, evictions: Int64, forwards: Int64) {
+    state.withLock { ($0.bytes, $0.entries.count, $0.hits, $0.misses, $0.evictions, $0.forwards) }
+  }
+}

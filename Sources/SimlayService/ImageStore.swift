@@ -1,0 +1,91 @@
+import Foundation
+import SimlayImaging
+import Synchronization
+
+/// An uploaded image: decoded once, shared by every client that adds the same bytes.
+public struct StoredImage: Sendable {
+  /// Content-addressed id: hash of the bytes and of the preprocessing.
+  public let id: String
+  /// Display name from the first upload.
+  public let name: String
+  /// The decoded image at its original size.
+  public let image: RGBImage
+  /// The preprocessing key it was added under (see LoadedModel.preprocessingKey).
+  let preprocessingKey: String
+
+  var byteCount: Int { image.pixels.count + 256 }
+}
+
+/// Images by id, bounded in bytes with least-recently-used eviction.
+public final class ImageStore: Sendable {
+  private struct State {
+    var images: [String: (image: StoredImage, tick: UInt64)] = [:]
+    var bytes = 0
+    var tick: UInt64 = 0
+  }
+
+  private let state = Mutex(State())
+  /// Capacity in bytes.
+  public let capacity: Int
+
+  /// A store holding at most `capacity` bytes of decoded pixels.
+  public init(capacity: Int) {
+    self.capacity = capacity
+  }
+
+  /// The id of `bytes` under a preprocessing.
+  static func id(of bytes: [UInt8], preprocessingKey: String) -> String {
+    String(SHA256.hex(bytes + [0] + Array(preprocessingKey.utf8)).prefix(32))
+  }
+
+  /// Adds (or finds) an image. Decoding happens only for new ids. Returns the entry and whether it existed.
+  func add(bytes: [UInt8], name: String, preprocessingKey: String, maxPixels: Int) throws -> (StoredImage, Bool) {
+    let id = Self.id(of: bytes, preprocessingKey: preprocessingKey)
+    if let existing = lookup(id) { return (existing, true) }
+    let label = name.isEmpty ? "image" : name
+    guard !bytes.isEmpty else { throw ServiceError(.invalidArgument, "\(label): empty image data") }
+    let decoded: RGBImage
+    do {
+      decoded = try ImageDecoder.decode(bytes, maxPixels: maxPixels)
+    } catch {
+      throw ImagingError(code: error.code, message: "\(label): \(error.message)")
+    }
+    let stored = StoredImage(id: id, name: name.isEmpty ? String(id.prefix(8)) : name, image: decoded, preprocessingKey: preprocessingKey)
+    state.withLock { s in
+      s.tick += 1
+      if s.images[id] == nil {
+        s.images[id] = (stored, s.tick)
+        s.bytes += stored.byteCount
+      }
+      while s.bytes > capacity, s.images.count > 1,
+            let victim = s.images.filter({ $0.key != id }).min(by: { $0.value.tick < $1.value.tick }) {
+        s.images[victim.key] = nil
+        s.bytes -= victim.value.image.byteCount
+      }
+    }
+    return (stored, false)
+  }
+
+  /// The image with `id`, marking it recently used.
+  func lookup(_ id: String) -> StoredImage? {
+    state.withLock { s in
+      guard var entry = s.images[id] else { return nil }
+      s.tick += 1
+      entry.tick = s.tick
+      s.images[id] = entry
+      return entry.image
+    }
+  }
+
+  /// The image with `id`, or NOT_FOUND naming it.
+  func get(_ id: String) throws -> StoredImage {
+    guard !id.isEmpty else { throw ServiceError(.invalidArgument, "an image id is empty") }
+    guard let image = lookup(id) else {
+      throw ServiceError(.notFound, "no image with id '\(id)' (never added, or evicted from the image store: add it again)")
+    }
+    return image
+  }
+
+  /// Images held and their bytes.
+  var usage: (count: Int, bytes: Int) { state.withLock { ($0.images.count, $0.bytes) } }
+}

@@ -1,0 +1,80 @@
+import GRPCCore
+import Logging
+
+/// Requires `authorization: Bearer <token>` on every call when the daemon has a token. The token is never
+/// logged; a refusal is logged with the method and the peer.
+public struct BearerTokenInterceptor: ServerInterceptor {
+  let expected: String
+  let logger: Logger
+
+  /// An interceptor accepting exactly `token`.
+  public init(token: String, logger: Logger) {
+    self.expected = "Bearer \(token)"
+    self.logger = logger
+  }
+
+  public func intercept<Input: Sendable, Output: Sendable>(
+    request: StreamingServerRequest<Input>,
+    context: ServerContext,
+    next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+  ) async throws -> StreamingServerResponse<Output> {
+    let given = request.metadata[stringValues: "authorization"].first(where: { _ in true })
+    guard let given, constantTimeEqual(given, expected) else {
+      logger.warning("refused call without a valid bearer token", metadata: [
+        "method": "\(context.descriptor.fullyQualifiedMethod)", "peer": "\(context.remotePeer)",
+        "reason": "\(given == nil ? "missing authorization metadata" : "wrong token")",
+      ])
+      throw RPCError(code: .unauthenticated, message: "missing or invalid bearer token (send metadata 'authorization: Bearer <token>')")
+    }
+    return try await next(request, context)
+  }
+
+  /// Compares without an early exit, so timing does not reveal how much of a guess was right.
+  private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let (x, y) = (Array(a.utf8), Array(b.utf8))
+    var diff = x.count ^ y.count
+    for i in 0..<min(x.count, y.count) { diff |= Int(x[i] ^ y[i]) }
+    return diff == 0
+  }
+}
+
+/// Counts requests and measures their latency per method, and logs failures.
+public struct StatsInterceptor: ServerInterceptor {
+  let stats: RequestStats
+  let logger: Logger
+
+  /// An interceptor recording into `stats`.
+  public init(stats: RequestStats, logger: Logger) {
+    self.stats = stats
+    self.logger = logger
+  }
+
+  public func intercept<Input: Sendable, Output: Sendable>(
+    request: StreamingServerRequest<Input>,
+    context: ServerContext,
+    next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+  ) async throws -> StreamingServerResponse<Output> {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let method = context.descriptor.method
+    do {
+      let response = try await next(request, context)
+      let failed: Bool
+      if case .failure(let e) = response.accepted {
+        failed = true
+        logger.info("request failed", metadata: ["method": "\(method)", "code": "\(e.code)", "message": "\(e.message)"])
+      } else {
+        failed = false
+      }
+      stats.record(method: method, milliseconds: Self.ms(clock.now - start), failed: failed)
+      return response
+    } catch {
+      stats.record(method: method, milliseconds: Self.ms(clock.now - start), failed: true)
+      throw error
+    }
+  }
+
+  static func ms(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
+  }
+}

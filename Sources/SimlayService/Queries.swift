@@ -1,0 +1,111 @@
+import SimlayCore
+import SimlayProto
+
+/// Maps of one layer for N target images, with the query's resolved cells.
+struct LayerAnswer {
+  var layer: String
+  var height: Int
+  var width: Int
+  /// N * height * width values, target-major.
+  var maps: [Float]
+  /// The query's cells on the grid (one cell unless the query was a region).
+  var cells: Region
+  struct Region { var y0, x0, y1, x1: Int }
+}
+
+extension DaemonState {
+  /// Answers a Similarity request.
+  func similarity(_ request: Simlay_V1_SimilarityRequest) async throws -> (LoadedModel, [StoredImage], StoredImage, LayerAnswer) {
+    let model = try models.get(request.model)
+    guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
+    let layer = try model.layer(request.layer)
+    guard request.hasQuery else { throw ServiceError(.invalidArgument, "query is missing") }
+    guard !request.targetIds.isEmpty else { throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for") }
+    try checkLimit(request.targetIds.count, configuration.maxImagesPerRequest, "target images")
+    let metric = try request.metric.similarityMetric()
+    let queryImage = try images([request.query.imageID], for: model)[0]
+    let targets = try images(request.targetIds, for: model)
+    let (h, w) = (layer.chw!.h, layer.chw!.w)
+
+    let cells = try queryCells(request.query, image: queryImage, layer: layer.name, height: h, width: w)
+    let all = try await grids(model: model, images: [queryImage] + targets, layers: [layer.name])
+    let q = all[0][0]
+    let raw = cells.y1 - cells.y0 == 1 && cells.x1 - cells.x0 == 1
+      ? q.vector(y: cells.y0, x: cells.x0) : q.meanVector(y0: cells.y0, x0: cells.x0, y1: cells.y1, x1: cells.x1)
+    let query = QueryVector(raw)
+    var maps = [Float](repeating: 0, count: targets.count * h * w)
+    maps.withUnsafeMutableBufferPointer { out in
+      for (i, g) in all.dropFirst().enumerated() {
+        SimilarityMap.compute(query: query, grid: g[0], metric: metric,
+                              into: UnsafeMutableBufferPointer(rebasing: out[(i * h * w)..<((i + 1) * h * w)]))
+      }
+    }
+    return (model, targets, queryImage, LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: cells))
+  }
+
+  /// The query's cell rectangle on an h x w grid, or OUT_OF_RANGE / INVALID_ARGUMENT.
+  func queryCells(_ query: Simlay_V1_Query, image: StoredImage, layer: String, height h: Int, width w: Int) throws -> LayerAnswer.Region {
+    let grid = "layer '\(layer)' has a grid of \(h) x \(w) cells (y in 0..<\(h), x in 0..<\(w))"
+    switch query.position {
+    case .cell(let c):
+      guard c.y >= 0, c.y < h, c.x >= 0, c.x < w else {
+        throw ServiceError(.outOfRange, "cell (\(c.y), \(c.x)) is outside the grid: \(grid)")
+      }
+      return .init(y0: Int(c.y), x0: Int(c.x), y1: Int(c.y) + 1, x1: Int(c.x) + 1)
+    case .region(let r):
+      guard r.y0 < r.y1, r.x0 < r.x1 else {
+        throw ServiceError(.invalidArgument, "region (\(r.y0), \(r.x0))-(\(r.y1), \(r.x1)) is empty (y1 and x1 are exclusive)")
+      }
+      guard r.y0 >= 0, r.x0 >= 0, r.y1 <= h, r.x1 <= w else {
+        throw ServiceError(.outOfRange, "region (\(r.y0), \(r.x0))-(\(r.y1), \(r.x1)) is outside the grid: \(grid)")
+      }
+      return .init(y0: Int(r.y0), x0: Int(r.x0), y1: Int(r.y1), x1: Int(r.x1))
+    case .pixel(let p):
+      let c = try cell(of: p, in: image, height: h, width: w)
+      return .init(y0: c.y, x0: c.x, y1: c.y + 1, x1: c.x + 1)
+    case nil:
+      throw ServiceError(.invalidArgument, "query has no position: set cell, region or pixel")
+    }
+  }
+
+  /// The cell under a pixel of the original image, or OUT_OF_RANGE with the image's size.
+  func cell(of p: Simlay_V1_Pixel, in image: StoredImage, height h: Int, width w: Int) throws -> (y: Int, x: Int) {
+    guard let c = CellMapping.cell(px: p.px, py: p.py, imageWidth: image.image.width, imageHeight: image.image.height,
+                                   gridHeight: h, gridWidth: w) else {
+      throw ServiceError(.outOfRange, "pixel (\(p.px), \(p.py)) is outside image '\(image.name)' of \(image.image.width) x \(image.image.height) pixels")
+    }
+    return c
+  }
+
+  /// Answers a LayerSync request: one map set per layer.
+  func sync(_ request: Simlay_V1_LayerSyncRequest) async throws -> (LoadedModel, [StoredImage], StoredImage, [LayerAnswer]) {
+    let model = try models.get(request.model)
+    guard !request.layers.isEmpty else { throw ServiceError(.invalidArgument, "layers is empty") }
+    try checkLimit(request.layers.count, configuration.maxLayersPerRequest, "layers")
+    guard !request.targetIds.isEmpty else { throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for") }
+    try checkLimit(request.targetIds.count, configuration.maxImagesPerRequest, "target images")
+    guard request.hasPoint else { throw ServiceError(.invalidArgument, "point is missing") }
+    let metric = try request.metric.similarityMetric()
+    let layers = try request.layers.map { try model.layer($0) }
+    let pointImage = try images([request.imageID], for: model)[0]
+    let targets = try images(request.targetIds, for: model)
+    let cells = try layers.map { try cell(of: request.point, in: pointImage, height: $0.chw!.h, width: $0.chw!.w) }
+    let names = layers.map(\.name)
+    let all = try await grids(model: model, images: [pointImage] + targets, layers: names)
+    var answers: [LayerAnswer] = []
+    for (li, layer) in layers.enumerated() {
+      let (h, w) = (layer.chw!.h, layer.chw!.w)
+      let query = QueryVector(all[0][li].vector(y: cells[li].y, x: cells[li].x))
+      var maps = [Float](repeating: 0, count: targets.count * h * w)
+      maps.withUnsafeMutableBufferPointer { out in
+        for (i, g) in all.dropFirst().enumerated() {
+          SimilarityMap.compute(query: query, grid: g[li], metric: metric,
+                                into: UnsafeMutableBufferPointer(rebasing: out[(i * h * w)..<((i + 1) * h * w)]))
+        }
+      }
+      answers.append(LayerAnswer(layer: layer.name, height: h, width: w, maps: maps,
+                                 cells: .init(y0: cells[li].y, x0: cells[li].x, y1: cells[li].y + 1, x1: cells[li].x + 1)))
+    }
+    return (model, targets, pointImage, answers)
+  }
+}

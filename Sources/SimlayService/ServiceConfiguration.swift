@@ -1,0 +1,23 @@
+/// The daemon's limits and sizes, each configurable from the command line.
+public struct ServiceConfiguration: Sendable {
+  /// Bytes of activations the cache may hold (least recently used entries are evicted beyond it).
+  public var cacheBytes: Int = 1024 << 20
+  /// Bytes of decoded images the image store may hold.
+  public var imageStoreBytes: Int = 512 << 20
+  /// Largest request message accepted by the transport.
+  public var maxMessageBytes: Int = 64 << 20
+  /// Largest image (width x height) accepted: decompression bombs are refused before decoding.
+  public var maxImagePixels: Int = 50_000_000
+  /// Most images one request may upload or target.
+  public var maxImagesPerRequest: Int = 64
+  /// Most layers one request may name.
+  public var maxLayersPerRequest: Int = 16
+  /// Forward passes that may run at once (each on its own thread, outside the RPC threads, so queries on
+  /// cached activations never queue behind them).
+  public var forwardConcurrency: Int = 1
+  /// Longest side of an overlay tile, at most.
+  public var maxTileSize: Int = 1024
+
+  /// The defaults.
+  public init() {}
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import SimlayCore
+
+/// Everything the daemon holds: models, images, the activation cache, limits and request statistics.
+/// One instance is shared by every RPC.
+public final class DaemonState: Sendable {
+  /// Limits and sizes.
+  public let configuration: ServiceConfiguration
+  /// Loaded models.
+  public let models: ModelRegistry
+  /// Uploaded images.
+  let images: ImageStore
+  /// Activations.
+  let cache: ActivationCache
+  /// Forward passes and other CPU-heavy work (decoding, model loading), off the RPC threads.
+  let executor: ForwardExecutor
+  /// Per-method request counts and latencies.
+  public let requestStats = RequestStats()
+  let logger: Logger
+  let started = ContinuousClock.now
+
+  /// Creates the state; add models to `models` before serving.
+  public init(configuration: ServiceConfiguration, defaultModelName: String, logger: Logger) {
+    self.configuration = configuration
+    self.models = ModelRegistry(defaultName: defaultModelName)
+    self.images = ImageStore(capacity: configuration.imageStoreBytes)
+    self.executor = ForwardExecutor(limit: configuration.forwardConcurrency)
+    self.cache = ActivationCache(capacity: configuration.cacheBytes, executor: executor)
+    self.logger = logger
+  }
+
+  /// Checks a count against a limit, naming both.
+  func checkLimit(_ count: Int, _ limit: Int, _ what: String) throws {
+    guard count <= limit else {
+      throw ServiceError(.resourceExhausted, "\(count) \(what) in one request exceeds the daemon's limit of \(limit)")
+    }
+  }
+
+  /// The stored images for ids, checked to have been added with `model`'s preprocessing.
+  func images(_ ids: [String], for model: LoadedModel) throws -> [StoredImage] {
+    try ids.map { id in
+      let image = try images.get(id)
+      guard image.preprocessingKey == model.preprocessingKey else {
+        throw ServiceError(.invalidArgument, "image '\(id)' was added for a model with another preprocessing; add it for model '\(model.name)'")
+      }
+      return image
+    }
+  }
+
+  /// Grids of `layers` for each image; forward passes for different images run concurrently.
+  func grids(model: LoadedModel, images: [StoredImage], layers: [String]) async throws -> [[ActivationGrid]] {
+    try await withThrowingTaskGroup(of: (Int, [ActivationGrid]).self) { group in
+      for (i, image) in images.enumerated() {
+        group.addTask { (i, try await self.cache.grids(model: model, image: image, layers: layers)) }
+      }
+      var out = [[ActivationGrid]](repeating: [], count: images.count)
+      for try await (i, g) in group { out[i] = g }
+      return out
+    }
+  }
+}

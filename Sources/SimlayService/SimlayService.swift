@@ -1,0 +1,150 @@
+import Foundation
+import GRPCCore
+import SimlayImaging
+import SimlayProto
+
+/// The `simlay.v1.Simlay` service: thin handlers over `DaemonState`. Every error leaves as a gRPC status
+/// naming what was wrong; nothing a request does can corrupt what other clients have cached.
+public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
+  /// The shared daemon state.
+  public let state: DaemonState
+
+  /// A service over `state`.
+  public init(state: DaemonState) {
+    self.state = state
+  }
+
+  /// Runs a handler body, mapping any error to a gRPC status.
+  private func handle<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+      return try await body()
+    } catch {
+      throw ServiceError.from(error)
+    }
+  }
+
+  public func listModels(request: Simlay_V1_ListModelsRequest, context: ServerContext) async throws -> Simlay_V1_ListModelsResponse {
+    Simlay_V1_ListModelsResponse.with {
+      $0.models = state.models.all.map(\.info)
+      $0.defaultModel = state.models.defaultName
+    }
+  }
+
+  public func loadModel(request: Simlay_V1_LoadModelRequest, context: ServerContext) async throws -> Simlay_V1_ModelInfo {
+    try await handle {
+      guard !request.name.isEmpty, !request.path.isEmpty else { throw ServiceError(.invalidArgument, "name and path are both required") }
+      let registry = state.models
+      let loaded = try await state.executor.run { try registry.load(name: request.name, path: request.path) }
+      state.logger.info("model loaded", metadata: ["name": "\(loaded.name)", "path": "\(loaded.path)"])
+      return loaded.info
+    }
+  }
+
+  public func addImages(request: Simlay_V1_AddImagesRequest, context: ServerContext) async throws -> Simlay_V1_AddImagesResponse {
+    try await handle {
+      guard !request.images.isEmpty else { throw ServiceError(.invalidArgument, "images is empty") }
+      try state.checkLimit(request.images.count, state.configuration.maxImagesPerRequest, "images")
+      let model = try state.models.get(request.model)
+      let (store, key, maxPixels) = (state.images, model.preprocessingKey, state.configuration.maxImagePixels)
+      // Decoding is CPU work: it runs with the forward passes, off the RPC threads.
+      let infos = try await state.executor.run {
+        try request.images.enumerated().map { i, upload in
+          let name = upload.name.isEmpty ? "image \(i)" : upload.name
+          let (image, existed) = try store.add(bytes: [UInt8](upload.data), name: name, preprocessingKey: key, maxPixels: maxPixels)
+          return Simlay_V1_ImageInfo.with {
+            $0.id = image.id
+            $0.width = Int32(image.image.width)
+            $0.height = Int32(image.image.height)
+            $0.name = image.name
+            $0.existed = existed
+          }
+        }
+      }
+      return Simlay_V1_AddImagesResponse.with { $0.images = infos }
+    }
+  }
+
+  public func similarity(request: Simlay_V1_SimilarityRequest, context: ServerContext) async throws -> Simlay_V1_SimilarityResponse {
+    try await handle {
+      let (_, targets, _, answer) = try await state.similarity(request)
+      return Simlay_V1_SimilarityResponse.with {
+        $0.layer = answer.layer
+        $0.queryCells = .with { r in
+          (r.y0, r.x0, r.y1, r.x1) = (Int32(answer.cells.y0), Int32(answer.cells.x0), Int32(answer.cells.y1), Int32(answer.cells.x1))
+        }
+        $0.maps = Simlay_V1_FloatTensor(shape: [targets.count, answer.height, answer.width], values: answer.maps)
+      }
+    }
+  }
+
+  public func layerSync(request: Simlay_V1_LayerSyncRequest, context: ServerContext) async throws -> Simlay_V1_LayerSyncResponse {
+    try await handle {
+      let (_, targets, _, answers) = try await state.sync(request)
+      return Simlay_V1_LayerSyncResponse.with {
+        $0.layers = answers.map { a in
+          Simlay_V1_LayerMaps.with {
+            $0.layer = a.layer
+            $0.cell = .with { c in (c.y, c.x) = (Int32(a.cells.y0), Int32(a.cells.x0)) }
+            $0.maps = Simlay_V1_FloatTensor(shape: [targets.count, a.height, a.width], values: a.maps)
+          }
+        }
+      }
+    }
+  }
+
+  public func renderOverlay(request: Simlay_V1_RenderOverlayRequest, context: ServerContext) async throws -> Simlay_V1_RenderOverlayResponse {
+    try await handle {
+      let answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage, metric: Simlay_V1_Metric
+      switch request.what {
+      case .similarity(let r):
+        let result = try await state.similarity(r)
+        (targets, queryImage, answers, metric) = (result.1, result.2, [result.3], r.metric)
+      case .sync(let r):
+        let result = try await state.sync(r)
+        (targets, queryImage, answers, metric) = (result.1, result.2, result.3, r.metric)
+      case nil:
+        throw ServiceError(.invalidArgument, "set similarity or sync")
+      }
+      let (options, state) = (request.options, self.state)
+      let png = try await state.executor.run {
+        let image = try state.render(answers: answers, targets: targets, queryImage: queryImage, metric: metric, options: options)
+        return (try PNGEncoder.encode(image), image.width, image.height)
+      }
+      return Simlay_V1_RenderOverlayResponse.with {
+        $0.png = Data(png.0)
+        $0.width = Int32(png.1)
+        $0.height = Int32(png.2)
+      }
+    }
+  }
+
+  public func stats(request: Simlay_V1_StatsRequest, context: ServerContext) async throws -> Simlay_V1_StatsResponse {
+    let c = state.cache.statistics
+    let images = state.images.usage
+    return Simlay_V1_StatsResponse.with {
+      $0.models = state.models.all.map(\.info)
+      $0.cache = .with {
+        $0.bytes = Int64(c.bytes)
+        $0.capacityBytes = Int64(state.cache.capacity)
+        $0.entries = Int64(c.entries)
+        $0.hits = c.hits
+        $0.misses = c.misses
+        $0.evictions = c.evictions
+        $0.forwardPasses = c.forwards
+      }
+      $0.methods = state.requestStats.snapshot().map { m in
+        Simlay_V1_MethodStats.with {
+          $0.method = m.method
+          $0.requests = m.requests
+          $0.errors = m.errors
+          $0.p50Ms = m.p50
+          $0.p90Ms = m.p90
+          $0.p99Ms = m.p99
+        }
+      }
+      $0.uptimeSeconds = StatsInterceptor.ms(ContinuousClock.now - state.started) / 1000
+      $0.images = Int64(images.count)
+      $0.imageBytes = Int64(images.bytes)
+    }
+  }
+}
