@@ -17,7 +17,8 @@ public final class DaemonState: Sendable {
   let executor: ForwardExecutor
   /// Per-method request counts and latencies.
   public let requestStats = RequestStats()
-  let logger: Logger
+  /// The daemon's logger.
+  public let logger: Logger
   let started = ContinuousClock.now
 
   /// Creates the state; add models to `models` before serving.

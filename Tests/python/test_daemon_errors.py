@@ -42,68 +42,67 @@ def expect(client, code_name: str, method: str, request, *needles: str, valid=No
     return message
 
 
-def _valid(client, ids):
-    return lambda: client.similarity("blocks.10", ids[0], ids, cell=(2, 2))
+def _sim(layer, q, targets, **kw):
+    return lambda c, ids, infos: c.similarity_request(layer, ids[q] if isinstance(q, int) else q,
+                                                       [ids[t] if isinstance(t, int) else t for t in targets], **kw)
 
 
-def test_not_found_model_layer_image(setup):
-    client, ids, _ = setup
-    valid = _valid(client, ids)
-    expect(client, "NOT_FOUND", "Similarity", client.similarity_request("blocks.10", ids[0], ids, cell=(1, 1),
-                                                                        model="no-such-model"), "no-such-model",
-           valid=valid)
-    expect(client, "NOT_FOUND", "Similarity", client.similarity_request("blocks.99", ids[0], ids, cell=(1, 1)),
-           "blocks.99", valid=valid)
-    missing = "f" * 64
-    expect(client, "NOT_FOUND", "Similarity", client.similarity_request("blocks.10", missing, ids, cell=(1, 1)),
-           missing, valid=valid)
-    expect(client, "NOT_FOUND", "Similarity", client.similarity_request("blocks.10", ids[0], [ids[0], missing],
-                                                                        cell=(1, 1)), missing, valid=valid)
-    expect(client, "NOT_FOUND", "LayerSync", client.sync_request(["blocks.2", "layer-x"], ids[0], (5, 5), ids),
-           "layer-x", valid=valid)
-    expect(client, "NOT_FOUND", "AddImages", client.pb.AddImagesRequest(
-        model="no-such-model", images=[client.pb.ImageUpload(data=solid_png(32, 32), name="x.png")]),
-        "no-such-model", valid=valid)
+MISSING_ID = "f" * 64
+
+# id -> (status, method, request builder (client, ids, infos), words the message must contain)
+CASES = {
+    "unknown-model": ("NOT_FOUND", "Similarity", _sim("blocks.10", 0, [0, 1], cell=(1, 1), model="no-such-model"),
+                      ["no-such-model"]),
+    "unknown-layer": ("NOT_FOUND", "Similarity", _sim("blocks.99", 0, [0, 1], cell=(1, 1)), ["blocks.99"]),
+    "unknown-query-image": ("NOT_FOUND", "Similarity", _sim("blocks.10", MISSING_ID, [0, 1], cell=(1, 1)),
+                            [MISSING_ID]),
+    "unknown-target-image": ("NOT_FOUND", "Similarity", _sim("blocks.10", 0, [0, MISSING_ID], cell=(1, 1)),
+                             [MISSING_ID]),
+    "sync-unknown-layer": ("NOT_FOUND", "LayerSync",
+                           lambda c, ids, _: c.sync_request(["blocks.2", "layer-x"], ids[0], (5, 5), ids), ["layer-x"]),
+    "add-unknown-model": ("NOT_FOUND", "AddImages", lambda c, ids, _: c.pb.AddImagesRequest(
+        model="no-such-model", images=[c.pb.ImageUpload(data=solid_png(32, 32), name="x.png")]), ["no-such-model"]),
+
+    "cell-y-14": ("OUT_OF_RANGE", "Similarity", _sim("blocks.10", 0, [0, 1], cell=(14, 0)), ["14 x 14"]),
+    "cell-x-14": ("OUT_OF_RANGE", "Similarity", _sim("blocks.10", 0, [0, 1], cell=(0, 14)), ["14 x 14"]),
+    "cell-head": ("OUT_OF_RANGE", "Similarity", _sim("head", 0, [0, 1], cell=(7, 3)), ["7 x 7"]),
+    "cell-negative": ("OUT_OF_RANGE", "Similarity", _sim("blocks.4", 0, [0, 1], cell=(-1, 3)), ["28 x 28"]),
+    "region-past-grid": ("OUT_OF_RANGE", "Similarity", _sim("blocks.10", 0, [0, 1], region=(10, 10, 15, 12)),
+                         ["14 x 14"]),
+    "pixel-right-of-image": ("OUT_OF_RANGE", "Similarity",
+                             lambda c, ids, infos: c.similarity_request("blocks.10", ids[0], ids,
+                                                                        pixel=(infos[0].width + 10, 5)), []),
+    "pixel-negative": ("OUT_OF_RANGE", "Similarity", _sim("blocks.10", 0, [0, 1], pixel=(5, -3)), []),
+    "sync-point-below-image": ("OUT_OF_RANGE", "LayerSync", lambda c, ids, infos: c.sync_request(
+        ["blocks.10"], ids[0], (5, infos[0].height + 50), ids), []),
+
+    "no-query": ("INVALID_ARGUMENT", "Similarity",
+                 lambda c, ids, _: c.pb.SimilarityRequest(layer="blocks.10", target_ids=ids), []),
+    "query-without-position": ("INVALID_ARGUMENT", "Similarity", lambda c, ids, _: c.pb.SimilarityRequest(
+        layer="blocks.10", query=c.pb.Query(image_id=ids[0]), target_ids=ids), []),
+    "empty-targets": ("INVALID_ARGUMENT", "Similarity", _sim("blocks.10", 0, [], cell=(1, 1)), []),
+    "empty-layer": ("INVALID_ARGUMENT", "Similarity", _sim("", 0, [0, 1], cell=(1, 1)), []),
+    "empty-region": ("INVALID_ARGUMENT", "Similarity", _sim("blocks.10", 0, [0, 1], region=(3, 3, 3, 5)), []),
+    "sync-no-layers": ("INVALID_ARGUMENT", "LayerSync", lambda c, ids, _: c.sync_request([], ids[0], (5, 5), ids), []),
+    "sync-empty-layer": ("INVALID_ARGUMENT", "LayerSync",
+                         lambda c, ids, _: c.sync_request([""], ids[0], (5, 5), ids), []),
+    "sync-empty-targets": ("INVALID_ARGUMENT", "LayerSync",
+                           lambda c, ids, _: c.sync_request(["head"], ids[0], (5, 5), []), []),
+    "garbage-image": ("INVALID_ARGUMENT", "AddImages", lambda c, ids, _: c.pb.AddImagesRequest(
+        images=[c.pb.ImageUpload(data=b"GIF89a not really" * 20, name="garbage.gif")]), []),
+    "truncated-png": ("INVALID_ARGUMENT", "AddImages", lambda c, ids, _: c.pb.AddImagesRequest(
+        images=[c.pb.ImageUpload(data=noise_png(64, 64, seed=7)[:200], name="truncated.png")]), []),
+    "empty-image": ("INVALID_ARGUMENT", "AddImages",
+                    lambda c, ids, _: c.pb.AddImagesRequest(images=[c.pb.ImageUpload(data=b"")]), []),
+}
 
 
-def test_out_of_range_cells_and_pixels(setup):
+@pytest.mark.parametrize("case", list(CASES))
+def test_error_status_and_recovery(setup, case):
     client, ids, infos = setup
-    valid = _valid(client, ids)
-    sim = client.similarity_request
-    expect(client, "OUT_OF_RANGE", "Similarity", sim("blocks.10", ids[0], ids, cell=(14, 0)), "14 x 14", valid=valid)
-    expect(client, "OUT_OF_RANGE", "Similarity", sim("blocks.10", ids[0], ids, cell=(0, 14)), "14 x 14", valid=valid)
-    expect(client, "OUT_OF_RANGE", "Similarity", sim("head", ids[0], ids, cell=(7, 3)), "7 x 7", valid=valid)
-    expect(client, "OUT_OF_RANGE", "Similarity", sim("blocks.4", ids[0], ids, cell=(-1, 3)), "28 x 28", valid=valid)
-    expect(client, "OUT_OF_RANGE", "Similarity", sim("blocks.10", ids[0], ids, region=(10, 10, 15, 12)), "14 x 14",
-           valid=valid)
-    w, h = infos[0].width, infos[0].height
-    expect(client, "OUT_OF_RANGE", "Similarity", sim("blocks.10", ids[0], ids, pixel=(w + 10, 5)), valid=valid)
-    expect(client, "OUT_OF_RANGE", "Similarity", sim("blocks.10", ids[0], ids, pixel=(5, -3)), valid=valid)
-    expect(client, "OUT_OF_RANGE", "LayerSync", client.sync_request(["blocks.10"], ids[0], (5, h + 50), ids),
-           valid=valid)
-
-
-def test_invalid_arguments(setup):
-    client, ids, _ = setup
-    pb = client.pb
-    valid = _valid(client, ids)
-    expect(client, "INVALID_ARGUMENT", "Similarity", pb.SimilarityRequest(layer="blocks.10", target_ids=ids),
-           valid=valid)  # no query at all
-    expect(client, "INVALID_ARGUMENT", "Similarity", pb.SimilarityRequest(
-        layer="blocks.10", query=pb.Query(image_id=ids[0]), target_ids=ids), valid=valid)  # query without position
-    expect(client, "INVALID_ARGUMENT", "Similarity", client.similarity_request("blocks.10", ids[0], [], cell=(1, 1)),
-           valid=valid)
-    expect(client, "INVALID_ARGUMENT", "Similarity", client.similarity_request("", ids[0], ids, cell=(1, 1)),
-           valid=valid)
-    expect(client, "INVALID_ARGUMENT", "LayerSync", client.sync_request([], ids[0], (5, 5), ids), valid=valid)
-    expect(client, "INVALID_ARGUMENT", "LayerSync", client.sync_request([""], ids[0], (5, 5), ids), valid=valid)
-    expect(client, "INVALID_ARGUMENT", "LayerSync", client.sync_request(["head"], ids[0], (5, 5), []), valid=valid)
-    garbage = [pb.ImageUpload(data=b"GIF89a not really" * 20, name="garbage.gif")]
-    expect(client, "INVALID_ARGUMENT", "AddImages", pb.AddImagesRequest(images=garbage), valid=valid)
-    truncated = [pb.ImageUpload(data=noise_png(64, 64, seed=7)[:200], name="truncated.png")]
-    expect(client, "INVALID_ARGUMENT", "AddImages", pb.AddImagesRequest(images=truncated), valid=valid)
-    expect(client, "INVALID_ARGUMENT", "AddImages", pb.AddImagesRequest(images=[pb.ImageUpload(data=b"")]),
-           valid=valid)
+    code, method, build, needles = CASES[case]
+    expect(client, code, method, build(client, ids, infos), *needles,
+           valid=lambda: client.similarity("blocks.10", ids[0], ids, cell=(2, 2)))
 
 
 def test_errors_counted_in_stats(setup):

@@ -139,6 +139,9 @@ def test_soak_mixed_clients_small_cache(daemon_stubs, photos):
 
         final = setup.stats().cache
         cache_samples.append(final)
+        print(f"soak: {counts}, {len(failures)} failures, final cache {final.bytes}/{final.capacity_bytes} bytes, "
+              f"{final.entries} entries, {final.evictions} evictions, {final.forward_passes} forward passes, "
+              f"{len(cache_samples)} samples")
         assert not failures, f"{len(failures)} unexpected failures, first ones: {failures[:5]}\ncounts {counts}"
         over = [(c.bytes, c.capacity_bytes) for c in cache_samples if c.bytes > c.capacity_bytes]
         assert not over, f"cache over capacity in {len(over)} of {len(cache_samples)} samples: {over[:5]}"

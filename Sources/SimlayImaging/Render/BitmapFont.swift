@@ -19,8 +19,8 @@ public enum BitmapFont {
     _ text: String, into image: inout RGBImage, x: Int, y: Int,
     color: (UInt8, UInt8, UInt8), scale: Int = 1
   ) {
-    guard image.isWellFormed, image.width > 0, image.height > 0 else { return }
     let scale = max(scale, 1)
+    guard image.isWellFormed, image.width > 0, y < image.height, y + glyphHeight * scale > 0 else { return }
     let (width, height) = (image.width, image.height)
     image.pixels.withUnsafeMutableBufferPointer { pixels in
       BitmapFontGlyphs.rows.withUnsafeBufferPointer { glyphs in
@@ -33,10 +33,12 @@ public enum BitmapFont {
             let bits = glyphs[glyph + row]
             guard bits != 0 else { continue }
             let top = y + row * scale
-            let rows = max(top, 0)..<min(top + scale, height)
+            // Clip each font pixel's square; one wholly outside the image is skipped (an
+            // inverted range would trap).
+            let rows = max(top, 0)..<max(min(top + scale, height), max(top, 0))
             for column in 0..<glyphWidth where bits & (0x10 >> column) != 0 {
               let start = left + column * scale
-              let columns = max(start, 0)..<min(start + scale, width)
+              let columns = max(start, 0)..<max(min(start + scale, width), max(start, 0))
               for py in rows {
                 for px in columns {
                   let i = (py * width + px) * 3
