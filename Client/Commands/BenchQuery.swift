@@ -65,25 +65,34 @@ extension Bench {
       }
     }
 
-    /// The JSON line.
+    /// The JSON line. Percentiles are nearest-rank over every successful call of every client; qps counts
+    /// successful calls over the time from the common start to the last client's end.
     private func report(_ runs: [ClientRun], plan: QueryPlan, server: String) -> JSON {
       let latencies = runs.flatMap(\.latencies).sorted()
       let errors = runs.map(\.errors).reduce(0, +)
-      if errors > 0, let last = runs.compactMap(\.lastError).last { note("simlay: \(errors) queries failed; last: \(last)") }
+      if errors > 0, let last = runs.compactMap(\.lastError).last {
+        note("simlay: \(errors) queries failed; last: \(last)")
+      }
       let starts = runs.compactMap(\.start), ends = runs.compactMap(\.end)
       let elapsed = starts.min().flatMap { s in ends.max().map { milliseconds($0 - s) / 1000 } } ?? seconds
+      func ms(_ value: Double?) -> JSON { value.map { JSON.rounded($0) } ?? .null }
       func pct(_ q: Double) -> JSON {
-        latencies.isEmpty ? .null : JSON.rounded(latencies[min(latencies.count - 1, max(0, Int((q * Double(latencies.count)).rounded(.up)) - 1))])
+        guard !latencies.isEmpty else { return .null }
+        let rank = Int((q * Double(latencies.count)).rounded(.up))
+        return ms(latencies[min(latencies.count - 1, max(0, rank - 1))])
       }
+      let mean = latencies.isEmpty ? nil : latencies.reduce(0, +) / Double(latencies.count)
       return .object([
-        ("clients", .int(clients)), ("seconds", .double(seconds)), ("queries", .int(latencies.count)),
+        ("clients", .int(clients)),
+        ("seconds", seconds == seconds.rounded() ? .int(Int(seconds)) : .double(seconds)),
+        ("queries", .int(latencies.count)),
         ("qps", JSON.rounded(Double(latencies.count) / max(elapsed, 1e-9), 2)),
-        ("p50_ms", pct(0.5)), ("p90_ms", pct(0.9)), ("p99_ms", pct(0.99)),
-        ("max_ms", latencies.last.map { JSON.rounded($0) } ?? .null), ("errors", .int(errors)),
+        ("p50_ms", pct(0.5)), ("p90_ms", pct(0.9)), ("p99_ms", pct(0.99)), ("max_ms", ms(latencies.last)),
+        ("errors", .int(errors)),
         ("layer", .string(layer)), ("images", .int(plan.ids.count)), ("server", .string(server)),
-        ("model", .string(model)), ("metric", .string(metric.rawValue)), ("grid", .array([.int(plan.height), .int(plan.width)])),
-        ("mean_ms", latencies.isEmpty ? .null : JSON.rounded(latencies.reduce(0, +) / Double(latencies.count))),
-        ("min_ms", latencies.first.map { JSON.rounded($0) } ?? .null), ("elapsed_s", JSON.rounded(elapsed)),
+        ("model", .string(model)), ("metric", .string(metric.rawValue)),
+        ("grid", .array([.int(plan.height), .int(plan.width)])),
+        ("mean_ms", ms(mean)), ("min_ms", ms(latencies.first)), ("elapsed_s", JSON.rounded(elapsed)),
       ])
     }
   }
@@ -135,9 +144,10 @@ struct QueryPlan: Sendable {
     request.layer = layer
     request.metric = metric
     request.targetIds = ids
-    request.query = QuerySpec(
-      image: 0, position: .cell(y: Int32.random(in: 0..<Int32(height), using: &rng), x: Int32.random(in: 0..<Int32(width), using: &rng))
-    ).proto(imageID: ids[Int.random(in: 0..<ids.count, using: &rng)])
+    let y = Int32.random(in: 0..<Int32(height), using: &rng)
+    let x = Int32.random(in: 0..<Int32(width), using: &rng)
+    let image = Int.random(in: 0..<ids.count, using: &rng)
+    request.query = QuerySpec(image: image, position: .cell(y: y, x: x)).proto(imageID: ids[image])
     return request
   }
 }

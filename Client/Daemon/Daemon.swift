@@ -92,7 +92,7 @@ struct DaemonFailure: Error, CustomStringConvertible {
     var message = error.message
     if message.isEmpty, let cause = error.cause { message = String(describing: cause) }
     switch error.code {
-    case .unavailable:
+    case .unavailable where Self.isConnectFailure(error):
       description = "\(name): cannot reach simlayd at \(server): is it running?"
     case .unimplemented:
       description = "\(name): \(message) (is \(server) a simlayd as new as this client?)"
@@ -101,6 +101,12 @@ struct DaemonFailure: Error, CustomStringConvertible {
     default:
       description = "\(name): \(message)"
     }
+  }
+
+  /// Whether an UNAVAILABLE status means no connection could be made (rather than, say, a stream the
+  /// daemon reset or a daemon shutting down).
+  static func isConnectFailure(_ error: RPCError) -> Bool {
+    error.message.contains("establish a connection") || error.message.contains("transient failure")
   }
 
   /// The canonical upper-case name of a status code, e.g. `NOT_FOUND`.

@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 import SimlayProto
 
 /// The IMAGE files of a command, read for upload.
@@ -39,7 +40,15 @@ extension Daemon {
       Simlay_V1_ImageUpload.with { $0.data = data; $0.name = name }
     }
     let what = "\(files.count) image\(files.count == 1 ? "" : "s") (\(formatBytes(files.totalBytes)))"
-    let response = try await withProgress("uploading \(what)...") { try await addImages(request) }
+    let response: Simlay_V1_AddImagesResponse
+    do {
+      response = try await withProgress("uploading \(what)...") { try await addImages(request) }
+    } catch var error as RPCError where error.code == .unavailable && !DaemonFailure.isConnectFailure(error) {
+      // An upload over the daemon's message limit (simlayd --max-message-mb) gets its stream reset.
+      error.message = "simlayd dropped the upload of \(what), perhaps over its message limit (simlayd --max-message-mb): "
+        + "send fewer or smaller images (\(error.message))"
+      throw error
+    }
     guard response.images.count == files.count else {
       throw CLIError("simlayd answered AddImages with \(response.images.count) images for \(files.count) uploads")
     }

@@ -50,7 +50,8 @@ struct MapStack {
       }
       let cell = best - m.startIndex
       let name = (i < names.count ? names[i] : "#\(i)").padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-      let stats = m.isEmpty ? "empty" : String(format: "min=%.4f  max=%.4f", lo, hi) + "  argmax=\(cell / max(width, 1)),\(cell % max(width, 1))"
+      let argmax = "\(cell / max(width, 1)),\(cell % max(width, 1))"
+      let stats = m.isEmpty ? "empty" : String(format: "min=%.4f  max=%.4f", lo, hi) + "  argmax=\(argmax)"
       return "\(indent)\(name)  \(stats)"
     }
   }

@@ -42,7 +42,9 @@ struct QuerySpec: Equatable {
     case 2:
       let (y0, x0) = try pair(ends[0])
       let (y1, x1) = try pair(ends[1])
-      guard y1 > y0, x1 > x0 else { throw ValidationError("the region's end (Y1,X1) must exceed its start (Y0,X0); the end is exclusive") }
+      guard y1 > y0, x1 > x0 else {
+        throw ValidationError("the region's end (Y1,X1) must exceed its start (Y0,X0); the end is exclusive")
+      }
       self.init(image: image, position: .region(y0: y0, x0: x0, y1: y1, x1: x1))
     default:
       throw bad
@@ -102,6 +104,7 @@ enum MetricChoice: String, CaseIterable, ExpressibleByArgument {
 /// Checks that an image index from `--query`/`--point` falls inside the IMAGE list.
 func checkImageIndex(_ index: Int, flag: String, count: Int) throws {
   guard index < count else {
-    throw ValidationError("\(flag): image index \(index) is out of range: \(count) IMAGE\(count == 1 ? "" : "s") given (indices start at 0)")
+    let given = "\(count) IMAGE\(count == 1 ? "" : "s") given"
+    throw ValidationError("\(flag): image index \(index) is out of range: \(given) (indices start at 0)")
   }
 }

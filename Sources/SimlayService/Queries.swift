@@ -86,6 +86,7 @@ extension DaemonState {
     try checkLimit(request.targetIds.count, configuration.maxImagesPerRequest, "target images")
     guard request.hasPoint else { throw ServiceError(.invalidArgument, "point is missing") }
     let metric = try request.metric.similarityMetric()
+    guard !request.layers.contains(where: \.isEmpty) else { throw ServiceError(.invalidArgument, "a layer name is empty") }
     let layers = try request.layers.map { try model.layer($0) }
     let pointImage = try images([request.imageID], for: model)[0]
     let targets = try images(request.targetIds, for: model)

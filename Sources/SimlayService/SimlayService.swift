@@ -44,6 +44,10 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     try await handle {
       guard !request.images.isEmpty else { throw ServiceError(.invalidArgument, "images is empty") }
       try state.checkLimit(request.images.count, state.configuration.maxImagesPerRequest, "images")
+      let bytes = request.images.reduce(0) { $0 + $1.data.count }
+      guard bytes <= state.configuration.maxMessageBytes else {
+        throw ServiceError(.resourceExhausted, "\(bytes) bytes of images in one request exceed the daemon's message limit of \(state.configuration.maxMessageBytes) bytes; send fewer images per call")
+      }
       let model = try state.models.get(request.model)
       let (store, key, maxPixels) = (state.images, model.preprocessingKey, state.configuration.maxImagePixels)
       // Decoding is CPU work: it runs with the forward passes, off the RPC threads.

@@ -132,7 +132,7 @@ def channel_options():
 
 
 class Daemon:
-    """One ``simlayd`` process, its socket, optional TCP port and log file (stdout and stderr)."""
+    """One ``simlayd`` process, its socket, optional TCP port, and files holding its stderr (the log) and stdout."""
 
     def __init__(self, workdir: Path, args=(), *, tcp: bool = False, tcp_port: int | None = None,
                  token: str | None = None, unix_path: Path | None = None, cwd: Path = REPO):
@@ -141,7 +141,8 @@ class Daemon:
         self.tcp_port = tcp_port if tcp_port is not None else (free_port() if tcp else None)
         self.token = token
         self.token_file: Path | None = None
-        self.log_path = self.workdir / f"simlayd-{id(self):x}.log"
+        self.log_path = self.workdir / f"simlayd-{id(self):x}.log"  # its stderr
+        self.stdout_path = self.workdir / f"simlayd-{id(self):x}.out"
         self.args = list(map(str, args))
         self.cwd = cwd
         self.proc: subprocess.Popen | None = None
@@ -163,22 +164,30 @@ class Daemon:
 
     def start(self, wait: bool = True) -> "Daemon":
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.command(), cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=self._log,
+        self._out = open(self.stdout_path, "ab")
+        self.proc = subprocess.Popen(self.command(), cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=self._out,
                                      stderr=self._log)
         if wait:
             self.wait_ready()
         return self
 
     def log_text(self) -> str:
+        """What the daemon wrote to stderr (its log)."""
         try:
             return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stdout_text(self) -> str:
+        try:
+            return self.stdout_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
 
     def describe(self) -> str:
         code = self.proc.poll() if self.proc else None
         return f"simlayd ({' '.join(self.command() if self.proc is None else self.proc.args)}) exit={code}\n" \
-               f"--- log ---\n{self.log_text()[-6000:]}"
+               f"--- stderr (log) ---\n{self.log_text()[-6000:]}\n--- stdout ---\n{self.stdout_text()[-2000:]}"
 
     def metadata(self):
         return (("authorization", f"Bearer {self.token}"),) if self.token else None
@@ -247,8 +256,9 @@ class Daemon:
         for ch in self._channels:
             ch.close()
         self._channels.clear()
-        if getattr(self, "_log", None):
-            self._log.close()
+        for f in (getattr(self, "_log", None), getattr(self, "_out", None)):
+            if f:
+                f.close()
 
     # -- clients
 
@@ -287,9 +297,9 @@ def running_daemon(args=(), **kwargs):
         daemon.stop(check=True)
     finally:
         daemon.kill()
-        keep = os.environ.get("SIMLAY_KEEP_LOGS")
-        if keep:
-            shutil.copy(daemon.log_path, Path(keep) / daemon.log_path.name) if daemon.log_path.exists() else None
+        keep = os.environ.get("SIMLAY_KEEP_LOGS")  # a directory to copy daemon logs to, for debugging
+        if keep and daemon.log_path.exists():
+            shutil.copy(daemon.log_path, Path(keep) / daemon.log_path.name)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -7,6 +7,7 @@ listening, and no connection is attempted to it.
 from __future__ import annotations
 
 import secrets
+import shutil
 import subprocess
 
 import grpc
@@ -65,7 +66,7 @@ def test_log_does_not_contain_token(secured):
     client = _client(secured, "tcp", secured.metadata())
     client.list_models()
     rpc_error(_client(secured, "tcp", None).list_models)
-    log = secured.log_text()
+    log = secured.log_text() + secured.stdout_text()
     assert "listening" in log
     assert secured.token not in log, "the daemon's log contains the token"
     assert secured.token[4:] not in log, "the daemon's log contains the token's secret part"
@@ -79,8 +80,11 @@ def test_non_loopback_without_token_refuses_to_start(daemon_stubs):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=STARTUP_TIMEOUT, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         pytest.fail(f"{' '.join(cmd)} kept running (it must refuse to start)")
+    finally:
+        socket_left = sock.exists()
+        shutil.rmtree(workdir, ignore_errors=True)
     assert proc.returncode != 0, f"started on 0.0.0.0 without --token-file:\n{proc.stderr}"
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected a one-line message, got:\n{proc.stderr}"
     assert "token" in lines[0].lower(), lines[0]
-    assert not sock.exists(), "the refused daemon left a socket file"
+    assert not socket_left, "the refused daemon left a socket file"

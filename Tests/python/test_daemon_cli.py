@@ -72,6 +72,8 @@ def test_models_layers_stats(setup):
     daemon, _, _, _ = setup
     proc = assert_ok(daemon.cli("models"))
     assert DEFAULT_MODEL_NAME in proc.stdout
+    proc = assert_ok(run_cli(["--server", daemon.tcp_target(), "models"]))  # over TCP (127.0.0.1)
+    assert DEFAULT_MODEL_NAME in proc.stdout
 
     proc = assert_ok(daemon.cli("layers", "--model", DEFAULT_MODEL_NAME))
     lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip() and not line.startswith("#")}

@@ -2,7 +2,7 @@
 and that the daemon is unharmed: the next valid call succeeds and the activation cache kept its entries.
 
 NOT_FOUND / OUT_OF_RANGE / INVALID_ARGUMENT against the shared daemon; RESOURCE_EXHAUSTED against one
-started with small limits (--max-images 3 --max-layers 2 --max-image-pixels 200000).
+started with small limits (--max-images 3 --max-layers 2 --max-image-pixels 200000 --max-message-mb 1).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ def setup(daemon, photos):
 
 
 def expect(client, code_name: str, method: str, request, *needles: str, valid=None):
-    """Calls, expects status ``code_name`` with each needle in the message; then a valid call (cached:
-    no forward pass) succeeds and the cache lost no entry."""
+    """Calls, expects status ``code_name`` with each needle in the message; then ``valid`` (a call whose
+    activations were cached before) succeeds without a forward pass, and the cache lost no entry."""
     before = client.stats().cache
     error = rpc_error(client.call, method, request)
     assert error.code() == getattr(grpc.StatusCode, code_name), (
@@ -115,7 +115,8 @@ def test_errors_counted_in_stats(setup):
 
 @pytest.fixture(scope="module")
 def limited(daemon_stubs):
-    with running_daemon(["--max-images", "3", "--max-layers", "2", "--max-image-pixels", "200000"]) as d:
+    with running_daemon(["--max-images", "3", "--max-layers", "2", "--max-image-pixels", "200000",
+                         "--max-message-mb", "1"]) as d:
         yield d
 
 
@@ -140,3 +141,17 @@ def test_resource_exhausted_limits(limited):
     assert "pixel" in m.lower() or "200000" in m.replace(",", "").replace("_", ""), m
     # At the pixel limit exactly: accepted.
     assert client.add([(noise_png(500, 400, seed=311), "edge.png")])[0].width == 500
+
+
+def test_resource_exhausted_message_size(limited):
+    """A request over --max-message-mb (1 MiB) is refused as a whole (by size: these bytes are no image),
+    and the connection stays usable."""
+    client = limited.client()
+    pb = client.pb
+    blob = pb.ImageUpload(data=bytes(1536 * 1024), name="blob.bin")
+    error = rpc_error(client.call, "AddImages", pb.AddImagesRequest(images=[blob]))
+    info = client.add([(noise_png(64, 48, seed=320), "after.png")])[0]
+    _, maps = client.similarity("head", info.id, [info.id], cell=(0, 0))
+    assert maps.shape == (1, 7, 7)
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, (
+        f"a 1.5 MiB request to a daemon with --max-message-mb 1: {error.code().name} {error.details()!r}")

@@ -16,8 +16,8 @@ import time
 import grpc
 import pytest
 
-from daemon_support import (STARTUP_TIMEOUT, Daemon, noise_png, running_daemon, short_tmpdir, simlayd_bin, stubs,
-                            tensor)
+from daemon_support import (STARTUP_TIMEOUT, Daemon, noise_png, rpc_error, running_daemon, short_tmpdir, simlayd_bin,
+                            stubs, tensor)
 
 
 def _health(target: str) -> int:
@@ -26,12 +26,13 @@ def _health(target: str) -> int:
         return s.health_rpc.HealthStub(ch).Check(s.health_pb.HealthCheckRequest(), timeout=10).status
 
 
-def test_socket_mode_0600_and_listening_line(daemon_stubs):
+def test_socket_mode_0600_and_listening_line_on_stderr(daemon_stubs):
     with running_daemon() as d:
         mode = stat.S_IMODE(os.stat(d.socket).st_mode)
         assert stat.S_ISSOCK(os.stat(d.socket).st_mode)
         assert mode == 0o600, f"socket mode {oct(mode)}, expected 0o600"
-        assert "listening" in d.log_text(), d.describe()
+        assert "listening" in d.log_text(), f"no 'listening' line on stderr\n{d.describe()}"
+        assert d.log_text().count("\n") >= 1 and "listening" not in d.stdout_text()
 
 
 def test_stale_socket_file_is_replaced(daemon_stubs):
@@ -71,11 +72,15 @@ def test_sigterm_lets_in_flight_request_complete(daemon_stubs):
     try:
         d.start()
         client = d.client()
-        infos = client.add([(noise_png(640, 480, seed=4000 + i), f"n{i}.png") for i in range(12)])
+        n = 48
+        infos = client.add([(noise_png(320, 240, seed=4000 + i), f"n{i}.png") for i in range(n)])
         ids = [i.id for i in infos]
-        # 12 uncached images: 12 forward passes (seconds on this machine) before the answer.
+        # n uncached images: n forward passes (one at a time on 2 cores) before the answer.
         future = client.future("Similarity", client.similarity_request("head", ids[0], ids, cell=(3, 3)))
-        time.sleep(0.3)
+        watcher = d.client()
+        deadline = time.monotonic() + 60
+        while watcher.stats().cache.forward_passes == 0 and not future.done() and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert not future.done(), "the request finished before SIGTERM; make it longer"
         d.signal(signal.SIGTERM)
         try:
@@ -83,7 +88,7 @@ def test_sigterm_lets_in_flight_request_complete(daemon_stubs):
         except grpc.RpcError as error:
             pytest.fail(f"in-flight request failed after SIGTERM: {error.code().name} {error.details()!r}\n"
                         f"{d.describe()}")
-        assert tensor(response.maps).shape == (12, 7, 7)
+        assert tensor(response.maps).shape == (n, 7, 7)
         code = d.wait()
         assert code == 0, f"exit {code} after SIGTERM\n{d.describe()}"
         assert not d.socket.exists(), "socket file left after SIGTERM"
@@ -116,3 +121,22 @@ def test_named_models_first_is_default(daemon_stubs, default_model):
         info = client.add([(noise_png(64, 64, seed=4100), "m.png")], model="other")[0]
         _, maps = client.similarity("head", info.id, [info.id], cell=(0, 0), model="other")
         assert maps.shape == (1, 7, 7)
+
+
+def test_load_model_rpc(daemon_stubs, default_model):
+    with running_daemon() as d:
+        client = d.client()
+        pb = client.pb
+        info = client.call("LoadModel", pb.LoadModelRequest(name="again", path=str(default_model)))
+        assert info.name == "again" and (info.input_height, info.input_width) == (224, 224)
+        assert "blocks.10" in {layer.name for layer in info.layers}
+        reply = client.list_models()
+        assert {m.name for m in reply.models} >= {"efficientnet-lite0", "again"}
+        assert reply.default_model == "efficientnet-lite0"
+        # Loading it again returns it.
+        assert client.call("LoadModel", pb.LoadModelRequest(name="again", path=str(default_model))).name == "again"
+        image = client.add([(noise_png(80, 60, seed=4200), "lm.png")], model="again")[0]
+        _, maps = client.similarity("blocks.10", image.id, [image.id], cell=(1, 2), model="again")
+        assert maps.shape == (1, 14, 14)
+        error = rpc_error(client.call, "LoadModel", pb.LoadModelRequest(name="", path=str(default_model)))
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (error.code().name, error.details())

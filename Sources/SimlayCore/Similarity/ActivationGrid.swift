@@ -58,6 +58,8 @@ public final class ActivationGrid: Sendable {
     var normalized = [Float](repeating: 0, count: raw.count)
     raw.withUnsafeBufferPointer { src in
       normalized.withUnsafeMutableBufferPointer { dst in
+        // An empty array promises no base address; with no channels every norm is 0 anyway.
+        guard depth > 0 else { return }
         for c in 0..<cells {
           let row = src.baseAddress! + c * depth
           let n = VectorKernels.norm(row, depth)
@@ -94,6 +96,7 @@ public final class ActivationGrid: Sendable {
     // Double sums: a 28x28 region of float activations would otherwise lose digits to rounding.
     var sum = [Double](repeating: 0, count: depth)
     raw.withUnsafeBufferPointer { src in
+      guard depth > 0 else { return }
       for y in y0..<y1 {
         for x in x0..<x1 {
           let row = src.baseAddress! + (y * width + x) * depth

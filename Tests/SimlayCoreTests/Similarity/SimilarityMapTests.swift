@@ -96,6 +96,8 @@ struct SimilarityMapTests {
   func degenerate(metric: SimilarityMetric) {
     let flat = ActivationGrid(height: 2, width: 3, depth: 0, chw: [])
     #expect(SimilarityMap.compute(query: QueryVector([]), grid: flat, metric: metric) == [Float](repeating: 0, count: 6))
+    #expect(SimilarityMap.allPairs(source: flat, target: flat, metric: metric) == [Float](repeating: 0, count: 36))
+    #expect(flat.norm(y: 1, x: 2) == 0 && flat.meanVector(y0: 0, x0: 0, y1: 2, x1: 3).isEmpty)
     let empty = ActivationGrid(height: 0, width: 3, depth: 4, chw: [])
     #expect(SimilarityMap.compute(query: QueryVector([1, 2, 3, 4]), grid: empty, metric: metric).isEmpty)
   }
