@@ -62,6 +62,9 @@ extension Bench {
           return try await group.reduce(into: [ClientRun]()) { $0.append($1) }
         }
         print(report(runs, plan: plan, server: endpoint.address.description).text)
+        if runs.contains(where: \.lostDaemon) {
+          throw CLIError("UNAVAILABLE: lost simlayd at \(endpoint.address) during the run")
+        }
       }
     }
 
@@ -130,6 +133,11 @@ struct QueryPlan: Sendable {
         } catch {
           run.errors += 1
           run.lastError = (error as? RPCError).map { "\(DaemonFailure.statusName($0.code)): \($0.message)" } ?? "\(error)"
+          // The daemon went away: stop rather than spin on instant failures.
+          if let e = error as? RPCError, e.code == .unavailable, DaemonFailure.isConnectFailure(e) {
+            run.lostDaemon = true
+            break
+          }
         }
       }
       run.end = clock.now
@@ -157,6 +165,8 @@ struct ClientRun: Sendable {
   var latencies: [Double] = []
   var errors = 0
   var lastError: String?
+  /// Set when the client stopped early because the daemon became unreachable.
+  var lostDaemon = false
   var start: ContinuousClock.Instant?
   var end: ContinuousClock.Instant?
 }

@@ -15,7 +15,9 @@ struct RenderFlags: ParsableArguments {
   @Option(name: .customLong("tile-size"), help: "Longest side of each tile in pixels (default 256).")
   var tileSize: Int?
 
-  @Option(name: .customLong("value-range"), help: "MIN,MAX mapped onto the colormap (default: the metric's natural range).")
+  @Option(
+    name: .customLong("value-range"), parsing: .unconditional,
+    help: "MIN,MAX mapped onto the colormap, e.g. -1,1 (default: the metric's natural range).")
   var valueRange: String?
 
   @Flag(name: .customLong("no-titles"), help: "Omit the titles above tiles.")

@@ -47,7 +47,7 @@ struct Conv: CompiledOperator {
   /// Depthwise weights transposed to [taps][channels], for the channels-last kernel.
   let tapsMajorWeights: Tensor?
     if group == c && m == c && group > 1 {
-      kind = window.inH * window.inW <= channelsLastCells ? .depthwiseChannelsLast : .depthwise
+      kind = window.inH * window.inW <= channelsLastCells && kernel[0] * kernel[1] <= 64 ? .depthwiseChannelsLast : .depthwise
     } else if group == 1 && kernel == [1, 1] && window.strideH == 1 && window.strideW == 1
                 && window.padTop == 0 && window.padLeft == 0 && window.outH == x[2] && window.outW == x[3] {
       kind = .pointwise
