@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayCore
 import GRPCCore
 import GRPCNIOTransportHTTP2
 
@@ -23,7 +24,7 @@ struct ConnectionOptions: ParsableArguments {
 
   /// The parsed `--server`, or the default socket.
   func address() throws -> ServerAddress {
-    guard let server else { return .unix(path: SimlayDefaults.socketPath()) }
+    guard let server else { return .unix(path: DaemonDefaults.socketPath()) }
     return try ServerAddress(parsing: server)
   }
 
@@ -41,17 +42,6 @@ struct ConnectionOptions: ParsableArguments {
   }
 }
 
-/// Defaults shared with the daemon (simlayd applies the same rule for its own default socket).
-enum SimlayDefaults {
-  /// The default socket of simlayd: `$XDG_RUNTIME_DIR/simlay/simlayd.sock`, or `/tmp/simlay-<uid>/simlayd.sock`
-  /// when XDG_RUNTIME_DIR is unset or empty.
-  static func socketPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-    if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
-      return (runtime as NSString).appendingPathComponent("simlay/simlayd.sock")
-    }
-    return "/tmp/simlay-\(getuid())/simlayd.sock"
-  }
-}
 
 /// A parsed `--server` value.
 enum ServerAddress: Equatable, CustomStringConvertible {

@@ -42,3 +42,9 @@ private struct UncheckedBox<T>: @unchecked Sendable {
   let value: T
   init(_ value: T) { self.value = value }
 }
+
+extension ExecutionContext {
+  /// Sets OpenBLAS's global thread count to this context's (the daemon's queries run single-threaded
+  /// GEMVs, for which thread hand-offs cost more than they save).
+  public func configureBLASThreads() { configureBLAS() }
+}
