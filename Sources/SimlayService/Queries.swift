@@ -32,15 +32,21 @@ extension DaemonState {
     let q = all[0][0]
     let raw = cells.y1 - cells.y0 == 1 && cells.x1 - cells.x0 == 1
       ? q.vector(y: cells.y0, x: cells.x0) : q.meanVector(y0: cells.y0, x0: cells.x0, y1: cells.y1, x1: cells.x1)
-    let query = QueryVector(raw)
-    var maps = [Float](repeating: 0, count: targets.count * h * w)
+    let maps = Self.maps(of: QueryVector(raw), over: all.dropFirst().map { $0[0] }, metric: metric)
+    return (model, targets, queryImage, LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: cells))
+  }
+
+  /// One map per grid, packed target-major into one buffer (the response's layout).
+  static func maps(of query: QueryVector, over grids: [ActivationGrid], metric: SimilarityMetric) -> [Float] {
+    let plane = grids.first?.cellCount ?? 0
+    var maps = [Float](repeating: 0, count: grids.count * plane)
     maps.withUnsafeMutableBufferPointer { out in
-      for (i, g) in all.dropFirst().enumerated() {
-        SimilarityMap.compute(query: query, grid: g[0], metric: metric,
-                              into: UnsafeMutableBufferPointer(rebasing: out[(i * h * w)..<((i + 1) * h * w)]))
+      for (i, g) in grids.enumerated() {
+        SimilarityMap.compute(query: query, grid: g, metric: metric,
+                              into: UnsafeMutableBufferPointer(rebasing: out[(i * plane)..<((i + 1) * plane)]))
       }
     }
-    return (model, targets, queryImage, LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: cells))
+    return maps
   }
 
   /// The query's cell rectangle on an h x w grid, or OUT_OF_RANGE / INVALID_ARGUMENT.
@@ -97,13 +103,7 @@ extension DaemonState {
     for (li, layer) in layers.enumerated() {
       let (h, w) = (layer.chw!.h, layer.chw!.w)
       let query = QueryVector(all[0][li].vector(y: cells[li].y, x: cells[li].x))
-      var maps = [Float](repeating: 0, count: targets.count * h * w)
-      maps.withUnsafeMutableBufferPointer { out in
-        for (i, g) in all.dropFirst().enumerated() {
-          SimilarityMap.compute(query: query, grid: g[li], metric: metric,
-                                into: UnsafeMutableBufferPointer(rebasing: out[(i * h * w)..<((i + 1) * h * w)]))
-        }
-      }
+      let maps = Self.maps(of: query, over: all.dropFirst().map { $0[li] }, metric: metric)
       answers.append(LayerAnswer(layer: layer.name, height: h, width: w, maps: maps,
                                  cells: .init(y0: cells[li].y, x0: cells[li].x, y1: cells[li].y + 1, x1: cells[li].x + 1)))
     }

@@ -4,12 +4,40 @@ import CBLAS
 /// and small heads) use a plain loop, since `cblas_sgemm`'s packing overhead outweighs their work.
 enum GEMM {
   /// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major, with leading dimensions.
+  ///
+  /// With several threads the product is split into column blocks, one per thread, each a
+  /// single-threaded OpenBLAS call: OpenBLAS's own threads spin after each call and would hold the core
+  /// that the engine's next kernel (depthwise, pooling) wants.
   static func multiply(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, context: ExecutionContext? = nil
   ) {
     if m == 0 || n == 0 { return }
+    if let context, context.threads > 1, m * n * k >= 64 * 64 * 64, n >= 256 || m >= 128 {
+      // Wide products split by columns; tall narrow ones (7x7 and 14x14 feature maps) by rows.
+      let byColumns = n >= 256
+      let extent = byColumns ? n : m
+      let blocks = min(context.threads, extent / 64)
+      let size = (extent / max(blocks, 1) + 15) / 16 * 16
+      let sequential = ExecutionContext(threads: 1)
+      context.parallelFor(blocks) { range in
+        for block in range {
+          let i0 = block * size
+          let count = min(size, extent - i0)
+          if count <= 0 { continue }
+          if byColumns {
+            multiply(transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
+                     b: transB ? b + i0 * ldb : b + i0, ldb: ldb, beta: beta, c: c + i0, ldc: ldc, context: sequential)
+          } else {
+            multiply(transA: transA, transB: transB, m: count, n: n, k: k, alpha: alpha,
+                     a: transA ? a + i0 : a + i0 * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + i0 * ldc, ldc: ldc,
+                     context: sequential)
+          }
+        }
+      }
+      return
+    }
     if m * n * k >= 32 * 32 * 32 {
       cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                   Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -111,7 +111,7 @@ struct Conv: CompiledOperator {
         for n in 0..<batch {
           let dst = y + n * outChannels * outPlane
           GEMM.multiply(m: outChannels, n: outPlane, k: inChannels, a: w, lda: inChannels,
-                        b: x.pointer + n * inChannels * inPlane, ldb: outPlane, c: dst, ldc: outPlane)
+                        b: x.pointer + n * inChannels * inPlane, ldb: outPlane, c: dst, ldc: outPlane, context: context)
           Epilogue.apply(dst, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi)
         }
       case .im2col:
@@ -123,7 +123,7 @@ struct Conv: CompiledOperator {
           for g in 0..<group {
             Im2col.unfold(x.pointer + (n * inChannels + g * cg) * inPlane, channels: cg, window: window, into: cols)
             GEMM.multiply(m: mg, n: outPlane, k: k, a: w + g * mg * k, lda: k, b: cols, ldb: outPlane,
-                          c: y + (n * outChannels + g * mg) * outPlane, ldc: outPlane)
+                          c: y + (n * outChannels + g * mg) * outPlane, ldc: outPlane, context: context)
           }
           Epilogue.apply(y + n * outChannels * outPlane, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi)
         }

@@ -36,7 +36,8 @@ struct Gemm: CompiledOperator {
         beta = self.beta
       }
       GEMM.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                    a: a.pointer, lda: a.shape[1], b: b.pointer, ldb: b.shape[1], beta: beta, c: y, ldc: n)
+                    a: a.pointer, lda: a.shape[1], b: b.pointer, ldb: b.shape[1], beta: beta, c: y, ldc: n,
+                    context: context)
     }]
   }
 }

@@ -31,7 +31,7 @@ struct MatMul: CompiledOperator {
     let (a, b) = (inputs[0]!, inputs[1]!)
     return [Tensor(shape: outputTypes[0].shape) { y in
       for (i, (oa, ob)) in batchOffsets.enumerated() {
-        GEMM.multiply(m: m, n: n, k: k, a: a.pointer + oa, lda: k, b: b.pointer + ob, ldb: n, c: y + i * m * n, ldc: n)
+        GEMM.multiply(m: m, n: n, k: k, a: a.pointer + oa, lda: k, b: b.pointer + ob, ldb: n, c: y + i * m * n, ldc: n, context: context)
       }
     }]
   }

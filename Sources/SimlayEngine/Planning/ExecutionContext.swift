@@ -30,9 +30,10 @@ public struct ExecutionContext: Sendable {
     }
   }
 
-  /// OpenBLAS keeps one global thread count; set it before each GEMM-heavy run so it matches ours.
+  /// OpenBLAS runs single-threaded: the engine splits products over its own threads (see GEMM), so
+  /// no OpenBLAS worker spins on a core another kernel needs.
   func configureBLAS() {
-    if openblas_get_num_threads() != Int32(threads) { openblas_set_num_threads(Int32(threads)) }
+    if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
   }
 }
 
@@ -44,7 +45,7 @@ private struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 extension ExecutionContext {
-  /// Sets OpenBLAS's global thread count to this context's (the daemon's queries run single-threaded
-  /// GEMVs, for which thread hand-offs cost more than they save).
+  /// Makes OpenBLAS single-threaded (the daemon's queries are small GEMVs, for which thread hand-offs
+  /// cost more than they save).
   public func configureBLASThreads() { configureBLAS() }
 }
