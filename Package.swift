@@ -57,7 +57,7 @@ let package = Package(
     // Similarity maths and the model/image pipeline shared by the CLI and the daemon.
     .target(
       name: "SimlayCore",
-      dependencies: ["SimlayEngine", "SimlayImaging", "CBLAS"],
+      dependencies: ["SimlayEngine", "SimlayImaging", "CBLAS", "CSimlayKernels"],
       path: "Sources/SimlayCore",
       swiftSettings: fastMath
     ),

@@ -31,4 +31,10 @@ void simlay_depthwise_hwc(const float *x, int channels, const float *weights, in
 /// For each of `channels` planes of `size` floats: y = clamp(y + bias[c], lo, hi); bias may be NULL.
 void simlay_bias_clamp(float *y, int channels, ptrdiff_t size, const float *bias, float lo, float hi);
 
+/// y[r] = a[r, :] . x for a row-major [rows, cols] matrix.
+void simlay_matvec_rows(const float *a, int rows, int cols, const float *x, float *y);
+
+/// y[i] = sum over d of x[d] * a[d, i] for a channel-major [depth, cells] matrix.
+void simlay_matvec_columns(const float *a, int cells, int depth, const float *x, float *y);
+
 #endif

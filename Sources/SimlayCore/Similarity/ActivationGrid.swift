@@ -19,6 +19,11 @@ public final class ActivationGrid: Sendable {
   let normalized: [Float]
   /// [H*W] Euclidean norms |v|.
   let norms: [Float]
+  /// For grids with fewer channels than cells: `raw` and `normalized` again, channel-major [D, H*W], so a
+  /// query runs as full-width AXPYs (see simlay_matvec_columns) instead of short dot products. Empty
+  /// otherwise (then each cell's dot product is long enough to vectorise well).
+  let rawChannelMajor: [Float]
+  let normalizedChannelMajor: [Float]
 
   /// The stabiliser added to every norm. It keeps an all-zero vector's normalised form at zero (so its
   /// cosine is 0, not NaN) and is small enough not to matter for real activations.
@@ -70,13 +75,27 @@ public final class ActivationGrid: Sendable {
     }
     self.norms = norms
     self.normalized = normalized
+    if depth < cells && depth > 0 {
+      func channelMajor(_ m: [Float]) -> [Float] {
+        var t = [Float](repeating: 0, count: m.count)
+        for c in 0..<cells { for d in 0..<depth { t[d * cells + c] = m[c * depth + d] } }
+        return t
+      }
+      rawChannelMajor = channelMajor(raw)
+      normalizedChannelMajor = channelMajor(normalized)
+    } else {
+      rawChannelMajor = []
+      normalizedChannelMajor = []
+    }
   }
 
   /// Number of cells, H*W (the length of a similarity map).
   public var cellCount: Int { height * width }
 
   /// Bytes of activation data held (raw and normalised rows plus norms), for cache accounting.
-  public var byteCount: Int { (raw.count + normalized.count + norms.count) * MemoryLayout<Float>.stride }
+  public var byteCount: Int {
+    (raw.count + normalized.count + norms.count + rawChannelMajor.count + normalizedChannelMajor.count) * MemoryLayout<Float>.stride
+  }
 
   /// The raw D-vector of cell (y, x). Traps if the cell is outside the grid.
   public func vector(y: Int, x: Int) -> [Float] {

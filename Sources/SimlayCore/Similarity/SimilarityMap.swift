@@ -1,4 +1,5 @@
 import CBLAS
+import CSimlayKernels
 
 /// Similarity maps: a query vector scored against every cell of a layer grid.
 ///
@@ -34,14 +35,28 @@ public enum SimilarityMap {
     let (m, n) = (grid.cellCount, grid.depth)
     switch metric {
     case .cosine:
-      gemv(rows: grid.normalized, vector: query.normalized, m: m, n: n, into: y)
+      matvec(grid.normalized, channelMajor: grid.normalizedChannelMajor, vector: query.normalized, m: m, n: n, into: y)
     case .dot:
-      gemv(rows: grid.raw, vector: query.raw, m: m, n: n, into: y)
+      matvec(grid.raw, channelMajor: grid.rawChannelMajor, vector: query.raw, m: m, n: n, into: y)
     case .euclidean:
       query.raw.withUnsafeBufferPointer { u in
         grid.raw.withUnsafeBufferPointer { rows in
           VectorKernels.negativeDistances(query: u.baseAddress!, rows: rows.baseAddress!, cells: m, depth: n, into: y)
         }
+      }
+    }
+  }
+
+  /// One matrix-vector product over a grid: channel-major AXPYs for few channels, row dot products
+  /// otherwise. Plain C loops rather than `cblas_sgemv`: a hover computes one small product per image,
+  /// and the BLAS call overhead was as large as the arithmetic.
+  private static func matvec(_ rows: [Float], channelMajor: [Float], vector: [Float], m: Int, n: Int,
+                             into y: UnsafeMutablePointer<Float>) {
+    vector.withUnsafeBufferPointer { x in
+      if !channelMajor.isEmpty {
+        channelMajor.withUnsafeBufferPointer { simlay_matvec_columns($0.baseAddress!, Int32(m), Int32(n), x.baseAddress!, y) }
+      } else {
+        rows.withUnsafeBufferPointer { simlay_matvec_rows($0.baseAddress!, Int32(m), Int32(n), x.baseAddress!, y) }
       }
     }
   }

@@ -51,10 +51,13 @@ struct ActivationGridTests {
     #expect(ActivationGrid(height: 1, width: 1, depth: 3, chw: [0, 0, 0]).norm(y: 0, x: 0) == 0)
   }
 
-  @Test("byteCount covers raw and normalised rows and the norms")
+  @Test("byteCount covers raw and normalised rows, the norms, and the channel-major copies of thin grids")
   func byteCount() {
-    let grid = ActivationGrid(height: 14, width: 14, depth: 112, chw: [Float](repeating: 1, count: 14 * 14 * 112))
-    #expect(grid.byteCount == (2 * 14 * 14 * 112 + 14 * 14) * 4)
+    // Fewer channels than cells: the channel-major copies of raw and normalised exist too.
+    let thin = ActivationGrid(height: 14, width: 14, depth: 112, chw: [Float](repeating: 1, count: 14 * 14 * 112))
+    #expect(thin.byteCount == (4 * 14 * 14 * 112 + 14 * 14) * 4)
+    let deep = ActivationGrid(height: 7, width: 7, depth: 1280, chw: [Float](repeating: 1, count: 7 * 7 * 1280))
+    #expect(deep.byteCount == (2 * 7 * 7 * 1280 + 7 * 7) * 4)
   }
 
   @Test("meanVector is the mean of the region's vectors")
