@@ -159,23 +159,43 @@ void simlay_depthwise_hwc(const float *x, int channels, const float *weights, in
   const int ph = padded_height(w), pw = padded_width(w);
   float *padded = scratch;
   float *out = scratch + (size_t)ph * (size_t)pw * (size_t)channels;
-  memset(padded, 0, sizeof(float) * (size_t)ph * (size_t)pw * (size_t)channels);
-  for (int c = 0; c < channels; c++) {
-    const float *plane = x + (ptrdiff_t)c * w->in_h * w->in_w;
+  const int cells_in = w->in_h * w->in_w;
+  // Only the border needs zeros: every interior cell is written below.
+  for (int py = 0; py < ph; py++) {
+    const int iy = py - w->pad_top;
+    float *row = padded + (ptrdiff_t)py * pw * channels;
+    if (iy < 0 || iy >= w->in_h) {
+      memset(row, 0, sizeof(float) * (size_t)pw * (size_t)channels);
+      continue;
+    }
+    for (int px = 0; px < pw; px++) {
+      const int ix = px - w->pad_left;
+      if (ix < 0 || ix >= w->in_w) memset(row + (ptrdiff_t)px * channels, 0, sizeof(float) * (size_t)channels);
+    }
+  }
+  // Transposes in tiles of 16 channels, so the writes (along channels) fill whole cache lines.
+  enum { T = 16 };
+  for (int c0 = 0; c0 < channels; c0 += T) {
+    const int c1 = c0 + T < channels ? c0 + T : channels;
     for (int iy = 0; iy < w->in_h; iy++) {
       const int py = iy + w->pad_top;
       if (py < 0 || py >= ph) continue;
       for (int ix = 0; ix < w->in_w; ix++) {
         const int px = ix + w->pad_left;
         if (px < 0 || px >= pw) continue;
-        padded[((ptrdiff_t)py * pw + px) * channels + c] = plane[iy * w->in_w + ix];
+        float *dst = padded + ((ptrdiff_t)py * pw + px) * channels;
+        const float *src = x + (ptrdiff_t)iy * w->in_w + ix;
+        for (int c = c0; c < c1; c++) dst[c] = src[(ptrdiff_t)c * cells_in];
       }
     }
   }
   hwc_compute(padded, pw, channels, weights, weight_stride, bias, w, lo, hi, out);
   const int cells = w->out_h * w->out_w;
-  for (int c = 0; c < channels; c++) {
-    float *dst = y + (ptrdiff_t)c * cells;
-    for (int i = 0; i < cells; i++) dst[i] = out[(ptrdiff_t)i * channels + c];
+  for (int c0 = 0; c0 < channels; c0 += T) {
+    const int c1 = c0 + T < channels ? c0 + T : channels;
+    for (int c = c0; c < c1; c++) {
+      float *dst = y + (ptrdiff_t)c * cells;
+      for (int i = 0; i < cells; i++) dst[i] = out[(ptrdiff_t)i * channels + c];
+    }
   }
 }
