@@ -19,9 +19,10 @@ public final class ActivationGrid: Sendable {
   let normalized: [Float]
   /// [H*W] Euclidean norms |v|.
   let norms: [Float]
-  /// For grids with fewer channels than cells: `raw` and `normalized` again, channel-major [D, H*W], so a
-  /// query runs as full-width AXPYs (see simlay_matvec_columns) instead of short dot products. Empty
-  /// otherwise (then each cell's dot product is long enough to vectorise well).
+  /// For grids with under half as many channels as cells (28x28x40, not 14x14x112, measured):
+  /// `raw` and `normalized` again, channel-major [D, H*W], so a query runs as full-width AXPYs (see
+  /// simlay_matvec_columns) instead of short dot products. Empty otherwise (then each cell's dot product
+  /// is long enough to vectorise well).
   let rawChannelMajor: [Float]
   let normalizedChannelMajor: [Float]
 
@@ -75,7 +76,7 @@ public final class ActivationGrid: Sendable {
     }
     self.norms = norms
     self.normalized = normalized
-    if depth < cells && depth > 0 {
+    if 2 * depth < cells && depth > 0 {
       func channelMajor(_ m: [Float]) -> [Float] {
         var t = [Float](repeating: 0, count: m.count)
         for c in 0..<cells { for d in 0..<depth { t[d * cells + c] = m[c * depth + d] } }

@@ -53,9 +53,11 @@ struct ActivationGridTests {
 
   @Test("byteCount covers raw and normalised rows, the norms, and the channel-major copies of thin grids")
   func byteCount() {
-    // Fewer channels than cells: the channel-major copies of raw and normalised exist too.
-    let thin = ActivationGrid(height: 14, width: 14, depth: 112, chw: [Float](repeating: 1, count: 14 * 14 * 112))
-    #expect(thin.byteCount == (4 * 14 * 14 * 112 + 14 * 14) * 4)
+    // Under half as many channels as cells: the channel-major copies of raw and normalised exist too.
+    let thin = ActivationGrid(height: 28, width: 28, depth: 40, chw: [Float](repeating: 1, count: 28 * 28 * 40))
+    #expect(thin.byteCount == (4 * 28 * 28 * 40 + 28 * 28) * 4)
+    let square = ActivationGrid(height: 14, width: 14, depth: 112, chw: [Float](repeating: 1, count: 14 * 14 * 112))
+    #expect(square.byteCount == (2 * 14 * 14 * 112 + 14 * 14) * 4)
     let deep = ActivationGrid(height: 7, width: 7, depth: 1280, chw: [Float](repeating: 1, count: 7 * 7 * 1280))
     #expect(deep.byteCount == (2 * 7 * 7 * 1280 + 7 * 7) * 4)
   }
