@@ -61,13 +61,8 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def simlay_bin() -> Path:
     """Path of the Swift CLI; skips (or fails with SIMLAY_REQUIRE_BIN=1) when it has not been built."""
-    path = Path(os.environ.get("SIMLAY_BIN", REPO / ".build" / "release" / "simlay"))
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        message = f"simlay binary not found at {path} (build it, or set SIMLAY_BIN)"
-        if os.environ.get("SIMLAY_REQUIRE_BIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    from daemon_support import _binary  # one lookup rule for both binaries
+    return _binary("SIMLAY_BIN", "simlay")
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,14 @@ import CSimlayKernels
 
 /// Similarity maps: a query vector scored against every cell of a layer grid.
 ///
-/// Cosine and dot are one BLAS call over the grid's pre-normalised or raw rows, so a hover query costs
-/// what a single float32 matrix-vector product costs; euclidean is a direct SIMD loop of the same
+/// Cosine and dot are one matrix-vector product over the grid's pre-normalised or raw vectors, so a hover
+/// query costs what a single float32 matrix-vector product costs; euclidean is a direct SIMD loop of the same
 /// memory traffic.
 public enum SimilarityMap {
   /// s(u, v) for every cell v of `grid`, row-major H*W (y then x):
   /// - cosine: (u . v) / ((|u| + 1e-4)(|v| + 1e-4)), computed as normalized(u) . normalized(v) with one
-  ///   `cblas_sgemv` over the grid's normalised rows;
-  /// - dot: u . v, one `cblas_sgemv` over the raw rows;
+  ///   matrix-vector product over the grid's normalised vectors;
+  /// - dot: u . v, one matrix-vector product over the raw vectors;
   /// - euclidean: -|u - v| (a negative distance: larger = more similar, 0 at the query cell), computed
   ///   directly as sqrt(sum((u - v)^2)) per cell.
   ///
@@ -95,15 +95,5 @@ public enum SimilarityMap {
       }
     }
     return out
-  }
-
-  /// y = rows[m, n] * x, row-major, NoTrans: one BLAS call, no allocation.
-  @inline(__always)
-  private static func gemv(rows: [Float], vector x: [Float], m: Int, n: Int, into y: UnsafeMutablePointer<Float>) {
-    rows.withUnsafeBufferPointer { a in
-      x.withUnsafeBufferPointer { x in
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a.baseAddress, Int32(n), x.baseAddress, 1, 0, y, 1)
-      }
-    }
   }
 }
