@@ -38,6 +38,18 @@ struct Daemon: Sendable {
     try await client.renderOverlay(request, metadata: metadata, options: options)
   }
 
+  func nmf(_ request: Simlay_V1_NmfRequest) async throws -> Simlay_V1_NmfResponse {
+    try await client.nmf(request, metadata: metadata, options: options)
+  }
+
+  func sweep(_ request: Simlay_V1_SweepRequest) async throws -> Simlay_V1_SweepResponse {
+    try await client.sweep(request, metadata: metadata, options: options)
+  }
+
+  func exportViewer(_ request: Simlay_V1_ExportViewerRequest) async throws -> Simlay_V1_ExportViewerResponse {
+    try await client.exportViewer(request, metadata: metadata, options: options)
+  }
+
   func stats() async throws -> Simlay_V1_StatsResponse {
     try await client.stats(Simlay_V1_StatsRequest(), metadata: metadata, options: options)
   }

@@ -2,7 +2,18 @@ import SimlayCore
 import SimlayEngine
 import Synchronization
 
-/// Activations per (model, image, layer), computed on first need, shared by all clients, bounded in
+/// A transformed model input (a rotation, a crop-and-resize...), cached under its own key.
+struct InputVariant: Sendable {
+  /// Identifies the transform and its parameters; "" only for the untransformed input.
+  var key: String
+  /// Maps the preprocessed [1, C, H, W] input to the transformed one.
+  var apply: @Sendable (Tensor) throws -> Tensor
+
+  /// The preprocessed image as is.
+  static let identity = InputVariant(key: "", apply: { $0 })
+}
+
+/// Activations per (model, image, input variant, layer), computed on first need, shared by all clients, bounded in
 /// bytes with least-recently-used eviction. Entries are `ActivationGrid`s: raw and pre-normalised cell
 /// vectors, so a query is one matrix-vector product.
 ///
@@ -11,6 +22,8 @@ final class ActivationCache: Sendable {
   struct Key: Hashable, Sendable {
     var model: String
     var image: String
+    /// The input transform's key ("" = the plain preprocessed image).
+    var variant: String
     var layer: String
   }
 
@@ -40,8 +53,8 @@ final class ActivationCache: Sendable {
   }
 
   /// The grids of `layers` for one image, running (at most) one forward pass for those not cached.
-  func grids(model: LoadedModel, image: StoredImage, layers: [String]) async throws -> [ActivationGrid] {
-    let keys = layers.map { Key(model: model.name, image: image.id, layer: $0) }
+  func grids(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant = .identity) async throws -> [ActivationGrid] {
+    let keys = layers.map { Key(model: model.name, image: image.id, variant: variant.key, layer: $0) }
     var found: [Key: ActivationGrid] = [:]
     var waits: [Key: Task<[String: ActivationGrid], any Error>] = [:]
     var task: Task<[String: ActivationGrid], any Error>?
@@ -65,7 +78,7 @@ final class ActivationCache: Sendable {
       guard !missing.isEmpty else { return }
       s.forwards += 1
       let names = missing.map(\.layer)
-      let t = Task { try await self.compute(model: model, image: image, layers: names) }
+      let t = Task { try await self.compute(model: model, image: image, layers: names, variant: variant) }
       for key in missing {
         s.inflight[key] = t
         waits[key] = t
@@ -79,7 +92,7 @@ final class ActivationCache: Sendable {
       state.withLock { s in
         for key in waits.keys where s.inflight[key] == task { s.inflight[key] = nil }
         if case .success(let grids) = result {
-          for (layer, grid) in grids { insert(Key(model: model.name, image: image.id, layer: layer), grid, into: &s) }
+          for (layer, grid) in grids { insert(Key(model: model.name, image: image.id, variant: variant.key, layer: layer), grid, into: &s) }
         }
       }
     }
@@ -91,9 +104,9 @@ final class ActivationCache: Sendable {
     return keys.map { found[$0]! }
   }
 
-  private func compute(model: LoadedModel, image: StoredImage, layers: [String]) async throws -> [String: ActivationGrid] {
+  private func compute(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant) async throws -> [String: ActivationGrid] {
     try await executor.run {
-      let input = model.pipeline.tensor(for: [image.image])
+      let input = try variant.apply(model.pipeline.tensor(for: [image.image]))
       let values = try model.model.run(input, keep: layers)
       var grids: [String: ActivationGrid] = [:]
       for name in layers {

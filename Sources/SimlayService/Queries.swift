@@ -69,6 +69,8 @@ extension DaemonState {
     case .pixel(let p):
       let c = try cell(of: p, in: image, height: h, width: w)
       return .init(y0: c.y, x0: c.x, y1: c.y + 1, x1: c.x + 1)
+    case .group:
+      throw ServiceError(.invalidArgument, "an NMF group query has no cells")
     case nil:
       throw ServiceError(.invalidArgument, "query has no position: set cell, region or pixel")
     }

@@ -49,11 +49,13 @@ public final class DaemonState: Sendable {
     }
   }
 
-  /// Grids of `layers` for each image; forward passes for different images run concurrently.
-  func grids(model: LoadedModel, images: [StoredImage], layers: [String]) async throws -> [[ActivationGrid]] {
+  /// Grids of `layers` for each image (transformed by `variants[i]` when given); forward passes for different images run concurrently.
+  func grids(model: LoadedModel, images: [StoredImage], layers: [String],
+             variants: [InputVariant]? = nil) async throws -> [[ActivationGrid]] {
     try await withThrowingTaskGroup(of: (Int, [ActivationGrid]).self) { group in
       for (i, image) in images.enumerated() {
-        group.addTask { (i, try await self.cache.grids(model: model, image: image, layers: layers)) }
+        let variant = variants?[i] ?? .identity
+        group.addTask { (i, try await self.cache.grids(model: model, image: image, layers: layers, variant: variant)) }
       }
       var out = [[ActivationGrid]](repeating: [], count: images.count)
       for try await (i, g) in group { out[i] = g }

@@ -122,6 +122,18 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     }
   }
 
+  public func nmf(request: Simlay_V1_NmfRequest, context: ServerContext) async throws -> Simlay_V1_NmfResponse {
+    try await handle { try await state.nmf(request) }
+  }
+
+  public func sweep(request: Simlay_V1_SweepRequest, context: ServerContext) async throws -> Simlay_V1_SweepResponse {
+    try await handle { try await state.sweep(request) }
+  }
+
+  public func exportViewer(request: Simlay_V1_ExportViewerRequest, context: ServerContext) async throws -> Simlay_V1_ExportViewerResponse {
+    try await handle { try await state.exportViewer(request) }
+  }
+
   public func stats(request: Simlay_V1_StatsRequest, context: ServerContext) async throws -> Simlay_V1_StatsResponse {
     let c = state.cache.statistics
     let images = state.images.usage

@@ -126,6 +126,45 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Nmf" metadata.
+        public enum Nmf: Sendable {
+            /// Request type for "Nmf".
+            public typealias Input = Simlay_V1_NmfRequest
+            /// Response type for "Nmf".
+            public typealias Output = Simlay_V1_NmfResponse
+            /// Descriptor for "Nmf".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "Nmf",
+                type: .unary
+            )
+        }
+        /// Namespace for "Sweep" metadata.
+        public enum Sweep: Sendable {
+            /// Request type for "Sweep".
+            public typealias Input = Simlay_V1_SweepRequest
+            /// Response type for "Sweep".
+            public typealias Output = Simlay_V1_SweepResponse
+            /// Descriptor for "Sweep".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "Sweep",
+                type: .unary
+            )
+        }
+        /// Namespace for "ExportViewer" metadata.
+        public enum ExportViewer: Sendable {
+            /// Request type for "ExportViewer".
+            public typealias Input = Simlay_V1_ExportViewerRequest
+            /// Response type for "ExportViewer".
+            public typealias Output = Simlay_V1_ExportViewerResponse
+            /// Descriptor for "ExportViewer".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "ExportViewer",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "simlay.v1.Simlay" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListModels.descriptor,
@@ -134,7 +173,10 @@ public enum Simlay_V1_Simlay: Sendable {
             Similarity.descriptor,
             LayerSync.descriptor,
             RenderOverlay.descriptor,
-            Stats.descriptor
+            Stats.descriptor,
+            Nmf.descriptor,
+            Sweep.descriptor,
+            ExportViewer.descriptor
         ]
     }
 }
@@ -290,6 +332,61 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.StreamingServerRequest<Simlay_V1_StatsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_StatsResponse>
+
+        /// Handle the "Nmf" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Groups the activation vectors of one layer across images into k non-negative factors (NMF).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_NmfRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_NmfResponse` messages.
+        func nmf(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_NmfRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_NmfResponse>
+
+        /// Handle the "Sweep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_SweepRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_SweepResponse` messages.
+        func sweep(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_SweepRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_SweepResponse>
+
+        /// Handle the "ExportViewer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A self-contained interactive HTML page (images and every cell's maps embedded): hovering any cell of
+        /// > any image shows its similarity maps over all images, with no server needed afterwards.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_ExportViewerRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_ExportViewerResponse` messages.
+        func exportViewer(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_ExportViewerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerResponse>
     }
 
     /// Service protocol for the "simlay.v1.Simlay" service.
@@ -429,6 +526,61 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.ServerRequest<Simlay_V1_StatsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Simlay_V1_StatsResponse>
+
+        /// Handle the "Nmf" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Groups the activation vectors of one layer across images into k non-negative factors (NMF).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_NmfRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Simlay_V1_NmfResponse` message.
+        func nmf(
+            request: GRPCCore.ServerRequest<Simlay_V1_NmfRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_NmfResponse>
+
+        /// Handle the "Sweep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_SweepRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Simlay_V1_SweepResponse` message.
+        func sweep(
+            request: GRPCCore.ServerRequest<Simlay_V1_SweepRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_SweepResponse>
+
+        /// Handle the "ExportViewer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A self-contained interactive HTML page (images and every cell's maps embedded): hovering any cell of
+        /// > any image shows its similarity maps over all images, with no server needed afterwards.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ExportViewerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Simlay_V1_ExportViewerResponse` message.
+        func exportViewer(
+            request: GRPCCore.ServerRequest<Simlay_V1_ExportViewerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_ExportViewerResponse>
     }
 
     /// Simple service protocol for the "simlay.v1.Simlay" service.
@@ -566,6 +718,61 @@ extension Simlay_V1_Simlay {
             request: Simlay_V1_StatsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Simlay_V1_StatsResponse
+
+        /// Handle the "Nmf" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Groups the activation vectors of one layer across images into k non-negative factors (NMF).
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_NmfRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Simlay_V1_NmfResponse` to respond with.
+        func nmf(
+            request: Simlay_V1_NmfRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Simlay_V1_NmfResponse
+
+        /// Handle the "Sweep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_SweepRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Simlay_V1_SweepResponse` to respond with.
+        func sweep(
+            request: Simlay_V1_SweepRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Simlay_V1_SweepResponse
+
+        /// Handle the "ExportViewer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A self-contained interactive HTML page (images and every cell's maps embedded): hovering any cell of
+        /// > any image shows its similarity maps over all images, with no server needed afterwards.
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_ExportViewerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Simlay_V1_ExportViewerResponse` to respond with.
+        func exportViewer(
+            request: Simlay_V1_ExportViewerRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Simlay_V1_ExportViewerResponse
     }
 }
 
@@ -650,6 +857,39 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.Nmf.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_NmfRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_NmfResponse>(),
+            handler: { request, context in
+                try await self.nmf(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.Sweep.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_SweepRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_SweepResponse>(),
+            handler: { request, context in
+                try await self.sweep(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.ExportViewer.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ExportViewerRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ExportViewerResponse>(),
+            handler: { request, context in
+                try await self.exportViewer(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -727,6 +967,39 @@ extension Simlay_V1_Simlay.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_StatsResponse> {
         let response = try await self.stats(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func nmf(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_NmfRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_NmfResponse> {
+        let response = try await self.nmf(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func sweep(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_SweepRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_SweepResponse> {
+        let response = try await self.sweep(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func exportViewer(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_ExportViewerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerResponse> {
+        let response = try await self.exportViewer(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -821,6 +1094,45 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Simlay_V1_StatsResponse> {
         return GRPCCore.ServerResponse<Simlay_V1_StatsResponse>(
             message: try await self.stats(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func nmf(
+        request: GRPCCore.ServerRequest<Simlay_V1_NmfRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_NmfResponse> {
+        return GRPCCore.ServerResponse<Simlay_V1_NmfResponse>(
+            message: try await self.nmf(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func sweep(
+        request: GRPCCore.ServerRequest<Simlay_V1_SweepRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_SweepResponse> {
+        return GRPCCore.ServerResponse<Simlay_V1_SweepResponse>(
+            message: try await self.sweep(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func exportViewer(
+        request: GRPCCore.ServerRequest<Simlay_V1_ExportViewerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_ExportViewerResponse> {
+        return GRPCCore.ServerResponse<Simlay_V1_ExportViewerResponse>(
+            message: try await self.exportViewer(
                 request: request.message,
                 context: context
             ),
@@ -1001,6 +1313,76 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_StatsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_StatsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Nmf" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Groups the activation vectors of one layer across images into k non-negative factors (NMF).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_NmfRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_NmfRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_NmfResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func nmf<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_NmfRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_NmfRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_NmfResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_NmfResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Sweep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_SweepRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_SweepRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_SweepResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func sweep<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_SweepRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_SweepRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_SweepResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SweepResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ExportViewer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A self-contained interactive HTML page (images and every cell's maps embedded): hovering any cell of
+        /// > any image shows its similarity maps over all images, with no server needed afterwards.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ExportViewerRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_ExportViewerRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_ExportViewerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func exportViewer<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_ExportViewerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_ExportViewerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ExportViewerResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ExportViewerResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1261,6 +1643,109 @@ extension Simlay_V1_Simlay {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Nmf" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Groups the activation vectors of one layer across images into k non-negative factors (NMF).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_NmfRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_NmfRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_NmfResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func nmf<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_NmfRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_NmfRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_NmfResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_NmfResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.Nmf.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Sweep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_SweepRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_SweepRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_SweepResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func sweep<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_SweepRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_SweepRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_SweepResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SweepResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.Sweep.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ExportViewer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A self-contained interactive HTML page (images and every cell's maps embedded): hovering any cell of
+        /// > any image shows its similarity maps over all images, with no server needed afterwards.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ExportViewerRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_ExportViewerRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_ExportViewerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func exportViewer<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_ExportViewerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_ExportViewerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ExportViewerResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ExportViewerResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.ExportViewer.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1465,6 +1950,94 @@ extension Simlay_V1_Simlay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_StatsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_StatsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Nmf" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Groups the activation vectors of one layer across images into k non-negative factors (NMF).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_NmfRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func nmf<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_NmfRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_NmfResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.nmf(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_NmfRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_NmfResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Sweep" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_SweepRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func sweep<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_SweepRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SweepResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.sweep(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_SweepRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_SweepResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExportViewer" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A self-contained interactive HTML page (images and every cell's maps embedded): hovering any cell of
+    /// > any image shows its similarity maps over all images, with no server needed afterwards.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_ExportViewerRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func exportViewer<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_ExportViewerRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ExportViewerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.exportViewer(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ExportViewerRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ExportViewerResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1699,6 +2272,106 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.stats(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Nmf" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Groups the activation vectors of one layer across images into k non-negative factors (NMF).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func nmf<Result>(
+        _ message: Simlay_V1_NmfRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_NmfResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_NmfRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.nmf(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Sweep" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func sweep<Result>(
+        _ message: Simlay_V1_SweepRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SweepResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_SweepRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.sweep(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExportViewer" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A self-contained interactive HTML page (images and every cell's maps embedded): hovering any cell of
+    /// > any image shows its similarity maps over all images, with no server needed afterwards.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func exportViewer<Result>(
+        _ message: Simlay_V1_ExportViewerRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ExportViewerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_ExportViewerRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.exportViewer(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -165,6 +165,175 @@ public nonisolated enum Simlay_V1_Upsample: SwiftProtobuf.Enum, Swift.CaseIterab
 
 }
 
+/// What NMF does with negative activations (NMF needs a non-negative matrix).
+public nonisolated enum Simlay_V1_NmfPolicy: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// Refuse a layer with any negative value (INVALID_ARGUMENT naming the layer and the minimum).
+  case refuse // = 0
+
+  /// Factor max(x, 0).
+  case clamp // = 1
+
+  /// Factor [max(x, 0), max(-x, 0)]: 2C columns, so H has 2C columns (positive parts first).
+  case split // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .refuse
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .refuse
+    case 1: self = .clamp
+    case 2: self = .split
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .refuse: return 0
+    case .clamp: return 1
+    case .split: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Simlay_V1_NmfPolicy] = [
+    .refuse,
+    .clamp,
+    .split,
+  ]
+
+}
+
+/// How W and H start.
+public nonisolated enum Simlay_V1_NmfInit: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// NNDSVD with zeros filled by the matrix mean / 100 (scikit-learn's "nndsvda"); deterministic.
+  case nndsvda // = 0
+
+  /// Plain NNDSVD (zeros stay zero); deterministic.
+  case nndsvd // = 1
+
+  /// Uniform random scaled to the matrix mean (scikit-learn's "random"), from `seed`.
+  case random // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .nndsvda
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .nndsvda
+    case 1: self = .nndsvd
+    case 2: self = .random
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .nndsvda: return 0
+    case .nndsvd: return 1
+    case .random: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Simlay_V1_NmfInit] = [
+    .nndsvda,
+    .nndsvd,
+    .random,
+  ]
+
+}
+
+public nonisolated enum Simlay_V1_Transform: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// Rotation by `params` degrees, positive = counterclockwise as displayed, about the input's centre
+  /// ((W-1)/2, (H-1)/2) in pixel-centre coordinates (multiples of 90 degrees move whole pixels).
+  case rotate // = 0
+
+  /// Crop-and-resize by `params` scale factors s > 0: a centred box of side 1/s of the input, resized back
+  /// to the input (s > 1 zooms in; s < 1 zooms out, the box extending past the image).
+  case scale // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .rotate
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .rotate
+    case 1: self = .scale
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .rotate: return 0
+    case .scale: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Simlay_V1_Transform] = [
+    .rotate,
+    .scale,
+  ]
+
+}
+
+/// What fills input pixels that come from outside the image.
+public nonisolated enum Simlay_V1_Fill: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// The preprocessing mean (0 after normalisation): a neutral grey for ImageNet models.
+  case mean // = 0
+
+  /// Black (pixel value 0 before normalisation).
+  case black // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .mean
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .mean
+    case 1: self = .black
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .mean: return 0
+    case .black: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Simlay_V1_Fill] = [
+    .mean,
+    .black,
+  ]
+
+}
+
 /// A dense float32 array.
 public nonisolated struct Simlay_V1_FloatTensor: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -349,7 +518,7 @@ public nonisolated struct Simlay_V1_Query: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The image the query comes from (an id from AddImages).
+  /// The image the query comes from (an id from AddImages). Unused for `group`.
   public var imageID: String = String()
 
   public var position: Simlay_V1_Query.OneOf_Position? = nil
@@ -378,16 +547,55 @@ public nonisolated struct Simlay_V1_Query: Sendable {
     set {position = .pixel(newValue)}
   }
 
+  /// The centroid of an NMF group: the mean activation vector (at the query's layer) of every position
+  /// whose strongest group is `group`, across the NMF request's images.
+  public var group: Simlay_V1_NmfGroup {
+    get {
+      if case .group(let v)? = position {return v}
+      return Simlay_V1_NmfGroup()
+    }
+    set {position = .group(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Position: Equatable, Sendable {
     case cell(Simlay_V1_Cell)
     case region(Simlay_V1_Region)
     case pixel(Simlay_V1_Pixel)
+    /// The centroid of an NMF group: the mean activation vector (at the query's layer) of every position
+    /// whose strongest group is `group`, across the NMF request's images.
+    case group(Simlay_V1_NmfGroup)
 
   }
 
   public init() {}
+}
+
+/// One group of an NMF factorisation, as a query.
+public nonisolated struct Simlay_V1_NmfGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The factorisation; its layer must be empty or the similarity request's layer.
+  public var nmf: Simlay_V1_NmfRequest {
+    get {_nmf ?? Simlay_V1_NmfRequest()}
+    set {_nmf = newValue}
+  }
+  /// Returns true if `nmf` has been explicitly set.
+  public var hasNmf: Bool {self._nmf != nil}
+  /// Clears the value of `nmf`. Subsequent reads from it will return its default value.
+  public mutating func clearNmf() {self._nmf = nil}
+
+  /// 0-based group index, < nmf.k.
+  public var group: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _nmf: Simlay_V1_NmfRequest? = nil
 }
 
 public nonisolated struct Simlay_V1_Cell: Sendable {
@@ -765,6 +973,400 @@ public nonisolated struct Simlay_V1_MethodStats: Sendable {
   public init() {}
 }
 
+/// A dense int32 array.
+public nonisolated struct Simlay_V1_Int32Tensor: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Dimensions, outermost first.
+  public var shape: [Int64] = []
+
+  /// prod(shape) values, row-major.
+  public var values: [Int32] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Simlay_V1_NmfRequest: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty = the default model.
+  public var model: String {
+    get {_storage._model}
+    set {_uniqueStorage()._model = newValue}
+  }
+
+  public var layer: String {
+    get {_storage._layer}
+    set {_uniqueStorage()._layer = newValue}
+  }
+
+  /// The images whose positions are factored together (rows: image-major, then y, then x).
+  public var imageIds: [String] {
+    get {_storage._imageIds}
+    set {_uniqueStorage()._imageIds = newValue}
+  }
+
+  /// Number of groups, >= 1 and <= min(rows, columns).
+  public var k: Int32 {
+    get {_storage._k}
+    set {_uniqueStorage()._k = newValue}
+  }
+
+  /// Iteration budget; 0 = 200.
+  public var maxIter: Int32 {
+    get {_storage._maxIter}
+    set {_uniqueStorage()._maxIter = newValue}
+  }
+
+  /// Stop when the relative error improves by less than this between checks; 0 = 1e-4.
+  public var tolerance: Float {
+    get {_storage._tolerance}
+    set {_uniqueStorage()._tolerance = newValue}
+  }
+
+  public var policy: Simlay_V1_NmfPolicy {
+    get {_storage._policy}
+    set {_uniqueStorage()._policy = newValue}
+  }
+
+  public var init_p: Simlay_V1_NmfInit {
+    get {_storage._init_p}
+    set {_uniqueStorage()._init_p = newValue}
+  }
+
+  /// Seed of the random initialisation (same input and seed -> same answer).
+  public var seed: UInt64 {
+    get {_storage._seed}
+    set {_uniqueStorage()._seed = newValue}
+  }
+
+  /// Also render a PNG: each image with its positions coloured by group, opacity by strength, plus a legend.
+  public var render: Bool {
+    get {_storage._render}
+    set {_uniqueStorage()._render = newValue}
+  }
+
+  public var renderOptions: Simlay_V1_RenderOptions {
+    get {_storage._renderOptions ?? Simlay_V1_RenderOptions()}
+    set {_uniqueStorage()._renderOptions = newValue}
+  }
+  /// Returns true if `renderOptions` has been explicitly set.
+  public var hasRenderOptions: Bool {_storage._renderOptions != nil}
+  /// Clears the value of `renderOptions`. Subsequent reads from it will return its default value.
+  public mutating func clearRenderOptions() {_uniqueStorage()._renderOptions = nil}
+
+  /// With render: highlight only this group's positions (in every image); unset = all groups.
+  public var highlightGroup: Int32 {
+    get {_storage._highlightGroup ?? 0}
+    set {_uniqueStorage()._highlightGroup = newValue}
+  }
+  /// Returns true if `highlightGroup` has been explicitly set.
+  public var hasHighlightGroup: Bool {_storage._highlightGroup != nil}
+  /// Clears the value of `highlightGroup`. Subsequent reads from it will return its default value.
+  public mutating func clearHighlightGroup() {_uniqueStorage()._highlightGroup = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Simlay_V1_NmfResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var layer: String = String()
+
+  /// Grid and factored columns (D = C, or 2C with NMF_POLICY_SPLIT).
+  public var height: Int32 = 0
+
+  public var width: Int32 = 0
+
+  public var columns: Int32 = 0
+
+  /// [N, H, W]: each position's group, the argmax of its row of W.
+  public var groups: Simlay_V1_Int32Tensor {
+    get {_groups ?? Simlay_V1_Int32Tensor()}
+    set {_groups = newValue}
+  }
+  /// Returns true if `groups` has been explicitly set.
+  public var hasGroups: Bool {self._groups != nil}
+  /// Clears the value of `groups`. Subsequent reads from it will return its default value.
+  public mutating func clearGroups() {self._groups = nil}
+
+  /// [N, H, W]: the position's weight on its group divided by the largest weight any position has on that
+  /// group, in [0, 1].
+  public var strength: Simlay_V1_FloatTensor {
+    get {_strength ?? Simlay_V1_FloatTensor()}
+    set {_strength = newValue}
+  }
+  /// Returns true if `strength` has been explicitly set.
+  public var hasStrength: Bool {self._strength != nil}
+  /// Clears the value of `strength`. Subsequent reads from it will return its default value.
+  public mutating func clearStrength() {self._strength = nil}
+
+  /// [N*H*W, K] and [K, D]: the factors, A ~= W H.
+  public var w: Simlay_V1_FloatTensor {
+    get {_w ?? Simlay_V1_FloatTensor()}
+    set {_w = newValue}
+  }
+  /// Returns true if `w` has been explicitly set.
+  public var hasW: Bool {self._w != nil}
+  /// Clears the value of `w`. Subsequent reads from it will return its default value.
+  public mutating func clearW() {self._w = nil}
+
+  public var h: Simlay_V1_FloatTensor {
+    get {_h ?? Simlay_V1_FloatTensor()}
+    set {_h = newValue}
+  }
+  /// Returns true if `h` has been explicitly set.
+  public var hasH: Bool {self._h != nil}
+  /// Clears the value of `h`. Subsequent reads from it will return its default value.
+  public mutating func clearH() {self._h = nil}
+
+  /// ||A - W H||_F / ||A||_F.
+  public var relativeError: Double = 0
+
+  /// Iterations run.
+  public var iterations: Int32 = 0
+
+  /// Seconds the solver took (excluding forward passes).
+  public var solveSeconds: Double = 0
+
+  /// With render: the PNG (one tile per image and a legend row).
+  public var png: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _groups: Simlay_V1_Int32Tensor? = nil
+  fileprivate var _strength: Simlay_V1_FloatTensor? = nil
+  fileprivate var _w: Simlay_V1_FloatTensor? = nil
+  fileprivate var _h: Simlay_V1_FloatTensor? = nil
+}
+
+public nonisolated struct Simlay_V1_SweepRequest: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty = the default model.
+  public var model: String {
+    get {_storage._model}
+    set {_uniqueStorage()._model = newValue}
+  }
+
+  public var layer: String {
+    get {_storage._layer}
+    set {_uniqueStorage()._layer = newValue}
+  }
+
+  /// The image to transform; queries are cells of its untransformed grid.
+  public var imageID: String {
+    get {_storage._imageID}
+    set {_uniqueStorage()._imageID = newValue}
+  }
+
+  public var transform: Simlay_V1_Transform {
+    get {_storage._transform}
+    set {_uniqueStorage()._transform = newValue}
+  }
+
+  /// Angles in degrees (rotate) or scale factors (scale), in order.
+  public var params: [Double] {
+    get {_storage._params}
+    set {_uniqueStorage()._params = newValue}
+  }
+
+  /// Query cells on the untransformed image's grid at `layer`.
+  public var queries: [Simlay_V1_Cell] {
+    get {_storage._queries}
+    set {_uniqueStorage()._queries = newValue}
+  }
+
+  public var metric: Simlay_V1_Metric {
+    get {_storage._metric}
+    set {_uniqueStorage()._metric = newValue}
+  }
+
+  public var fill: Simlay_V1_Fill {
+    get {_storage._fill}
+    set {_uniqueStorage()._fill = newValue}
+  }
+
+  /// Also render the chart (similarity of each tracked query vs the parameter) as a PNG.
+  public var chart: Bool {
+    get {_storage._chart}
+    set {_uniqueStorage()._chart = newValue}
+  }
+
+  /// Also render a strip: the transformed images with each query's similarity map (first query) overlaid
+  /// and every tracked cell outlined.
+  public var strip: Bool {
+    get {_storage._strip}
+    set {_uniqueStorage()._strip = newValue}
+  }
+
+  public var renderOptions: Simlay_V1_RenderOptions {
+    get {_storage._renderOptions ?? Simlay_V1_RenderOptions()}
+    set {_uniqueStorage()._renderOptions = newValue}
+  }
+  /// Returns true if `renderOptions` has been explicitly set.
+  public var hasRenderOptions: Bool {_storage._renderOptions != nil}
+  /// Clears the value of `renderOptions`. Subsequent reads from it will return its default value.
+  public mutating func clearRenderOptions() {_uniqueStorage()._renderOptions = nil}
+
+  /// Optional names of the queries for the chart's legend (default "q0", "q1", ...).
+  public var queryLabels: [String] {
+    get {_storage._queryLabels}
+    set {_uniqueStorage()._queryLabels = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Simlay_V1_SweepResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var layer: String = String()
+
+  public var height: Int32 = 0
+
+  public var width: Int32 = 0
+
+  /// One per parameter, in request order.
+  public var steps: [Simlay_V1_SweepStep] = []
+
+  public var chartPng: Data = Data()
+
+  public var stripPng: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Simlay_V1_SweepStep: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The angle or scale.
+  public var param: Double = 0
+
+  /// For scale: the crop box in normalised input coordinates [y0, x0, y1, x1].
+  public var box: [Double] = []
+
+  /// [Q, H, W]: each query's similarity map over the transformed image, in query order.
+  public var maps: Simlay_V1_FloatTensor {
+    get {_maps ?? Simlay_V1_FloatTensor()}
+    set {_maps = newValue}
+  }
+  /// Returns true if `maps` has been explicitly set.
+  public var hasMaps: Bool {self._maps != nil}
+  /// Clears the value of `maps`. Subsequent reads from it will return its default value.
+  public mutating func clearMaps() {self._maps = nil}
+
+  /// Where each query's location moved, in query order.
+  public var tracked: [Simlay_V1_TrackedCell] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _maps: Simlay_V1_FloatTensor? = nil
+}
+
+public nonisolated struct Simlay_V1_TrackedCell: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The cell the query's location moved to (may lie outside the grid when in_bounds is false).
+  public var y: Int32 = 0
+
+  public var x: Int32 = 0
+
+  /// False when the location left the image under the transform.
+  public var inBounds: Bool = false
+
+  /// The map's value at the tracked cell; NaN when not in bounds.
+  public var similarity: Float = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Simlay_V1_ExportViewerRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty = the default model.
+  public var model: String = String()
+
+  /// One or more layers, shown synchronised (one row each).
+  public var layers: [String] = []
+
+  public var imageIds: [String] = []
+
+  public var metric: Simlay_V1_Metric = .cosine
+
+  public var colormap: Simlay_V1_Colormap = .mask
+
+  public var upsample: Simlay_V1_Upsample = .nearest
+
+  /// Overlay opacity in [0, 1]; 0 = the default (0.6).
+  public var opacity: Float = 0
+
+  /// Longest side of each displayed image in pixels; 0 = 256.
+  public var imageSize: Int32 = 0
+
+  /// With nmf_k > 0: NMF groups (k = nmf_k) at nmf_layer (empty = the first layer), with a legend to
+  /// highlight a group across all images.
+  public var nmfK: Int32 = 0
+
+  public var nmfLayer: String = String()
+
+  public var nmfPolicy: Simlay_V1_NmfPolicy = .refuse
+
+  /// Page title; empty = a default naming the model.
+  public var title: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Simlay_V1_ExportViewerResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The page: UTF-8 HTML with everything embedded.
+  public var html: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "simlay.v1"
@@ -779,6 +1381,22 @@ nonisolated extension Simlay_V1_Colormap: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Simlay_V1_Upsample: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UPSAMPLE_NEAREST\0\u{1}UPSAMPLE_BILINEAR\0")
+}
+
+nonisolated extension Simlay_V1_NmfPolicy: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NMF_POLICY_REFUSE\0\u{1}NMF_POLICY_CLAMP\0\u{1}NMF_POLICY_SPLIT\0")
+}
+
+nonisolated extension Simlay_V1_NmfInit: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NMF_INIT_NNDSVDA\0\u{1}NMF_INIT_NNDSVD\0\u{1}NMF_INIT_RANDOM\0")
+}
+
+nonisolated extension Simlay_V1_Transform: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TRANSFORM_ROTATE\0\u{1}TRANSFORM_SCALE\0")
+}
+
+nonisolated extension Simlay_V1_Fill: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FILL_MEAN\0\u{1}FILL_BLACK\0")
 }
 
 nonisolated extension Simlay_V1_FloatTensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1172,7 +1790,7 @@ nonisolated extension Simlay_V1_ImageInfo: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Simlay_V1_Query: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Query"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}cell\0\u{1}region\0\u{1}pixel\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}cell\0\u{1}region\0\u{1}pixel\0\u{1}group\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1220,6 +1838,19 @@ nonisolated extension Simlay_V1_Query: SwiftProtobuf.Message, SwiftProtobuf._Mes
           self.position = .pixel(v)
         }
       }()
+      case 5: try {
+        var v: Simlay_V1_NmfGroup?
+        var hadOneofValue = false
+        if let current = self.position {
+          hadOneofValue = true
+          if case .group(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.position = .group(v)
+        }
+      }()
       default: break
       }
     }
@@ -1246,6 +1877,10 @@ nonisolated extension Simlay_V1_Query: SwiftProtobuf.Message, SwiftProtobuf._Mes
       guard case .pixel(let v)? = self.position else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     }()
+    case .group?: try {
+      guard case .group(let v)? = self.position else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1254,6 +1889,45 @@ nonisolated extension Simlay_V1_Query: SwiftProtobuf.Message, SwiftProtobuf._Mes
   public static func ==(lhs: Simlay_V1_Query, rhs: Simlay_V1_Query) -> Bool {
     if lhs.imageID != rhs.imageID {return false}
     if lhs.position != rhs.position {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_NmfGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NmfGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}nmf\0\u{1}group\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._nmf) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.group) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._nmf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.group != 0 {
+      try visitor.visitSingularInt32Field(value: self.group, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_NmfGroup, rhs: Simlay_V1_NmfGroup) -> Bool {
+    if lhs._nmf != rhs._nmf {return false}
+    if lhs.group != rhs.group {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1965,6 +2639,688 @@ nonisolated extension Simlay_V1_MethodStats: SwiftProtobuf.Message, SwiftProtobu
     if lhs.p50Ms != rhs.p50Ms {return false}
     if lhs.p90Ms != rhs.p90Ms {return false}
     if lhs.p99Ms != rhs.p99Ms {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_Int32Tensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Int32Tensor"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shape\0\u{1}values\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedInt64Field(value: &self.shape) }()
+      case 2: try { try decoder.decodeRepeatedInt32Field(value: &self.values) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.shape.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.shape, fieldNumber: 1)
+    }
+    if !self.values.isEmpty {
+      try visitor.visitPackedInt32Field(value: self.values, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_Int32Tensor, rhs: Simlay_V1_Int32Tensor) -> Bool {
+    if lhs.shape != rhs.shape {return false}
+    if lhs.values != rhs.values {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_NmfRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NmfRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_ids\0\u{1}k\0\u{3}max_iter\0\u{1}tolerance\0\u{1}policy\0\u{1}init\0\u{1}seed\0\u{1}render\0\u{3}render_options\0\u{3}highlight_group\0")
+
+  fileprivate class _StorageClass {
+    var _model: String = String()
+    var _layer: String = String()
+    var _imageIds: [String] = []
+    var _k: Int32 = 0
+    var _maxIter: Int32 = 0
+    var _tolerance: Float = 0
+    var _policy: Simlay_V1_NmfPolicy = .refuse
+    var _init_p: Simlay_V1_NmfInit = .nndsvda
+    var _seed: UInt64 = 0
+    var _render: Bool = false
+    var _renderOptions: Simlay_V1_RenderOptions? = nil
+    var _highlightGroup: Int32? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _model = source._model
+      _layer = source._layer
+      _imageIds = source._imageIds
+      _k = source._k
+      _maxIter = source._maxIter
+      _tolerance = source._tolerance
+      _policy = source._policy
+      _init_p = source._init_p
+      _seed = source._seed
+      _render = source._render
+      _renderOptions = source._renderOptions
+      _highlightGroup = source._highlightGroup
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._layer) }()
+        case 3: try { try decoder.decodeRepeatedStringField(value: &_storage._imageIds) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._k) }()
+        case 5: try { try decoder.decodeSingularInt32Field(value: &_storage._maxIter) }()
+        case 6: try { try decoder.decodeSingularFloatField(value: &_storage._tolerance) }()
+        case 7: try { try decoder.decodeSingularEnumField(value: &_storage._policy) }()
+        case 8: try { try decoder.decodeSingularEnumField(value: &_storage._init_p) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
+        case 10: try { try decoder.decodeSingularBoolField(value: &_storage._render) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._renderOptions) }()
+        case 12: try { try decoder.decodeSingularInt32Field(value: &_storage._highlightGroup) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._model.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._model, fieldNumber: 1)
+      }
+      if !_storage._layer.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._layer, fieldNumber: 2)
+      }
+      if !_storage._imageIds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._imageIds, fieldNumber: 3)
+      }
+      if _storage._k != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._k, fieldNumber: 4)
+      }
+      if _storage._maxIter != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxIter, fieldNumber: 5)
+      }
+      if _storage._tolerance.bitPattern != 0 {
+        try visitor.visitSingularFloatField(value: _storage._tolerance, fieldNumber: 6)
+      }
+      if _storage._policy != .refuse {
+        try visitor.visitSingularEnumField(value: _storage._policy, fieldNumber: 7)
+      }
+      if _storage._init_p != .nndsvda {
+        try visitor.visitSingularEnumField(value: _storage._init_p, fieldNumber: 8)
+      }
+      if _storage._seed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 9)
+      }
+      if _storage._render != false {
+        try visitor.visitSingularBoolField(value: _storage._render, fieldNumber: 10)
+      }
+      try { if let v = _storage._renderOptions {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._highlightGroup {
+        try visitor.visitSingularInt32Field(value: v, fieldNumber: 12)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_NmfRequest, rhs: Simlay_V1_NmfRequest) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._layer != rhs_storage._layer {return false}
+        if _storage._imageIds != rhs_storage._imageIds {return false}
+        if _storage._k != rhs_storage._k {return false}
+        if _storage._maxIter != rhs_storage._maxIter {return false}
+        if _storage._tolerance != rhs_storage._tolerance {return false}
+        if _storage._policy != rhs_storage._policy {return false}
+        if _storage._init_p != rhs_storage._init_p {return false}
+        if _storage._seed != rhs_storage._seed {return false}
+        if _storage._render != rhs_storage._render {return false}
+        if _storage._renderOptions != rhs_storage._renderOptions {return false}
+        if _storage._highlightGroup != rhs_storage._highlightGroup {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_NmfResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NmfResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{1}height\0\u{1}width\0\u{1}columns\0\u{1}groups\0\u{1}strength\0\u{1}w\0\u{1}h\0\u{3}relative_error\0\u{1}iterations\0\u{3}solve_seconds\0\u{1}png\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.height) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.width) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.columns) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._groups) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._strength) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._w) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._h) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.relativeError) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.iterations) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.solveSeconds) }()
+      case 12: try { try decoder.decodeSingularBytesField(value: &self.png) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 1)
+    }
+    if self.height != 0 {
+      try visitor.visitSingularInt32Field(value: self.height, fieldNumber: 2)
+    }
+    if self.width != 0 {
+      try visitor.visitSingularInt32Field(value: self.width, fieldNumber: 3)
+    }
+    if self.columns != 0 {
+      try visitor.visitSingularInt32Field(value: self.columns, fieldNumber: 4)
+    }
+    try { if let v = self._groups {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._strength {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._w {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._h {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    if self.relativeError.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.relativeError, fieldNumber: 9)
+    }
+    if self.iterations != 0 {
+      try visitor.visitSingularInt32Field(value: self.iterations, fieldNumber: 10)
+    }
+    if self.solveSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.solveSeconds, fieldNumber: 11)
+    }
+    if !self.png.isEmpty {
+      try visitor.visitSingularBytesField(value: self.png, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_NmfResponse, rhs: Simlay_V1_NmfResponse) -> Bool {
+    if lhs.layer != rhs.layer {return false}
+    if lhs.height != rhs.height {return false}
+    if lhs.width != rhs.width {return false}
+    if lhs.columns != rhs.columns {return false}
+    if lhs._groups != rhs._groups {return false}
+    if lhs._strength != rhs._strength {return false}
+    if lhs._w != rhs._w {return false}
+    if lhs._h != rhs._h {return false}
+    if lhs.relativeError != rhs.relativeError {return false}
+    if lhs.iterations != rhs.iterations {return false}
+    if lhs.solveSeconds != rhs.solveSeconds {return false}
+    if lhs.png != rhs.png {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SweepRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_id\0\u{1}transform\0\u{1}params\0\u{1}queries\0\u{1}metric\0\u{1}fill\0\u{1}chart\0\u{1}strip\0\u{3}render_options\0\u{3}query_labels\0")
+
+  fileprivate class _StorageClass {
+    var _model: String = String()
+    var _layer: String = String()
+    var _imageID: String = String()
+    var _transform: Simlay_V1_Transform = .rotate
+    var _params: [Double] = []
+    var _queries: [Simlay_V1_Cell] = []
+    var _metric: Simlay_V1_Metric = .cosine
+    var _fill: Simlay_V1_Fill = .mean
+    var _chart: Bool = false
+    var _strip: Bool = false
+    var _renderOptions: Simlay_V1_RenderOptions? = nil
+    var _queryLabels: [String] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _model = source._model
+      _layer = source._layer
+      _imageID = source._imageID
+      _transform = source._transform
+      _params = source._params
+      _queries = source._queries
+      _metric = source._metric
+      _fill = source._fill
+      _chart = source._chart
+      _strip = source._strip
+      _renderOptions = source._renderOptions
+      _queryLabels = source._queryLabels
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._layer) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._imageID) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._transform) }()
+        case 5: try { try decoder.decodeRepeatedDoubleField(value: &_storage._params) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._queries) }()
+        case 7: try { try decoder.decodeSingularEnumField(value: &_storage._metric) }()
+        case 8: try { try decoder.decodeSingularEnumField(value: &_storage._fill) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._chart) }()
+        case 10: try { try decoder.decodeSingularBoolField(value: &_storage._strip) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._renderOptions) }()
+        case 12: try { try decoder.decodeRepeatedStringField(value: &_storage._queryLabels) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._model.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._model, fieldNumber: 1)
+      }
+      if !_storage._layer.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._layer, fieldNumber: 2)
+      }
+      if !_storage._imageID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._imageID, fieldNumber: 3)
+      }
+      if _storage._transform != .rotate {
+        try visitor.visitSingularEnumField(value: _storage._transform, fieldNumber: 4)
+      }
+      if !_storage._params.isEmpty {
+        try visitor.visitPackedDoubleField(value: _storage._params, fieldNumber: 5)
+      }
+      if !_storage._queries.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._queries, fieldNumber: 6)
+      }
+      if _storage._metric != .cosine {
+        try visitor.visitSingularEnumField(value: _storage._metric, fieldNumber: 7)
+      }
+      if _storage._fill != .mean {
+        try visitor.visitSingularEnumField(value: _storage._fill, fieldNumber: 8)
+      }
+      if _storage._chart != false {
+        try visitor.visitSingularBoolField(value: _storage._chart, fieldNumber: 9)
+      }
+      if _storage._strip != false {
+        try visitor.visitSingularBoolField(value: _storage._strip, fieldNumber: 10)
+      }
+      try { if let v = _storage._renderOptions {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      if !_storage._queryLabels.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._queryLabels, fieldNumber: 12)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_SweepRequest, rhs: Simlay_V1_SweepRequest) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._layer != rhs_storage._layer {return false}
+        if _storage._imageID != rhs_storage._imageID {return false}
+        if _storage._transform != rhs_storage._transform {return false}
+        if _storage._params != rhs_storage._params {return false}
+        if _storage._queries != rhs_storage._queries {return false}
+        if _storage._metric != rhs_storage._metric {return false}
+        if _storage._fill != rhs_storage._fill {return false}
+        if _storage._chart != rhs_storage._chart {return false}
+        if _storage._strip != rhs_storage._strip {return false}
+        if _storage._renderOptions != rhs_storage._renderOptions {return false}
+        if _storage._queryLabels != rhs_storage._queryLabels {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_SweepResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SweepResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{1}height\0\u{1}width\0\u{1}steps\0\u{3}chart_png\0\u{3}strip_png\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.height) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.width) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.chartPng) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.stripPng) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 1)
+    }
+    if self.height != 0 {
+      try visitor.visitSingularInt32Field(value: self.height, fieldNumber: 2)
+    }
+    if self.width != 0 {
+      try visitor.visitSingularInt32Field(value: self.width, fieldNumber: 3)
+    }
+    if !self.steps.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.steps, fieldNumber: 4)
+    }
+    if !self.chartPng.isEmpty {
+      try visitor.visitSingularBytesField(value: self.chartPng, fieldNumber: 5)
+    }
+    if !self.stripPng.isEmpty {
+      try visitor.visitSingularBytesField(value: self.stripPng, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_SweepResponse, rhs: Simlay_V1_SweepResponse) -> Bool {
+    if lhs.layer != rhs.layer {return false}
+    if lhs.height != rhs.height {return false}
+    if lhs.width != rhs.width {return false}
+    if lhs.steps != rhs.steps {return false}
+    if lhs.chartPng != rhs.chartPng {return false}
+    if lhs.stripPng != rhs.stripPng {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_SweepStep: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SweepStep"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}param\0\u{1}box\0\u{1}maps\0\u{1}tracked\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.param) }()
+      case 2: try { try decoder.decodeRepeatedDoubleField(value: &self.box) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._maps) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.tracked) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.param.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.param, fieldNumber: 1)
+    }
+    if !self.box.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.box, fieldNumber: 2)
+    }
+    try { if let v = self._maps {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.tracked.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.tracked, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_SweepStep, rhs: Simlay_V1_SweepStep) -> Bool {
+    if lhs.param != rhs.param {return false}
+    if lhs.box != rhs.box {return false}
+    if lhs._maps != rhs._maps {return false}
+    if lhs.tracked != rhs.tracked {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_TrackedCell: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrackedCell"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}y\0\u{1}x\0\u{3}in_bounds\0\u{1}similarity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.y) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.x) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.inBounds) }()
+      case 4: try { try decoder.decodeSingularFloatField(value: &self.similarity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.y != 0 {
+      try visitor.visitSingularInt32Field(value: self.y, fieldNumber: 1)
+    }
+    if self.x != 0 {
+      try visitor.visitSingularInt32Field(value: self.x, fieldNumber: 2)
+    }
+    if self.inBounds != false {
+      try visitor.visitSingularBoolField(value: self.inBounds, fieldNumber: 3)
+    }
+    if self.similarity.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.similarity, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_TrackedCell, rhs: Simlay_V1_TrackedCell) -> Bool {
+    if lhs.y != rhs.y {return false}
+    if lhs.x != rhs.x {return false}
+    if lhs.inBounds != rhs.inBounds {return false}
+    if lhs.similarity != rhs.similarity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_ExportViewerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportViewerRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layers\0\u{3}image_ids\0\u{1}metric\0\u{1}colormap\0\u{1}upsample\0\u{1}opacity\0\u{3}image_size\0\u{3}nmf_k\0\u{3}nmf_layer\0\u{3}nmf_policy\0\u{1}title\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.layers) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.imageIds) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.colormap) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.upsample) }()
+      case 7: try { try decoder.decodeSingularFloatField(value: &self.opacity) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.imageSize) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.nmfK) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.nmfLayer) }()
+      case 11: try { try decoder.decodeSingularEnumField(value: &self.nmfPolicy) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.title) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    }
+    if !self.layers.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.layers, fieldNumber: 2)
+    }
+    if !self.imageIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.imageIds, fieldNumber: 3)
+    }
+    if self.metric != .cosine {
+      try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 4)
+    }
+    if self.colormap != .mask {
+      try visitor.visitSingularEnumField(value: self.colormap, fieldNumber: 5)
+    }
+    if self.upsample != .nearest {
+      try visitor.visitSingularEnumField(value: self.upsample, fieldNumber: 6)
+    }
+    if self.opacity.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.opacity, fieldNumber: 7)
+    }
+    if self.imageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.imageSize, fieldNumber: 8)
+    }
+    if self.nmfK != 0 {
+      try visitor.visitSingularInt32Field(value: self.nmfK, fieldNumber: 9)
+    }
+    if !self.nmfLayer.isEmpty {
+      try visitor.visitSingularStringField(value: self.nmfLayer, fieldNumber: 10)
+    }
+    if self.nmfPolicy != .refuse {
+      try visitor.visitSingularEnumField(value: self.nmfPolicy, fieldNumber: 11)
+    }
+    if !self.title.isEmpty {
+      try visitor.visitSingularStringField(value: self.title, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_ExportViewerRequest, rhs: Simlay_V1_ExportViewerRequest) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.layers != rhs.layers {return false}
+    if lhs.imageIds != rhs.imageIds {return false}
+    if lhs.metric != rhs.metric {return false}
+    if lhs.colormap != rhs.colormap {return false}
+    if lhs.upsample != rhs.upsample {return false}
+    if lhs.opacity != rhs.opacity {return false}
+    if lhs.imageSize != rhs.imageSize {return false}
+    if lhs.nmfK != rhs.nmfK {return false}
+    if lhs.nmfLayer != rhs.nmfLayer {return false}
+    if lhs.nmfPolicy != rhs.nmfPolicy {return false}
+    if lhs.title != rhs.title {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_ExportViewerResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportViewerResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}html\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.html) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.html.isEmpty {
+      try visitor.visitSingularStringField(value: self.html, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_ExportViewerResponse, rhs: Simlay_V1_ExportViewerResponse) -> Bool {
+    if lhs.html != rhs.html {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
