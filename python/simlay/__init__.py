@@ -1,0 +1,26 @@
+"""Simlay's Python client: similarity overlays of CNN activations from a running ``simlayd``.
+
+    import simlay
+    c = simlay.Client("unix:///run/user/1000/simlay/simlayd.sock")   # Client() = the default socket
+    ids = c.add_images(["cat.png", "dog.jpg"])
+    maps = c.similarity(layer="blocks.10", query=(0, 3, 5), images=ids)   # numpy float32 [N, H, W]
+    c.show(ids, layer="blocks.10")                                        # Jupyter: interactive viewer
+
+Errors are ``SimlayError`` subclasses (``.code`` = gRPC status name, ``str(e)`` = the daemon's message).
+The generated protobuf messages are in ``simlay.v1`` (``simlay_pb2``, ``simlay_pb2_grpc``).
+"""
+
+from ._client import Client, default_target
+from ._errors import (CancelledError, DeadlineExceededError, FailedPreconditionError, InternalError,
+                      InvalidArgumentError, NotFoundError, OutOfRangeError, PermissionDeniedError,
+                      ResourceExhaustedError, SimlayError, UnauthenticatedError, UnavailableError, UnimplementedError)
+from ._results import ImageInfo, Layer, Model, NmfResult, SweepResult, SyncMaps, Viewer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client", "default_target", "ImageInfo", "Layer", "Model", "NmfResult", "SweepResult", "SyncMaps", "Viewer",
+    "SimlayError", "InvalidArgumentError", "NotFoundError", "OutOfRangeError", "ResourceExhaustedError",
+    "UnauthenticatedError", "PermissionDeniedError", "UnavailableError", "DeadlineExceededError",
+    "UnimplementedError", "InternalError", "CancelledError", "FailedPreconditionError",
+]

@@ -1,0 +1,487 @@
+"""``simlay.Client``: a small, numpy-friendly client of simlayd over gRPC."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+import grpc
+import numpy as np
+
+from . import _images
+from ._errors import NotFoundError, SimlayError, from_rpc_error
+from ._proto import health_pb2, health_pb2_grpc
+from ._proto import simlay_pb2 as pb
+from ._proto import simlay_pb2_grpc
+from ._results import (ImageInfo, Layer, Model, NmfResult, SweepResult, SyncMaps, Viewer, _ipython, float_tensor,
+                       int32_tensor, png_image)
+
+__all__ = ["Client", "default_target"]
+
+DEFAULT_TIMEOUT = 300.0
+# Maps, viewer pages and overlay PNGs can exceed gRPC's 4 MiB default (the CLI allows 1 GiB too).
+MAX_MESSAGE_BYTES = 1 << 30
+
+METRICS = {"cosine": pb.METRIC_COSINE, "dot": pb.METRIC_DOT, "euclidean": pb.METRIC_EUCLIDEAN}
+COLORMAPS = {"mask": pb.COLORMAP_MASK, "viridis": pb.COLORMAP_VIRIDIS, "diverging": pb.COLORMAP_DIVERGING}
+UPSAMPLES = {"nearest": pb.UPSAMPLE_NEAREST, "bilinear": pb.UPSAMPLE_BILINEAR}
+NMF_POLICIES = {"refuse": pb.NMF_POLICY_REFUSE, "clamp": pb.NMF_POLICY_CLAMP, "split": pb.NMF_POLICY_SPLIT}
+NMF_INITS = {"nndsvda": pb.NMF_INIT_NNDSVDA, "nndsvd": pb.NMF_INIT_NNDSVD, "random": pb.NMF_INIT_RANDOM}
+TRANSFORMS = {"rotate": pb.TRANSFORM_ROTATE, "scale": pb.TRANSFORM_SCALE}
+FILLS = {"mean": pb.FILL_MEAN, "black": pb.FILL_BLACK}
+
+ImageRef = Union[int, str]
+Images = Sequence[Any]
+
+
+def default_target() -> str:
+    """simlayd's default socket, as ``simlayd``/``simlay`` use it: ``$XDG_RUNTIME_DIR/simlay/simlayd.sock``,
+    or ``/tmp/simlay-<uid>/simlayd.sock`` when XDG_RUNTIME_DIR is unset or empty."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime:
+        return "unix:" + os.path.join(runtime, "simlay", "simlayd.sock")
+    return f"unix:/tmp/simlay-{os.getuid()}/simlayd.sock"
+
+
+def _grpc_target(target: Optional[str]) -> str:
+    """A gRPC target for what the user wrote: ``unix:PATH``, ``unix:///ABS/PATH``, a bare path starting with
+    ``/`` or ``.``, ``HOST:PORT``, ``[IPv6]:PORT``, or any gRPC target URI (``dns:///...``, ``ipv4:...``)."""
+    if target is None:
+        return default_target()
+    target = os.fspath(target).strip()
+    if not target:
+        raise ValueError("empty target: give unix:PATH, HOST:PORT or leave it out for the default socket")
+    if target.startswith("unix://"):
+        path = target[len("unix://"):]
+        return "unix:" + path
+    if target.startswith(("/", ".")):
+        return "unix:" + target
+    return target
+
+
+def _enum(value, table: Mapping[str, int], what: str) -> int:
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in table:
+            return table[key]
+        raise ValueError(f"unknown {what} {value!r}: one of {', '.join(table)}")
+    if isinstance(value, (int, np.integer)) and int(value) in table.values():
+        return int(value)
+    raise ValueError(f"unknown {what} {value!r}: one of {', '.join(table)}")
+
+
+def _is_image_id(item: Any) -> bool:
+    return isinstance(item, str) and not os.path.isfile(item)
+
+
+def _message_dict(message) -> dict:
+    """A protobuf message as plain Python values (every field, defaults included)."""
+    out = {}
+    for fd in message.DESCRIPTOR.fields:
+        value = getattr(message, fd.name)
+        repeated = getattr(fd, "is_repeated", None)
+        repeated = repeated if repeated is not None else fd.label == fd.LABEL_REPEATED
+        if fd.message_type is not None:
+            out[fd.name] = [_message_dict(v) for v in value] if repeated else _message_dict(value)
+        else:
+            out[fd.name] = list(value) if repeated else value
+    return out
+
+
+class Client:
+    """A connection to simlayd.
+
+    ``target``: ``"unix:///abs/path.sock"``, ``"unix:path"``, ``"host:port"``, ``"[::1]:port"`` or any gRPC
+    target (``"dns:///host:port"``); None = the daemon's default socket (``default_target()``). ``token`` or
+    ``token_file``: the bearer token a daemon on a non-loopback address requires. ``timeout``: seconds per
+    call (None = no deadline); a first query on new images runs forward passes, so keep it generous.
+
+    Arrays come back as numpy float32/int32. Failures raise ``simlay.SimlayError`` subclasses with ``.code``
+    (the gRPC status name) and the daemon's message as ``str(error)``. Usable as a context manager; several
+    clients (e.g. notebook kernels) may share one daemon: images are content-addressed, so they share
+    ids and cached activations.
+    """
+
+    def __init__(self, target: Optional[str] = None, token: Optional[str] = None,
+                 token_file: Optional[Union[str, os.PathLike]] = None, timeout: Optional[float] = DEFAULT_TIMEOUT):
+        if token is not None and token_file is not None:
+            raise ValueError("give token or token_file, not both")
+        if token_file is not None:
+            with open(token_file, encoding="utf-8") as f:
+                token = f.read().strip()
+            if not token:
+                raise ValueError(f"token file {os.fspath(token_file)!r} is empty")
+        self.target = _grpc_target(target)
+        self.timeout = timeout
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
+        self._channel = grpc.insecure_channel(self.target, options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ])
+        self._stub = simlay_pb2_grpc.SimlayStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._closed = False
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        """Closes the connection (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"simlay.Client({self.target!r})"
+
+    def _call(self, method: str, request, stub=None):
+        if self._closed:
+            raise SimlayError("the client is closed", code="CANCELLED", method=method)
+        fn = getattr(stub or self._stub, method)
+        try:
+            return fn(request, timeout=self.timeout, metadata=self._metadata)
+        except grpc.RpcError as rpc_error:
+            error = from_rpc_error(rpc_error, method=method, target=self.target)
+        raise error  # outside the except block: no grpc traceback chained to it
+
+    # -- daemon and models
+
+    def health(self, service: str = "") -> str:
+        """The daemon's health status name (``"SERVING"`` when it answers queries)."""
+        reply = self._call("Check", health_pb2.HealthCheckRequest(service=service), stub=self._health)
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+    def models(self) -> list[Model]:
+        """The models the daemon holds (``Model.default`` marks the one used when ``model`` is empty)."""
+        reply = self._call("ListModels", pb.ListModelsRequest())
+        return [self._model(m, default=m.name == reply.default_model) for m in reply.models]
+
+    def model(self, name: str = "") -> Model:
+        """One model by name ("" = the default model). NotFoundError naming it when unknown."""
+        models = self.models()
+        for m in models:
+            if (m.name == name) if name else m.default:
+                return m
+        known = ", ".join(m.name for m in models) or "none"
+        raise NotFoundError(f"unknown model {name!r} (the daemon holds: {known})", method="ListModels")
+
+    def layers(self, model: str = "") -> list[Layer]:
+        """A model's layers in execution order ("" = the default model): name, channels, height, width, strides."""
+        return list(self.model(model).layers)
+
+    def load_model(self, name: str, path: Union[str, os.PathLike]) -> Model:
+        """Loads an ONNX file (a path on the daemon's machine) as ``name``, or returns it if already loaded."""
+        reply = self._call("LoadModel", pb.LoadModelRequest(name=name, path=os.fspath(path)))
+        return self._model(reply)
+
+    def stats(self) -> dict:
+        """Daemon statistics as a dict: models, cache (bytes, entries, hits, misses, forward_passes, ...),
+        methods (requests, errors, latency percentiles), uptime_seconds, images, image_bytes."""
+        return _message_dict(self._call("Stats", pb.StatsRequest()))
+
+    @staticmethod
+    def _model(m, default: bool = False) -> Model:
+        layers = tuple(Layer(name=layer.name, channels=layer.channels, height=layer.height, width=layer.width,
+                             stride_y=layer.stride_y, stride_x=layer.stride_x) for layer in m.layers)
+        return Model(name=m.name, path=m.path, input_height=m.input_height, input_width=m.input_width,
+                     mean=tuple(m.mean), std=tuple(m.std), layers=layers, default=default)
+
+    # -- images
+
+    def add_images(self, images: Union[Images, Any], model: str = "", names: Optional[Sequence[str]] = None,
+                   info: bool = False) -> Union[list[str], list[ImageInfo]]:
+        """Uploads images for ``model`` ("" = the default model) and returns their ids, in order.
+
+        Each image is a path (its PNG/JPEG bytes are sent as they are), PNG/JPEG bytes, a PIL image or a
+        uint8 numpy array [H,W,3] (both encoded as PNG). ``names``: display names (default: file names).
+        Ids are content-addressed: adding the same image again, from any client, gives the same id. With
+        ``info=True`` returns ``ImageInfo`` records (id, width, height, name, existed) instead.
+        """
+        if isinstance(images, (str, os.PathLike, bytes, bytearray, np.ndarray)) or _images.is_uploadable(images):
+            images = [images]
+        images = list(images)
+        if names is not None and len(names) != len(images):
+            raise ValueError(f"{len(names)} names for {len(images)} images")
+        uploads = []
+        for i, item in enumerate(images):
+            data, name = _images.to_upload(item, i)
+            uploads.append(pb.ImageUpload(data=data, name=names[i] if names is not None else name))
+        reply = self._call("AddImages", pb.AddImagesRequest(model=model, images=uploads))
+        infos = [ImageInfo(id=r.id, width=r.width, height=r.height, name=r.name, existed=r.existed)
+                 for r in reply.images]
+        return infos if info else [i.id for i in infos]
+
+    def _ids(self, images, model: str) -> list[str]:
+        """Image ids for ``images``: ids (strings that are not existing files) pass through; paths, bytes,
+        PIL images and arrays are uploaded (in one call)."""
+        if isinstance(images, (str, os.PathLike, bytes, bytearray, np.ndarray)) or _images.is_uploadable(images):
+            images = [images]
+        items = list(images)
+        if not items:
+            raise ValueError("no images given")
+        pending = [(i, item) for i, item in enumerate(items) if not _is_image_id(item)]
+        ids: list[Any] = [getattr(item, "id", item) if isinstance(item, ImageInfo) else item for item in items]
+        pending = [(i, item) for i, item in pending if not isinstance(item, ImageInfo)]
+        if pending:
+            added = self.add_images([item for _, item in pending], model=model)
+            for (i, _), image_id in zip(pending, added):
+                ids[i] = image_id
+        return ids
+
+    @staticmethod
+    def _image_ref(ref, ids: Sequence[str], what: str) -> str:
+        if isinstance(ref, ImageInfo):
+            return ref.id
+        if isinstance(ref, str):
+            return ref
+        if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
+            index = int(ref)
+            if not -len(ids) <= index < len(ids):
+                raise IndexError(f"{what} image index {index} is out of range for {len(ids)} images")
+            return ids[index]
+        raise TypeError(f"{what} image must be an index into images or an image id, got {type(ref).__name__}")
+
+    # -- queries
+
+    def _query(self, query, ids: Sequence[str]):
+        if isinstance(query, pb.Query):
+            return query
+        if isinstance(query, Mapping):
+            keys = set(query)
+            unknown = keys - {"image", "cell", "region", "pixel", "y", "x"}
+            if unknown:
+                raise ValueError(f"unknown query keys {sorted(unknown)}: use image and one of cell=(y, x), "
+                                 "region=(y0, x0, y1, x1), pixel=(px, py)")
+            q = pb.Query(image_id=self._image_ref(query.get("image", 0), ids, "query"))
+            kinds = [k for k in ("cell", "region", "pixel") if k in keys] + (["yx"] if {"y", "x"} & keys else [])
+            if len(kinds) != 1:
+                raise ValueError("a query dict needs exactly one of cell=(y, x), region=(y0, x0, y1, x1), "
+                                 "pixel=(px, py) (or y= and x=)")
+            kind = kinds[0]
+            if kind == "yx":
+                q.cell.CopyFrom(pb.Cell(y=int(query["y"]), x=int(query["x"])))
+            elif kind == "cell":
+                y, x = query["cell"]
+                q.cell.CopyFrom(pb.Cell(y=int(y), x=int(x)))
+            elif kind == "region":
+                y0, x0, y1, x1 = query["region"]
+                q.region.CopyFrom(pb.Region(y0=int(y0), x0=int(x0), y1=int(y1), x1=int(x1)))
+            else:
+                px, py = query["pixel"]
+                q.pixel.CopyFrom(pb.Pixel(px=float(px), py=float(py)))
+            return q
+        if isinstance(query, (tuple, list)) and len(query) == 3:
+            image, y, x = query
+            return pb.Query(image_id=self._image_ref(image, ids, "query"), cell=pb.Cell(y=int(y), x=int(x)))
+        raise TypeError("query must be (image, y, x) with image an index into images or an id, or a dict: "
+                        "{'image': i, 'cell': (y, x)} / {'image': i, 'region': (y0, x0, y1, x1)} / "
+                        "{'image': i, 'pixel': (px, py)}")
+
+    def _similarity_request(self, layer, query, images, model, metric):
+        ids = self._ids(images, model)
+        return pb.SimilarityRequest(model=model, layer=layer, query=self._query(query, ids), target_ids=ids,
+                                    metric=_enum(metric, METRICS, "metric"))
+
+    def similarity(self, *, layer: str, query, images: Images, model: str = "", metric="cosine") -> np.ndarray:
+        """Similarity of one query to every cell of ``images`` at ``layer``: float32 [N, H, W], one map per image.
+
+        ``query``: ``(i, y, x)``, cell (y, x) of the layer grid of image ``i`` (an index into ``images`` or an
+        image id); or a dict ``{"image": i, "cell": (y, x)}``, ``{"image": i, "region": (y0, x0, y1, x1)}``
+        (mean of the cells, end exclusive) or ``{"image": i, "pixel": (px, py)}`` (the cell under a pixel of
+        the original image). ``images``: ids from ``add_images`` (paths, bytes, PIL images and arrays are
+        uploaded first). ``metric``: "cosine" (default), "dot" or "euclidean" (negative distance).
+        """
+        request = self._similarity_request(layer, query, images, model, metric)
+        return float_tensor(self._call("Similarity", request).maps)
+
+    def _sync_request(self, layers, point, images, model, metric):
+        ids = self._ids(images, model)
+        layers = [layers] if isinstance(layers, str) else list(layers)
+        if isinstance(point, Mapping):
+            image, (px, py) = point.get("image", 0), point["pixel"]
+        else:
+            try:
+                image, px, py = point
+            except (TypeError, ValueError):
+                raise TypeError("point must be (image, px, py) or {'image': i, 'pixel': (px, py)}") from None
+        return pb.LayerSyncRequest(model=model, layers=layers, image_id=self._image_ref(image, ids, "point"),
+                                   point=pb.Pixel(px=float(px), py=float(py)), target_ids=ids,
+                                   metric=_enum(metric, METRICS, "metric"))
+
+    def sync(self, *, layers: Union[str, Sequence[str]], point, images: Images, model: str = "",
+             metric="cosine") -> SyncMaps:
+        """One point, several layers: ``point`` = ``(i, px, py)``, a pixel (px right, py down) of the original
+        image ``i`` (index into ``images`` or an id). Returns a dict layer -> float32 maps [N, H, W] in the
+        order of ``layers``; its ``cells`` attribute gives the cell under the point on each layer's grid."""
+        reply = self._call("LayerSync", self._sync_request(layers, point, images, model, metric))
+        return SyncMaps([(lm.layer, float_tensor(lm.maps)) for lm in reply.layers],
+                        [(lm.layer, (lm.cell.y, lm.cell.x)) for lm in reply.layers])
+
+    # -- rendering
+
+    @staticmethod
+    def _render_options(colormap="mask", upsample="nearest", opacity: float = 0.0, tile_size: int = 0,
+                        value_range: Optional[tuple[float, float]] = None, titles: bool = True):
+        options = pb.RenderOptions(colormap=_enum(colormap, COLORMAPS, "colormap"),
+                                   upsample=_enum(upsample, UPSAMPLES, "upsample"), opacity=float(opacity),
+                                   tile_size=int(tile_size), no_titles=not titles)
+        if value_range is not None:
+            options.value_min, options.value_max = (float(v) for v in value_range)
+        return options
+
+    def render(self, images: Images, *, layer: Optional[str] = None, query=None,
+               layers: Optional[Union[str, Sequence[str]]] = None, point=None, model: str = "", metric="cosine",
+               colormap="mask", upsample="nearest", opacity: float = 0.0, tile_size: int = 0,
+               value_range: Optional[tuple[float, float]] = None, titles: bool = True, as_png: bool = False):
+        """The overlay grid as a PIL image (PNG bytes with ``as_png=True``): one row per layer, one column per
+        image. Either ``layer`` + ``query`` (as in ``similarity``) or ``layers`` + ``point`` (as in ``sync``).
+        ``colormap``: "mask", "viridis" or "diverging"; ``upsample``: "nearest" or "bilinear"; ``opacity``
+        0 = 0.6; ``tile_size`` 0 = 256 (longest side of a tile); ``value_range`` (min, max) mapped to the
+        colormap (default: the metric's natural range); ``titles=False`` omits the titles."""
+        options = self._render_options(colormap, upsample, opacity, tile_size, value_range, titles)
+        if query is not None and point is None and layers is None:
+            if layer is None:
+                raise ValueError("render with a query needs layer=")
+            request = pb.RenderOverlayRequest(
+                similarity=self._similarity_request(layer, query, images, model, metric), options=options)
+        elif point is not None and query is None:
+            if (layers is None) == (layer is None):
+                raise ValueError("render with a point needs layers= (or layer=)")
+            request = pb.RenderOverlayRequest(
+                sync=self._sync_request(layers if layers is not None else layer, point, images, model, metric),
+                options=options)
+        else:
+            raise ValueError("render needs either layer= and query=, or layers= and point=")
+        png = self._call("RenderOverlay", request).png
+        return png if as_png else png_image(png)
+
+    # -- analyses
+
+    def nmf(self, images: Images, *, layer: str, k: int, model: str = "", max_iter: int = 0,
+            tolerance: float = 0.0, policy="refuse", init="nndsvda", seed: int = 0, render: bool = False,
+            highlight_group: Optional[int] = None, colormap="mask", opacity: float = 0.0, tile_size: int = 0,
+            titles: bool = True) -> NmfResult:
+        """Groups the activation vectors of ``layer`` across ``images`` into ``k`` non-negative factors.
+
+        ``policy`` for negative activations: "refuse" (INVALID_ARGUMENT naming the layer), "clamp" or
+        "split"; ``init``: "nndsvda" (default), "nndsvd" or "random" (from ``seed``); ``max_iter`` 0 = 200,
+        ``tolerance`` 0 = 1e-4. With ``render=True`` the result's ``png`` shows each image coloured by group
+        (``highlight_group``: only that group). Returns an ``NmfResult`` (groups int32 [N, H, W], strength,
+        w, h, relative_error, iterations, ...).
+        """
+        ids = self._ids(images, model)
+        request = pb.NmfRequest(model=model, layer=layer, image_ids=ids, k=int(k), max_iter=int(max_iter),
+                                tolerance=float(tolerance), policy=_enum(policy, NMF_POLICIES, "NMF policy"),
+                                init=_enum(init, NMF_INITS, "NMF init"), seed=int(seed), render=bool(render),
+                                render_options=self._render_options(colormap, "nearest", opacity, tile_size,
+                                                                    None, titles))
+        if highlight_group is not None:
+            request.highlight_group = int(highlight_group)
+        r = self._call("Nmf", request)
+        return NmfResult(layer=r.layer, height=r.height, width=r.width, columns=r.columns,
+                         groups=int32_tensor(r.groups), strength=float_tensor(r.strength), w=float_tensor(r.w),
+                         h=float_tensor(r.h), relative_error=r.relative_error, iterations=r.iterations,
+                         solve_seconds=r.solve_seconds, png=bytes(r.png) or None)
+
+    def sweep(self, image, *, layer: str, transform: str, params: Iterable[float],
+              queries: Iterable[tuple[int, int]], model: str = "", metric="cosine", fill="mean",
+              chart: bool = False, strip: bool = False, labels: Optional[Sequence[str]] = None,
+              colormap="mask", opacity: float = 0.0, tile_size: int = 0) -> SweepResult:
+        """Rotates (``transform="rotate"``, ``params`` in degrees, counterclockwise) or rescales
+        (``"scale"``, ``params`` = factors, > 1 zooms in) one image and tracks query cells ``queries``
+        ((y, x) on the untransformed image's grid at ``layer``) through the sweep. ``fill`` for pixels from
+        outside the image: "mean" or "black". ``chart`` / ``strip``: also render those PNGs. ``labels``: the
+        queries' names (default "q0", "q1", ...). Returns a ``SweepResult`` (``to_rows()`` gives the CLI's
+        CSV rows)."""
+        image_id = self._ids([image], model)[0]
+        queries = [(int(y), int(x)) for y, x in queries]
+        params = [float(p) for p in params]
+        labels = list(labels) if labels is not None else []
+        r = self._call("Sweep", pb.SweepRequest(
+            model=model, layer=layer, image_id=image_id, transform=_enum(transform, TRANSFORMS, "transform"),
+            params=params, queries=[pb.Cell(y=y, x=x) for y, x in queries], metric=_enum(metric, METRICS, "metric"),
+            fill=_enum(fill, FILLS, "fill"), chart=bool(chart), strip=bool(strip),
+            render_options=self._render_options(colormap, "nearest", opacity, tile_size), query_labels=labels))
+        q = len(queries)
+        steps = list(r.steps)
+        maps = np.stack([float_tensor(s.maps) for s in steps]) if steps else np.zeros((0, q, r.height, r.width),
+                                                                                         np.float32)
+        tracked = [[(t.y, t.x, t.in_bounds, t.similarity) for t in s.tracked] for s in steps]
+        ty = np.array([[t[0] for t in row] for row in tracked], dtype=np.int32).reshape(len(steps), q)
+        tx = np.array([[t[1] for t in row] for row in tracked], dtype=np.int32).reshape(len(steps), q)
+        inb = np.array([[t[2] for t in row] for row in tracked], dtype=bool).reshape(len(steps), q)
+        sim = np.array([[t[3] for t in row] for row in tracked], dtype=np.float32).reshape(len(steps), q)
+        boxes = np.array([list(s.box) for s in steps], dtype=np.float64) if steps and all(len(s.box) == 4
+                                                                                          for s in steps) \
+            else np.zeros((len(steps), 0))
+        name = next(k for k, v in TRANSFORMS.items() if v == _enum(transform, TRANSFORMS, "transform"))
+        return SweepResult(layer=r.layer, transform=name, height=r.height, width=r.width,
+                           params=np.array([s.param for s in steps], dtype=np.float64), queries=queries,
+                           labels=labels or [f"q{i}" for i in range(q)], maps=maps, tracked_y=ty, tracked_x=tx,
+                           in_bounds=inb, similarity=sim, boxes=boxes, chart_png=bytes(r.chart_png) or None,
+                           strip_png=bytes(r.strip_png) or None)
+
+    # -- the viewer
+
+    def _viewer_request(self, images, layer, layers, model, metric, colormap, upsample, opacity, image_size,
+                        nmf_k, nmf_layer, nmf_policy, title):
+        if layers is None and layer is None:
+            raise ValueError("give layer= (one layer) or layers= (several, shown synchronised)")
+        if layers is not None and layer is not None:
+            raise ValueError("give layer= or layers=, not both")
+        layer_list = [layer] if layer is not None else ([layers] if isinstance(layers, str) else list(layers))
+        ids = self._ids(images, model)
+        return pb.ExportViewerRequest(
+            model=model, layers=layer_list, image_ids=ids, metric=_enum(metric, METRICS, "metric"),
+            colormap=_enum(colormap, COLORMAPS, "colormap"), upsample=_enum(upsample, UPSAMPLES, "upsample"),
+            opacity=float(opacity), image_size=int(image_size), nmf_k=int(nmf_k), nmf_layer=nmf_layer,
+            nmf_policy=_enum(nmf_policy, NMF_POLICIES, "NMF policy"), title=title)
+
+    def export_html(self, images: Images, *, layer: Optional[str] = None,
+                    layers: Optional[Union[str, Sequence[str]]] = None, model: str = "", metric="cosine",
+                    colormap="mask", upsample="nearest", opacity: float = 0.0, image_size: int = 0, nmf_k: int = 0,
+                    nmf_layer: str = "", nmf_policy="refuse", title: str = "", path=None) -> str:
+        """The self-contained interactive viewer page (HTML, everything embedded; hover a cell of any image to
+        see its similarity maps over all images) for ``images`` at ``layer`` or ``layers`` (synchronised
+        rows). ``image_size`` 0 = 256 (longest displayed side); ``nmf_k`` > 0 adds NMF groups at ``nmf_layer``
+        (default: the first layer) with a legend. Written to ``path`` too when given."""
+        request = self._viewer_request(images, layer, layers, model, metric, colormap, upsample, opacity,
+                                       image_size, nmf_k, nmf_layer, nmf_policy, title)
+        page = self._call("ExportViewer", request).html
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(page)
+        return page
+
+    def show(self, images: Images, layer: Optional[str] = None,
+             layers: Optional[Union[str, Sequence[str]]] = None, *, model: str = "", metric="cosine",
+             colormap="mask", upsample="nearest", opacity: float = 0.0, image_size: int = 0, nmf_k: int = 0,
+             nmf_layer: str = "", nmf_policy="refuse", title: str = "", height: Optional[int] = None,
+             display: Optional[bool] = None) -> Viewer:
+        """The interactive viewer (``export_html``'s page) inline in Jupyter: hover any image to see the
+        similarity of the cell under the pointer over every image.
+
+        In IPython/Jupyter the viewer is displayed right away (``display=False`` to not); the returned
+        ``Viewer`` also displays itself as a cell's last expression (once per cell) and has ``html``,
+        ``save(path)`` and ``_repr_html_`` (an ``<iframe srcdoc>``, so the page's script runs isolated).
+        ``height``: the iframe's height in pixels (default: estimated from layers and image size).
+        """
+        request = self._viewer_request(images, layer, layers, model, metric, colormap, upsample, opacity,
+                                       image_size, nmf_k, nmf_layer, nmf_policy, title)
+        page = self._call("ExportViewer", request).html
+        rows = len(request.layers)
+        size = request.image_size or 256
+        if height is None:
+            height = 160 + rows * (size + 56) + (80 if nmf_k else 0)
+        viewer = Viewer(page, height=height, title=title,
+                        sizes=f"{len(request.image_ids)} images x {', '.join(request.layers)} ")
+        ip = _ipython()
+        if ip is not None and display is not False or display is True:
+            viewer._display()
+            viewer._shown_in_execution = getattr(ip, "execution_count", None) if ip is not None else None
+        return viewer

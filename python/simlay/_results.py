@@ -1,0 +1,263 @@
+"""Plain result types returned by ``simlay.Client`` (numpy arrays and Python values, no protobuf)."""
+
+from __future__ import annotations
+
+import html as _html
+import io
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+
+def float_tensor(tensor) -> np.ndarray:
+    """A ``simlay.v1.FloatTensor`` as a writable float32 array of its shape."""
+    shape = tuple(int(d) for d in tensor.shape)
+    count = int(np.prod(shape)) if shape else 0
+    if len(tensor.data) != 4 * count:
+        raise ValueError(f"FloatTensor of shape {shape} carries {len(tensor.data)} bytes, not {4 * count}")
+    return np.frombuffer(tensor.data, dtype="<f4").reshape(shape).astype(np.float32)
+
+
+def int32_tensor(tensor) -> np.ndarray:
+    """A ``simlay.v1.Int32Tensor`` as an int32 array of its shape."""
+    shape = tuple(int(d) for d in tensor.shape)
+    values = np.asarray(tensor.values, dtype=np.int32)
+    if values.size != (int(np.prod(shape)) if shape else 0):
+        raise ValueError(f"Int32Tensor of shape {shape} carries {values.size} values")
+    return values.reshape(shape)
+
+
+def png_image(data: bytes):
+    """PNG bytes as a loaded PIL image."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """An image the daemon holds: its content-addressed ``id``, original size and display name;
+    ``existed`` is True when the daemon already had it (e.g. another client or kernel added it)."""
+    id: str
+    width: int
+    height: int
+    name: str = ""
+    existed: bool = False
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A named activation tensor [1, channels, height, width]; ``stride_*`` = input pixels per cell."""
+    name: str
+    channels: int
+    height: int
+    width: int
+    stride_y: float
+    stride_x: float
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(channels, height, width)."""
+        return (self.channels, self.height, self.width)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model the daemon holds: the input size images are squashed to, its preprocessing (RGB, 0..255
+    units) and its layers in execution order."""
+    name: str
+    path: str
+    input_height: int
+    input_width: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    layers: tuple[Layer, ...]
+    default: bool = False
+
+    def layer(self, name: str) -> Layer:
+        """The layer called ``name`` (KeyError if there is none)."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"model {self.name} has no layer {name!r}")
+
+
+class SyncMaps(dict):
+    """``sync()``'s answer: a dict layer name -> float32 maps [N, H, W] (in the requested layer order), plus
+    ``cells``: layer name -> the (y, x) cell under the point on that layer's grid."""
+
+    def __init__(self, maps, cells):
+        super().__init__(maps)
+        self.cells: dict[str, tuple[int, int]] = dict(cells)
+
+
+@dataclass
+class NmfResult:
+    """Non-negative factorisation of one layer's activations over N images, A ~= W H.
+
+    ``groups`` int32 [N, H, W]: each position's group (argmax of its row of ``w``); ``strength`` float32
+    [N, H, W] in [0, 1]; ``w`` [N*H*W, K], ``h`` [K, D]; ``relative_error`` = ||A - WH||_F / ||A||_F;
+    ``png`` the rendered groups when asked for (``render=True``), else None.
+    """
+    layer: str
+    height: int
+    width: int
+    columns: int
+    groups: np.ndarray
+    strength: np.ndarray
+    w: np.ndarray
+    h: np.ndarray
+    relative_error: float
+    iterations: int
+    solve_seconds: float
+    png: Optional[bytes] = None
+
+    @property
+    def k(self) -> int:
+        """Number of groups."""
+        return int(self.h.shape[0])
+
+    def image(self):
+        """The rendered PNG as a PIL image (ValueError when ``render`` was not asked for)."""
+        if not self.png:
+            raise ValueError("no PNG: call nmf(..., render=True)")
+        return png_image(self.png)
+
+    def _repr_png_(self):
+        return self.png or None
+
+
+@dataclass
+class SweepResult:
+    """One image rotated or rescaled through ``params``, with query cells tracked through the sweep.
+
+    Per parameter p and query q: ``maps[p, q]`` float32 [H, W] (the query's similarity over the transformed
+    image), ``tracked_y``/``tracked_x`` int32 [P, Q] (where the query's location moved), ``in_bounds`` bool
+    [P, Q] and ``similarity`` float32 [P, Q] (the map at the tracked cell; NaN when out of bounds);
+    ``boxes`` [P, 4] the scale crop boxes (y0, x0, y1, x1) in normalised coordinates (empty for rotate).
+    ``chart_png`` / ``strip_png``: the rendered chart and strip when asked for, else None.
+    """
+    layer: str
+    transform: str
+    height: int
+    width: int
+    params: np.ndarray
+    queries: list
+    labels: list
+    maps: np.ndarray
+    tracked_y: np.ndarray
+    tracked_x: np.ndarray
+    in_bounds: np.ndarray
+    similarity: np.ndarray
+    boxes: np.ndarray
+    chart_png: Optional[bytes] = None
+    strip_png: Optional[bytes] = None
+
+    COLUMNS = ("transform", "param", "query", "tracked_y", "tracked_x", "in_bounds", "similarity")
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One dict per (parameter, query), parameter-major, with the CLI's CSV columns (``COLUMNS``):
+        transform ("rotate"/"scale"), param, query (its label), tracked_y, tracked_x, in_bounds (bool),
+        similarity (float, NaN when out of bounds)."""
+        rows = []
+        for p, param in enumerate(self.params):
+            for q, label in enumerate(self.labels):
+                rows.append({
+                    "transform": self.transform, "param": float(param), "query": label,
+                    "tracked_y": int(self.tracked_y[p, q]), "tracked_x": int(self.tracked_x[p, q]),
+                    "in_bounds": bool(self.in_bounds[p, q]), "similarity": float(self.similarity[p, q]),
+                })
+        return rows
+
+    def to_csv(self, path=None) -> str:
+        """The rows as CSV text with a header line (written to ``path`` too when given)."""
+        lines = [",".join(self.COLUMNS)]
+        for row in self.to_rows():
+            values = []
+            for column in self.COLUMNS:
+                value = row[column]
+                if isinstance(value, bool):
+                    values.append("true" if value else "false")
+                elif isinstance(value, float):
+                    values.append("nan" if math.isnan(value) else repr(value))
+                else:
+                    values.append(str(value))
+            lines.append(",".join(values))
+        text = "\n".join(lines) + "\n"
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        return text
+
+    def chart(self):
+        """The chart PNG as a PIL image (ValueError when ``chart`` was not asked for)."""
+        if not self.chart_png:
+            raise ValueError("no chart: call sweep(..., chart=True)")
+        return png_image(self.chart_png)
+
+    def strip(self):
+        """The strip PNG as a PIL image (ValueError when ``strip`` was not asked for)."""
+        if not self.strip_png:
+            raise ValueError("no strip: call sweep(..., strip=True)")
+        return png_image(self.strip_png)
+
+
+class Viewer:
+    """The interactive viewer page (``ExportViewer``), displayable in Jupyter.
+
+    Rendered as an ``<iframe srcdoc=...>`` holding the page, so its script runs isolated from the notebook
+    (sandboxed: scripts allowed, no same-origin access). ``html`` is the page itself; ``save(path)`` writes it.
+    """
+
+    def __init__(self, html: str, *, height: int, title: str = "", sizes: str = ""):
+        self.html = html
+        self.height = int(height)
+        self.title = title
+        self._sizes = sizes
+        self._shown_in_execution: Optional[int] = None
+
+    def iframe(self) -> str:
+        """The ``<iframe>`` element embedding the page (what Jupyter displays)."""
+        return (f'<iframe class="simlay-viewer" srcdoc="{_html.escape(self.html, quote=True)}" '
+                f'sandbox="allow-scripts" style="width: 100%; height: {self.height}px; border: 0;" '
+                f'title="{_html.escape(self.title or "simlay viewer", quote=True)}"></iframe>')
+
+    def _repr_html_(self) -> str:
+        return self.iframe()
+
+    def _ipython_display_(self) -> None:
+        # show() displays the viewer itself; when its return value is also the cell's last expression,
+        # IPython would display it a second time: skip that one (same execution), not later ones.
+        ip = _ipython()
+        count = getattr(ip, "execution_count", None) if ip is not None else None
+        if self._shown_in_execution is not None and self._shown_in_execution == count:
+            self._shown_in_execution = None
+            return
+        self._display()
+
+    def _display(self) -> None:
+        from IPython.display import display
+
+        display({"text/html": self.iframe(), "text/plain": repr(self)}, raw=True)
+
+    def save(self, path) -> None:
+        """Writes the page (UTF-8 HTML) to ``path``."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.html)
+
+    def __repr__(self) -> str:
+        return f"<simlay.Viewer {self._sizes}({len(self.html)} bytes of HTML)>"
+
+
+def _ipython():
+    """The running IPython shell, or None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
