@@ -61,15 +61,27 @@ struct MapStack {
 enum OutputFile {
   /// Writes a `FloatTensor` as a .npy (v1.0, `<f4`, C order) holding its bytes as they came.
   static func writeNPY(_ tensor: Simlay_V1_FloatTensor, to path: String) throws {
-    let dims = tensor.shape.map(String.init).joined(separator: ", ")
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)\(tensor.shape.count == 1 ? "," : "")), }"
+    try writeNPY(descr: "<f4", shape: tensor.shape, payload: tensor.data, to: path)
+  }
+
+  /// Writes an `Int32Tensor` as a .npy (`<i4`, C order).
+  static func writeNPY(_ tensor: Simlay_V1_Int32Tensor, to path: String) throws {
+    var payload = Data(capacity: tensor.values.count * 4)
+    for v in tensor.values { withUnsafeBytes(of: v.littleEndian) { payload.append(contentsOf: $0) } }
+    try writeNPY(descr: "<i4", shape: tensor.shape, payload: payload, to: path)
+  }
+
+  /// Writes a .npy v1.0 file: C order, `descr` as numpy spells it, the payload as given.
+  static func writeNPY(descr: String, shape: [Int64], payload: Data, to path: String) throws {
+    let dims = shape.map(String.init).joined(separator: ", ")
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)\(shape.count == 1 ? "," : "")), }"
     // Magic (6) + version (2) + header length (2) + header + "\n" is padded to a multiple of 64.
     header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
     var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
     let length = UInt16(header.utf8.count)
     data.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
     data.append(contentsOf: Array(header.utf8))
-    data.append(tensor.data)
+    data.append(payload)
     try write(data, to: path)
   }
 

@@ -14,8 +14,8 @@ struct LayerAnswer {
 }
 
 extension DaemonState {
-  /// Answers a Similarity request.
-  func similarity(_ request: Simlay_V1_SimilarityRequest) async throws -> (LoadedModel, [StoredImage], StoredImage, LayerAnswer) {
+  /// Answers a Similarity request. The query image is nil for an NMF group query (a centroid has no cell).
+  func similarity(_ request: Simlay_V1_SimilarityRequest) async throws -> (LoadedModel, [StoredImage], StoredImage?, LayerAnswer) {
     let model = try models.get(request.model)
     guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
     let layer = try model.layer(request.layer)
@@ -23,10 +23,15 @@ extension DaemonState {
     guard !request.targetIds.isEmpty else { throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for") }
     try checkLimit(request.targetIds.count, configuration.maxImagesPerRequest, "target images")
     let metric = try request.metric.similarityMetric()
-    let queryImage = try images([request.query.imageID], for: model)[0]
     let targets = try images(request.targetIds, for: model)
     let (h, w) = (layer.chw!.h, layer.chw!.w)
-
+    if case .group(let group) = request.query.position {
+      let query = try await groupCentroid(group, layer: layer.name)
+      let grids = try await grids(model: model, images: targets, layers: [layer.name]).map { $0[0] }
+      let maps = Self.maps(of: QueryVector(query), over: grids, metric: metric)
+      return (model, targets, nil, LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: .init(y0: 0, x0: 0, y1: 0, x1: 0)))
+    }
+    let queryImage = try images([request.query.imageID], for: model)[0]
     let cells = try queryCells(request.query, image: queryImage, layer: layer.name, height: h, width: w)
     let all = try await grids(model: model, images: [queryImage] + targets, layers: [layer.name])
     let q = all[0][0]

@@ -15,6 +15,8 @@ public final class DaemonState: Sendable {
   let cache: ActivationCache
   /// Forward passes and other CPU-heavy work (decoding, model loading), off the RPC threads.
   let executor: ForwardExecutor
+  /// Recent NMF factorisations (group queries and viewers reuse them).
+  let recentFactorisations = RecentResults<NMFAnswer>(capacity: 8)
   /// Per-method request counts and latencies.
   public let requestStats = RequestStats()
   /// The daemon's logger.

@@ -98,7 +98,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
 
   public func renderOverlay(request: Simlay_V1_RenderOverlayRequest, context: ServerContext) async throws -> Simlay_V1_RenderOverlayResponse {
     try await handle {
-      let answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage, metric: Simlay_V1_Metric
+      let answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: Simlay_V1_Metric
       switch request.what {
       case .similarity(let r):
         let result = try await state.similarity(r)

@@ -1,0 +1,36 @@
+import SimlayCore
+import SimlayProto
+
+extension DaemonState {
+  /// The centroid of an NMF group at `layer`: the mean raw activation vector of every position whose
+  /// strongest group is `group.group`, across the factorisation's images.
+  func groupCentroid(_ group: Simlay_V1_NmfGroup, layer: String) async throws -> [Float] {
+    guard group.hasNmf else { throw ServiceError(.invalidArgument, "group query without its nmf request") }
+    var request = group.nmf
+    if request.layer.isEmpty { request.layer = layer }
+    guard request.layer == layer else {
+      throw ServiceError(.invalidArgument, "the group's NMF is at layer '\(request.layer)' but the similarity is at '\(layer)': centroids live in one layer's channels")
+    }
+    if request.model.isEmpty { request.model = models.defaultName }
+    let answer = try await nmfAnswer(request)
+    guard (0..<answer.k).contains(Int(group.group)) else {
+      throw ServiceError(.outOfRange, "group \(group.group) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
+    }
+    let model = try models.get(request.model)
+    let grids = try await grids(model: model, images: answer.images, layers: [layer]).map { $0[0] }
+    let plane = answer.height * answer.width
+    var sum = [Double](repeating: 0, count: grids.first?.depth ?? 0)
+    var count = 0
+    for (i, grid) in grids.enumerated() {
+      for cell in 0..<plane where answer.groups[i * plane + cell] == group.group {
+        let v = grid.vector(y: cell / answer.width, x: cell % answer.width)
+        for c in v.indices { sum[c] += Double(v[c]) }
+        count += 1
+      }
+    }
+    guard count > 0 else {
+      throw ServiceError(.invalidArgument, "group \(group.group) has no positions (no position's strongest group is \(group.group)): pick another group")
+    }
+    return sum.map { Float($0 / Double(count)) }
+  }
+}

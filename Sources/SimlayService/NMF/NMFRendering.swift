@@ -1,0 +1,34 @@
+import Foundation
+import SimlayImaging
+import SimlayProto
+
+extension DaemonState {
+  /// One tile per image with its positions tinted by group (opacity by strength), titled, and a legend
+  /// row: "group g: n positions". With `highlight`, only that group is tinted, in every image.
+  func renderGroups(_ answer: NMFAnswer, options: Simlay_V1_RenderOptions, highlight: Int?) throws -> RGBImage {
+    let tileSize = try tileSize(options)
+    let opacity = try opacity(options)
+    let plane = answer.height * answer.width
+    var grid = GridComposer(rows: 1, columns: answer.images.count)
+    if !options.noTitles { grid.columnTitles = answer.images.map(\.name) }
+    for (i, image) in answer.images.enumerated() {
+      let tile = ImageScaler.fit(image.image, longestSide: tileSize)
+      let cells = (i * plane)..<((i + 1) * plane)
+      grid.set(row: 0, column: i, tile: GroupOverlay.render(
+        image: tile, groups: Array(answer.groups[cells]), strength: Array(answer.strength[cells]),
+        gridHeight: answer.height, gridWidth: answer.width, opacity: opacity, highlight: highlight))
+    }
+    let top = grid.compose()
+    var counts = [Int](repeating: 0, count: answer.k)
+    for g in answer.groups { counts[Int(g)] += 1 }
+    let entries = (0..<answer.k).filter { highlight == nil || $0 == highlight }.map {
+      (group: $0, label: "group \($0): \(counts[$0]) positions")
+    }
+    let title = "NMF \(answer.layer), k = \(answer.k), error \(String(format: "%.3f", answer.relativeError)):"
+    var legend = GroupOverlay.legend(entries, width: top.width)
+    var heading = RGBImage(width: top.width, height: BitmapFont.glyphHeight + 6, filledWith: (255, 255, 255))
+    BitmapFont.draw(title, into: &heading, x: 4, y: 3, color: (32, 32, 32))
+    legend = GroupOverlay.stack(heading, legend)
+    return GroupOverlay.stack(top, legend)
+  }
+}
