@@ -31,7 +31,7 @@ let package = Package(
       name: "CImageCodecs",
       path: "Sources/CImageCodecs",
       cSettings: [.unsafeFlags(["-O2"])],
-      linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+      linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
     ),
 
     .target(

@@ -1,6 +1,113 @@
 import ArgumentParser
+import Foundation
+import SimlayProto
 
-/// `simlay export-html` (in progress).
+/// `simlay export-html`: one self-contained interactive HTML page of similarity overlays (via simlayd's
+/// ExportViewer), which works offline from file:// with no server.
 struct ExportHTML: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "export-html", abstract: "(in progress)")
+  static let configuration = CommandConfiguration(
+    commandName: "export-html",
+    abstract: "Write a self-contained interactive HTML page: hover any patch of any IMAGE to see its similarity maps.",
+    discussion: """
+      The images are uploaded to simlayd, which computes every cell's maps over all images (all pairs, per \
+      layer), packs them (8-bit, compressed) with the images into one HTML file, and this command writes it. \
+      Open the file in a browser: moving the mouse over any image shows, on every tile, how similar each \
+      patch is to the one under the pointer; rows are layers (synchronised by position), columns images. \
+      With --nmf K a legend of K NMF groups lets the reader highlight a group's positions in every image. \
+      The page is limited to 4096 cells per layer (images x H x W): use fewer images or a coarser layer.
+      """)
+
+  @OptionGroup var connection: ConnectionOptions
+
+  @Option(help: "The daemon's model name (default: the daemon's default model; see `simlay models`).")
+  var model: String = ""
+
+  @Option(name: .customLong("layer"), help: "A layer to show, one row each (repeatable, or comma-separated).")
+  var layers: [String]
+
+  @Option(help: "Similarity measure.")
+  var metric: MetricChoice = .cosine
+
+  @Option(help: "Overlay colours: mask (darken dissimilar cells, as in the article), viridis, or diverging (signed metrics).")
+  var colormap: ColormapChoice = .mask
+
+  @Option(help: "How cells are scaled to pixels: nearest (blocky) or bilinear.")
+  var upsample: UpsampleChoice = .nearest
+
+  @Option(help: "Overlay opacity in (0, 1] (default 0.6).")
+  var opacity: Float?
+
+  @Option(name: .customLong("image-size"), help: "Longest side of each displayed image in pixels (default 256).")
+  var imageSize: Int?
+
+  @Option(name: .customLong("nmf"), help: "Add a legend of K NMF groups (0 = none).")
+  var nmfK: Int = 0
+
+  @Option(name: .customLong("nmf-layer"), help: "Layer the NMF groups are computed at (default: the first --layer).")
+  var nmfLayer: String = ""
+
+  @Option(name: .customLong("nmf-policy"), help: "Negative activations at the NMF layer: refuse, clamp or split.")
+  var nmfPolicy: NMFPolicy = .refuse
+
+  @Option(help: "Page title (default: one naming the model and layers).")
+  var title: String = ""
+
+  @Option(help: "The HTML file to write.")
+  var out: String
+
+  @Argument(help: "Image files (PNG or JPEG), one column each.")
+  var images: [String]
+
+  /// `--nmf-policy`.
+  enum NMFPolicy: String, CaseIterable, ExpressibleByArgument {
+    case refuse, clamp, split
+
+    var proto: Simlay_V1_NmfPolicy {
+      switch self {
+      case .refuse: return .refuse
+      case .clamp: return .clamp
+      case .split: return .split
+      }
+    }
+  }
+
+  /// `--layer` values with commas split out.
+  var layerNames: [String] {
+    layers.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+  }
+
+  func validate() throws {
+    guard !images.isEmpty else { throw ValidationError("give at least one IMAGE") }
+    guard !layerNames.isEmpty, !layerNames.contains(where: \.isEmpty) else { throw ValidationError("--layer needs a layer name") }
+    if let opacity, !(opacity > 0 && opacity <= 1) { throw ValidationError("--opacity must be in (0, 1], got \(opacity)") }
+    if let imageSize, !(16...4096).contains(imageSize) { throw ValidationError("--image-size must be in 16...4096, got \(imageSize)") }
+    guard nmfK >= 0 else { throw ValidationError("--nmf must be >= 0, got \(nmfK)") }
+    if !nmfLayer.isEmpty, nmfK == 0 { throw ValidationError("--nmf-layer needs --nmf K") }
+  }
+
+  func run() async throws {
+    try await reportingErrors {
+      let files = try ImageFiles(images)
+      try await connection.withDaemon { daemon in
+        let infos = try await daemon.upload(files, model: model)
+        var request = Simlay_V1_ExportViewerRequest()
+        request.model = model
+        request.layers = layerNames
+        request.imageIds = infos.map(\.id)
+        request.metric = metric.proto
+        request.colormap = colormap.proto
+        request.upsample = upsample.proto
+        request.opacity = opacity ?? 0
+        request.imageSize = Int32(imageSize ?? 0)
+        request.nmfK = Int32(nmfK)
+        request.nmfLayer = nmfLayer
+        request.nmfPolicy = nmfPolicy.proto
+        request.title = title
+        let response = try await withProgress("computing the maps of every cell...") { try await daemon.exportViewer(request) }
+        let page = Data(response.html.utf8)
+        try OutputFile.write(page, to: out)
+        print("\(out): \(page.count) bytes (\(formatBytes(page.count)))")
+      }
+    }
+  }
 }

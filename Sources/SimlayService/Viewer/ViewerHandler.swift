@@ -1,8 +1,105 @@
+import Foundation
+import SimlayCore
+import SimlayImaging
 import SimlayProto
 
 extension DaemonState {
-  /// Answers an ExportViewer request.
+  /// Answers an ExportViewer request: one self-contained page holding the images at display size and,
+  /// per layer, every cell's maps over every image (the quantised all-pairs triangle), plus an optional
+  /// NMF legend. INVALID_ARGUMENT for malformed options, NOT_FOUND for unknown models, layers or images,
+  /// RESOURCE_EXHAUSTED when the page would exceed the request or viewer limits.
   func exportViewer(_ request: Simlay_V1_ExportViewerRequest) async throws -> Simlay_V1_ExportViewerResponse {
-    throw ServiceError(.internalError, "ExportViewer is not implemented yet")
+    let model = try models.get(request.model)
+    let options = try ViewerOptions(request, maxImageSize: configuration.maxTileSize)
+    guard !request.layers.isEmpty else { throw ServiceError(.invalidArgument, "layers is empty: name at least one layer") }
+    guard !request.layers.contains(where: \.isEmpty) else { throw ServiceError(.invalidArgument, "a layer name is empty") }
+    try checkLimit(request.layers.count, configuration.maxLayersPerRequest, "layers")
+    guard !request.imageIds.isEmpty else { throw ServiceError(.invalidArgument, "image_ids is empty: name the images to show") }
+    try checkLimit(request.imageIds.count, configuration.maxImagesPerRequest, "images")
+    let layers = try request.layers.map { try model.layer($0) }
+    let targets = try images(request.imageIds, for: model)
+    try ViewerLimits.check(layers: layers.map { ($0.name, $0.chw!.h, $0.chw!.w) }, images: targets.count)
+
+    // NMF first: a refused layer (negative values under the refuse policy) should fail before the
+    // all-pairs work.
+    var nmf: ViewerPayload.NMF?
+    if request.nmfK > 0 {
+      let answer = try await nmfAnswer(.with {
+        $0.model = request.model
+        $0.layer = request.nmfLayer.isEmpty ? request.layers[0] : request.nmfLayer
+        $0.imageIds = request.imageIds
+        $0.k = request.nmfK
+        $0.policy = request.nmfPolicy
+      })
+      nmf = .init(layer: answer.layer, k: answer.k, height: answer.height, width: answer.width,
+                  relativeError: answer.relativeError, palette: ViewerPayload.palette, groups: answer.groups,
+                  strength: answer.strength.map { UInt8(min(max($0, 0), 1) * 255 + 0.5) })
+    }
+
+    let grids = try await grids(model: model, images: targets, layers: layers.map(\.name))
+    var packed: [ViewerPayload.Layer] = []
+    for (li, layer) in layers.enumerated() {
+      try Task.checkCancellation()
+      let (matrix, cells) = ViewerAllPairs.matrix(of: grids.map { $0[li] }, metric: options.metric)
+      let triangle = PackedTriangle(matrix: matrix, cells: cells)
+      let compressed = try ViewerDeflate.compress(triangle.codes)
+      packed.append(.init(name: layer.name, height: layer.chw!.h, width: layer.chw!.w, channels: layer.chw!.c,
+                          cells: cells, low: triangle.quantizer.low, high: triangle.quantizer.high, encoding: "deflate",
+                          length: triangle.codes.count, data: Data(compressed).base64EncodedString()))
+    }
+
+    let shown = try targets.map { target in
+      let tile = ImageScaler.fit(target.image, longestSide: options.imageSize)
+      let png = try PNGEncoder.encode(tile)
+      return ViewerPayload.Image(name: target.name, width: target.image.width, height: target.image.height,
+                                 displayWidth: tile.width, displayHeight: tile.height,
+                                 src: "data:image/png;base64," + Data(png).base64EncodedString())
+    }
+    let title = request.title.isEmpty
+      ? "Similarity overlays: \(model.name), \(layers.map(\.name).joined(separator: ", "))" : request.title
+    let payload = ViewerPayload(
+      title: title, model: model.name, metric: options.metric.rawValue, colormap: options.colormap.rawValue,
+      upsample: options.upsample.rawValue, opacity: options.opacity, imageSize: options.imageSize,
+      colormapTable: options.colormap == .mask ? nil
+        : (0..<256).flatMap { i -> [UInt8] in
+          // The bin centre lands in bin i under matplotlib's floor(v * 256), as the daemon's renderer looks it up.
+          let c = options.colormap.color(at: (Float(i) + 0.5) / 256)
+          return [c.red, c.green, c.blue]
+        },
+      images: shown, layers: packed, nmf: nmf)
+    let html = ViewerTemplate.page(title: title, dataJSON: try payload.scriptSafeJSON())
+    return .with { $0.html = html }
+  }
+}
+
+/// The request's display options, checked, with the documented defaults filled in.
+struct ViewerOptions {
+  var metric: SimilarityMetric
+  var colormap: Colormap
+  var upsample: MapResize
+  var opacity: Float
+  var imageSize: Int
+
+  init(_ request: Simlay_V1_ExportViewerRequest, maxImageSize: Int) throws {
+    metric = try request.metric.similarityMetric()
+    switch request.colormap {
+    case .mask: colormap = .mask
+    case .viridis: colormap = .viridis
+    case .diverging: colormap = .diverging
+    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown colormap \(v)")
+    }
+    switch request.upsample {
+    case .nearest: upsample = .nearest
+    case .bilinear: upsample = .bilinear
+    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown upsample mode \(v)")
+    }
+    opacity = request.opacity == 0 ? 0.6 : request.opacity
+    guard opacity > 0, opacity <= 1 else { throw ServiceError(.invalidArgument, "opacity \(request.opacity) must be in (0, 1]") }
+    imageSize = request.imageSize == 0 ? 256 : Int(request.imageSize)
+    guard imageSize >= 16, imageSize <= maxImageSize else {
+      throw ServiceError(.invalidArgument, "image_size \(imageSize) must be between 16 and \(maxImageSize)")
+    }
+    guard request.nmfK >= 0 else { throw ServiceError(.invalidArgument, "nmf_k \(request.nmfK) must be >= 0 (0 = no NMF legend)") }
+    if case .UNRECOGNIZED(let v) = request.nmfPolicy { throw ServiceError(.invalidArgument, "unknown nmf_policy \(v)") }
   }
 }
