@@ -24,6 +24,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "== pip install -r scripts/requirements.txt"
 .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
+echo "== pip install ./python (the Python client, import simlay)"
+.venv/bin/python -m pip install -q --disable-pip-version-check ./python
 
 echo "== swift build -c release"
 swift build -c release 2>&1 | tail -n 1

@@ -477,7 +477,7 @@ class Client:
         rows = len(request.layers)
         size = request.image_size or 256
         if height is None:
-            height = 160 + rows * (size + 56) + (80 if nmf_k else 0)
+            height = 290 + rows * (size + 12) + (44 if nmf_k else 0)  # the page's header, status line, rows
         viewer = Viewer(page, height=height, title=title,
                         sizes=f"{len(request.image_ids)} images x {', '.join(request.layers)} ")
         ip = _ipython()

@@ -1,0 +1,165 @@
+"""The example notebook (examples/notebook.ipynb) run headlessly with nbclient against a real simlayd.
+
+The kernel is this interpreter's ipykernel; it imports the client from the working tree (python/ is put
+first on its PYTHONPATH) and finds the daemon through SIMLAY_SERVER, the notebook's parameter. The test
+checks the outputs: shapes printed, the ids (shared with this process's client: one daemon, one cache),
+the rendered overlay, and the viewer shown by ``c.show`` (an iframe whose srcdoc is the daemon's page).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from daemon_support import EXAMPLES, REPO
+
+NOTEBOOK = REPO / "examples" / "notebook.ipynb"
+PYTHON_DIR = REPO / "python"
+CELL_TIMEOUT = 600
+
+
+def _client_module():
+    from test_python_client import simlay  # the working tree's package, imported once for the session
+    return simlay
+
+
+@pytest.fixture
+def kernel_env(daemon, monkeypatch):
+    """Environment the kernel starts with: the daemon's socket, the example images, python/ first."""
+    missing = [n for n in ("chelsea.png", "coffee.png", "astronaut.png") if not (EXAMPLES / n).exists()]
+    if missing:
+        pytest.skip(f"example images missing: {missing} (scripts/example_images.sh)")
+    monkeypatch.setenv("SIMLAY_SERVER", daemon.unix_target())
+    monkeypatch.setenv("SIMLAY_EXAMPLE_IMAGES", str(EXAMPLES))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(PYTHON_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    return daemon
+
+
+def execute(nb, cwd: Path):
+    import nbclient
+
+    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                     resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    return nb
+
+
+def outputs_of(cell, output_type=None):
+    return [o for o in cell.get("outputs", []) if output_type is None or o["output_type"] == output_type]
+
+
+def html_outputs(cell):
+    return [o["data"]["text/html"] for o in cell.get("outputs", [])
+            if o["output_type"] in ("display_data", "execute_result") and "text/html" in o.get("data", {})]
+
+
+def text_of(cell) -> str:
+    parts = []
+    for o in cell.get("outputs", []):
+        if o["output_type"] == "stream":
+            parts.append(o["text"])
+        elif "text/plain" in o.get("data", {}):
+            parts.append(o["data"]["text/plain"])
+    return "".join(parts)
+
+
+def srcdoc(frame: str) -> str:
+    match = re.search(r'<iframe class="simlay-viewer" srcdoc="([^"]*)" sandbox="allow-scripts"', frame)
+    assert match, f"not a viewer iframe: {frame[:200]}"
+    return html.unescape(match.group(1))
+
+
+def cell_with(nb, needle: str):
+    found = [c for c in nb.cells if c.cell_type == "code" and needle in c.source]
+    assert len(found) == 1, f"{len(found)} code cells contain {needle!r}"
+    return found[0]
+
+
+def test_example_notebook_is_committed_without_outputs():
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, "no code cells"
+    for cell in code:
+        assert cell.outputs == [] and cell.execution_count is None, f"outputs committed in: {cell.source[:80]}"
+    assert any("c.show(" in c.source for c in code) and any("SIMLAY_SERVER" in c.source for c in code)
+
+
+def test_example_notebook_runs_headless(kernel_env):
+    import nbformat
+
+    simlay = _client_module()
+    nb = execute(nbformat.read(NOTEBOOK, as_version=4), NOTEBOOK.parent)
+
+    errors = [(c.source[:60], o) for c in nb.cells if c.cell_type == "code" for o in outputs_of(c, "error")]
+    assert not errors, f"error outputs: {errors}"
+    assert all(c.execution_count for c in nb.cells if c.cell_type == "code"), "a cell did not run"
+
+    # The ids the kernel got are this process's ids for the same files: one daemon, one cache.
+    with simlay.Client(kernel_env.unix_target()) as c:
+        infos = c.add_images([EXAMPLES / n for n in ("chelsea.png", "coffee.png", "astronaut.png")], info=True)
+        ids = [i.id for i in infos]
+        assert all(i.existed for i in infos), "the notebook's kernel added these images first"
+        page = c.export_html(ids, layers=["blocks.10", "head"], image_size=200)
+        expected_maps = c.similarity(layer="blocks.10", query={"image": 0, "pixel": (170, 115)}, images=ids)
+    ids_text = text_of(cell_with(nb, "ids = c.add_images(paths)"))
+    assert all(i in ids_text for i in ids), ids_text
+
+    maps_text = text_of(cell_with(nb, "maps = c.similarity("))
+    assert "maps (3, 14, 14) float32" in maps_text, maps_text
+    peaks = [tuple(int(v) for v in divmod(int(m.argmax()), m.shape[1])) for m in expected_maps]
+    assert f"most similar cell per image: {peaks}".replace(" ", "") in \
+        re.sub(r"np\.int64\((\d+)\)", r"\1", maps_text).replace(" ", ""), maps_text
+    assert "mirror maps (2, 14, 14)" in text_of(cell_with(nb, "mirrored = "))
+
+    sync_cell = cell_with(nb, "sync = c.sync(")
+    assert "'blocks.4': (3, 28, 28)" in text_of(sync_cell) and "'head': (3, 7, 7)" in text_of(sync_cell)
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(sync_cell)), "the overlay grid is not shown"
+
+    frames = html_outputs(cell_with(nb, "c.show("))
+    assert len(frames) == 1, f"the viewer is displayed {len(frames)} times"
+    shown = srcdoc(frames[0])
+    assert shown == page, "the iframe does not hold the daemon's viewer page"
+    assert "window.simlay" in shown and shown.lstrip().lower().startswith("<!doctype html")
+
+
+def test_show_displays_once_per_cell(kernel_env, tmp_path, monkeypatch):
+    """show() displays the viewer itself; as a cell's last expression it is not shown twice; displaying the
+    returned Viewer again in a later cell works; display=False leaves it to the last expression."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    image = EXAMPLES / "coffee.png"
+    cells = [
+        "import simlay\nc = simlay.Client()\nids = c.add_images([%r])" % str(image),
+        "v = c.show(ids, layer='head', image_size=64)\nv",
+        "c.show(ids, layer='head', image_size=64)\nprint('after')",
+        "v",
+        "c.show(ids, layer='head', image_size=64, display=False)",
+        "w = c.show(ids, layer='head', image_size=64, display=False)",
+        "w.height > 0, type(w).__name__",
+    ]
+    nb = new_notebook(cells=[new_code_cell(src) for src in cells],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    # Client() with no target uses the default socket: point XDG_RUNTIME_DIR at a directory whose
+    # simlay/simlayd.sock is the test daemon's socket.
+    runtime = tmp_path / "run"
+    (runtime / "simlay").mkdir(parents=True)
+    (runtime / "simlay" / "simlayd.sock").symlink_to(kernel_env.socket)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    execute(nb, tmp_path)
+    errors = [o for c in nb.cells for o in outputs_of(c, "error")]
+    assert not errors, errors
+    counts = [len(html_outputs(c)) for c in nb.cells]
+    assert counts == [0, 1, 1, 1, 1, 0, 0], counts
+    assert "after" in text_of(nb.cells[2])
+    assert "(True, 'Viewer')" in text_of(nb.cells[6])
+    pages = {srcdoc(html_outputs(c)[0]) for c in nb.cells[1:5]}
+    assert len(pages) == 1 and "window.simlay" in pages.pop()
