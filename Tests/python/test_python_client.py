@@ -523,3 +523,17 @@ def test_export_html_and_show_outside_jupyter(client, raw, tmp_path):
         client.show(ids)
     with pytest.raises(simlay.NotFoundError, match="no-such-layer"):
         client.export_html(ids, layer="no-such-layer")
+
+
+def test_nmf_group_query_equals_raw_stubs(client, raw):
+    paths = example_images()
+    ids = client.add_images(paths)
+    maps = client.similarity(layer="blocks.10", query={"group": 1, "k": 3, "policy": "clamp", "images": [0, 2]},
+                             images=ids)
+    pb = raw.pb
+    request = pb.SimilarityRequest(layer="blocks.10", target_ids=ids, query=pb.Query(group=pb.NmfGroup(
+        group=1, nmf=pb.NmfRequest(image_ids=[ids[0], ids[2]], k=3, policy=pb.NMF_POLICY_CLAMP))))
+    expected = tensor(raw.call("Similarity", request).maps)
+    assert maps.shape == (3, 14, 14) and maps.tobytes() == expected.tobytes()
+    with pytest.raises(ValueError, match="group"):
+        client.similarity(layer="blocks.10", query={"group": 1}, images=ids)

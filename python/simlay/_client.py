@@ -251,6 +251,8 @@ class Client:
     def _query(self, query, ids: Sequence[str]):
         if isinstance(query, pb.Query):
             return query
+        if isinstance(query, Mapping) and "group" in query:
+            return self._group_query(query, ids)
         if isinstance(query, Mapping):
             keys = set(query)
             unknown = keys - {"image", "cell", "region", "pixel", "y", "x"}
@@ -282,6 +284,22 @@ class Client:
                         "{'image': i, 'cell': (y, x)} / {'image': i, 'region': (y0, x0, y1, x1)} / "
                         "{'image': i, 'pixel': (px, py)}")
 
+    GROUP_KEYS = {"group", "k", "images", "layer", "policy", "init", "seed", "max_iter", "tolerance"}
+
+    def _group_query(self, query: Mapping, ids: Sequence[str]):
+        unknown = set(query) - self.GROUP_KEYS
+        if unknown or "k" not in query:
+            raise ValueError(f"an NMF group query is {{'group': g, 'k': K}} plus optional images (default: the "
+                             f"similarity's images), layer, policy, init, seed, max_iter, tolerance; "
+                             f"got keys {sorted(query)}")
+        group_ids = [self._image_ref(i, ids, "NMF") for i in query["images"]] if "images" in query else list(ids)
+        nmf = pb.NmfRequest(layer=query.get("layer", ""), image_ids=group_ids, k=int(query["k"]),
+                            max_iter=int(query.get("max_iter", 0)), tolerance=float(query.get("tolerance", 0.0)),
+                            policy=_enum(query.get("policy", "refuse"), NMF_POLICIES, "NMF policy"),
+                            init=_enum(query.get("init", "nndsvda"), NMF_INITS, "NMF init"),
+                            seed=int(query.get("seed", 0)))
+        return pb.Query(group=pb.NmfGroup(nmf=nmf, group=int(query["group"])))
+
     def _similarity_request(self, layer, query, images, model, metric):
         ids = self._ids(images, model)
         return pb.SimilarityRequest(model=model, layer=layer, query=self._query(query, ids), target_ids=ids,
@@ -293,8 +311,11 @@ class Client:
         ``query``: ``(i, y, x)``, cell (y, x) of the layer grid of image ``i`` (an index into ``images`` or an
         image id); or a dict ``{"image": i, "cell": (y, x)}``, ``{"image": i, "region": (y0, x0, y1, x1)}``
         (mean of the cells, end exclusive) or ``{"image": i, "pixel": (px, py)}`` (the cell under a pixel of
-        the original image). ``images``: ids from ``add_images`` (paths, bytes, PIL images and arrays are
-        uploaded first). ``metric``: "cosine" (default), "dot" or "euclidean" (negative distance).
+        the original image); or an NMF group's centroid, ``{"group": g, "k": K}`` (the mean activation of the
+        positions whose strongest group is g in an NMF of ``images``; optional keys ``images``, ``policy``,
+        ``init``, ``seed``, ``max_iter``, ``tolerance`` as in ``nmf``). ``images``: ids from ``add_images``
+        (paths, bytes, PIL images and arrays are uploaded first). ``metric``: "cosine" (default), "dot" or
+        "euclidean" (negative distance).
         """
         request = self._similarity_request(layer, query, images, model, metric)
         return float_tensor(self._call("Similarity", request).maps)
