@@ -1,0 +1,84 @@
+import SimlayCore
+import SimlayEngine
+import SimlayImaging
+import SimlayProto
+
+/// One transform of a sweep: the parameter, the input transform it stands for, and where cells move under it.
+struct SweepTransform: Sendable {
+  var kind: Simlay_V1_Transform
+  var param: Double
+  /// The fill outside the image, one value per input plane (normalised units).
+  var fill: TransformFill
+  /// The request's fill, for the cache key.
+  var fillName: String
+
+  /// The crop box (scale only).
+  var box: CropAndResize.Box? { kind == .scale ? .centred(scale: param) : nil }
+
+  /// The transformed planar input.
+  func apply(_ image: PlanarImage) -> PlanarImage {
+    switch kind {
+    case .scale: return CropAndResize.apply(image, box: .centred(scale: param), fill: fill)
+    default: return ImageRotation.rotate(image, degrees: param, fill: fill)
+    }
+  }
+
+  /// Where cell (y, x) of an h x w grid moves.
+  func track(y: Int, x: Int, height h: Int, width w: Int) -> TransformTracking.Tracked {
+    switch kind {
+    case .scale: return TransformTracking.scaled(y: y, x: x, scale: param, height: h, width: w)
+    default: return TransformTracking.rotated(y: y, x: x, degrees: param, height: h, width: w)
+    }
+  }
+
+  /// The activation cache's variant: the key names the transform, its parameter and the fill (e.g.
+  /// "rotate:30.0:mean"), so transformed activations are cached beside the plain ones.
+  var variant: InputVariant {
+    let transform = self
+    let key = "\(kind == .scale ? "scale" : "rotate"):\(param):\(fillName)"
+    return InputVariant(key: key) { input in
+      guard input.rank == 4, input.shape[0] == 1 else {
+        throw ServiceError(.internalError, "sweep expects a [1, C, H, W] input, got \(input.shape)")
+      }
+      let planar = PlanarImage(channels: input.shape[1], height: input.shape[2], width: input.shape[3], values: input.floats)
+      return Tensor(shape: input.shape, floats: transform.apply(planar).values)
+    }
+  }
+}
+
+extension InputPipeline {
+  /// The normalised value of each input plane for `fill`: 0 for the mean; `-mean / std` for black (pixel 0
+  /// before normalisation), in the planes' order (BGR models swap the first and last).
+  func fillValues(_ fill: Simlay_V1_Fill) throws -> (TransformFill, String) {
+    switch fill {
+    case .mean: return (.constant(0, channels: 3), "mean")
+    case .black:
+      var values = (0..<3).map { -preprocessing.mean[$0] / preprocessing.std[$0] }
+      if bgr { values.reverse() }
+      return (TransformFill(values: values), "black")
+    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown fill \(v) (use MEAN or BLACK)")
+    }
+  }
+
+  /// The model input of `image` as a planar image (what sweeps transform).
+  func planarInput(_ image: RGBImage) -> PlanarImage {
+    let t = tensor(for: [image])
+    return PlanarImage(channels: t.shape[1], height: t.shape[2], width: t.shape[3], values: t.floats)
+  }
+
+  /// A normalised planar input turned back into pixels (`v * std + mean`, rounded and clamped), for display.
+  func denormalised(_ input: PlanarImage) -> RGBImage {
+    let plane = input.planeCount
+    var pixels = [UInt8](repeating: 0, count: plane * 3)
+    for c in 0..<min(input.channels, 3) {
+      // Plane c holds RGB channel c, or channel 2 - c for BGR models.
+      let rgb = bgr ? 2 - c : c
+      let (m, s) = (preprocessing.mean[rgb], preprocessing.std[rgb])
+      for i in 0..<plane {
+        let v = (input.values[c * plane + i] * s + m).rounded()
+        pixels[i * 3 + rgb] = UInt8(min(max(v, 0), 255))
+      }
+    }
+    return RGBImage(width: input.width, height: input.height, pixels: pixels)
+  }
+}

@@ -1,0 +1,103 @@
+import SimlayCore
+import SimlayImaging
+import SimlayProto
+
+extension DaemonState {
+  /// The sweep's line chart: similarity at each query's tracked cell vs the parameter; steps where the cell
+  /// left the grid are omitted (the line breaks there).
+  func sweepChart(_ answer: SweepAnswer, kind: Simlay_V1_Transform, metric: SimilarityMetric) -> RGBImage {
+    let params = answer.transforms.map(\.param)
+    let series = answer.queries.indices.map { q in
+      LineChart.Series(
+        name: "\(answer.labels[q]) (\(answer.queries[q].y),\(answer.queries[q].x))",
+        color: LineChart.palette[q % LineChart.palette.count],
+        points: params.indices.map { s in
+          let v = answer.tracked[s][q].similarity
+          return (x: params[s], y: v.isFinite ? Double(v) : nil)
+        })
+    }
+    var xStep: Double?
+    if kind == .rotate, let lo = params.min(), let hi = params.max() {
+      // Angles read best on multiples of 15 degrees: the smallest such step giving at most 12 ticks.
+      xStep = [15.0, 30, 45, 90, 180, 360, 720].first { (hi - lo) / $0 <= 12 }
+    }
+    return LineChart(title: "\(answer.layer): tracked-patch similarity (\(metric))", xLabel: kind == .scale ? "scale" : "angle (degrees)",
+                     yLabel: "similarity", series: series, xStep: xStep).render()
+  }
+
+  /// Query q's outline colour in the strip: yellow for the first (the overlays' query colour), then the chart's
+  /// palette (whose first entry is a darker yellow, legible on the chart's white).
+  static func sweepColor(_ q: Int) -> LineChart.Color {
+    q == 0 ? OverlayRenderer.outlineColor : LineChart.palette[1 + (q - 1) % (LineChart.palette.count - 1)]
+  }
+
+  /// The strip: each transformed input, titled with its parameter, the first query's map overlaid and every
+  /// in-bounds tracked cell outlined in its query's colour.
+  func sweepStrip(_ answer: SweepAnswer, images: [RGBImage], metric: Simlay_V1_Metric, options: Simlay_V1_RenderOptions) throws -> RGBImage {
+    let tileSize = options.tileSize == 0 ? 256 : Int(options.tileSize)
+    guard tileSize >= 8, tileSize <= configuration.maxTileSize else {
+      throw ServiceError(.invalidArgument, "tile_size \(tileSize) must be between 8 and \(configuration.maxTileSize)")
+    }
+    let opacity = options.opacity == 0 ? 0.6 : options.opacity
+    guard opacity > 0, opacity <= 1 else { throw ServiceError(.invalidArgument, "opacity \(options.opacity) must be in (0, 1]") }
+    let colormap: Colormap
+    switch options.colormap {
+    case .mask: colormap = .mask
+    case .viridis: colormap = .viridis
+    case .diverging: colormap = .diverging
+    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown colormap \(v)")
+    }
+    let upsample: MapResize = options.upsample == .bilinear ? .bilinear : .nearest
+    let style = OverlayStyle(colormap: colormap, upsample: upsample, opacity: opacity,
+                             valueRange: try stripRange(answer, metric: metric, colormap: colormap, options: options))
+    let plane = answer.height * answer.width
+    var grid = GridComposer(rows: 1, columns: images.count)
+    if !options.noTitles {
+      grid.columnTitles = answer.transforms.map { $0.kind == .scale ? "scale \(Self.compact($0.param))" : "\(Self.compact($0.param)) deg" }
+    }
+    for (s, image) in images.enumerated() {
+      var tile = OverlayRenderer.render(image: ImageScaler.fit(image, longestSide: tileSize), map: Array(answer.maps[s][0..<plane]),
+                                        mapHeight: answer.height, mapWidth: answer.width, style: style, outline: nil)
+      for (q, t) in answer.tracked[s].enumerated().reversed() where t.cell.inBounds {
+        let b = OverlayRenderer.pixelBounds(of: CellRect(y: t.cell.y, x: t.cell.x), mapHeight: answer.height, mapWidth: answer.width,
+                                            imageWidth: tile.width, imageHeight: tile.height)
+        Self.frame(b, width: OverlayRenderer.outlineWidth(imageWidth: tile.width, imageHeight: tile.height), color: Self.sweepColor(q), in: &tile)
+      }
+      grid.set(row: 0, column: s, tile: tile)
+    }
+    return grid.compose()
+  }
+
+  /// A parameter without a trailing ".0".
+  static func compact(_ v: Double) -> String {
+    v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+  }
+
+  /// Paints a frame `width` pixels thick just inside `b` (OverlayRenderer's outline is yellow only).
+  static func frame(_ b: (x0: Int, y0: Int, x1: Int, y1: Int), width: Int, color: LineChart.Color, in image: inout RGBImage) {
+    guard b.x1 > b.x0, b.y1 > b.y0 else { return }
+    for y in b.y0..<b.y1 {
+      for x in b.x0..<b.x1 where y < b.y0 + width || y >= b.y1 - width || x < b.x0 + width || x >= b.x1 - width {
+        let i = (y * image.width + x) * 3
+        (image.pixels[i], image.pixels[i + 1], image.pixels[i + 2]) = (color.red, color.green, color.blue)
+      }
+    }
+  }
+
+  /// The values at the colormap's ends: the caller's, else the metric's natural range, else the maps' range.
+  private func stripRange(_ answer: SweepAnswer, metric: Simlay_V1_Metric, colormap: Colormap,
+                          options: Simlay_V1_RenderOptions) throws -> ClosedRange<Float> {
+    if options.valueMin != 0 || options.valueMax != 0 {
+      guard options.valueMin < options.valueMax else {
+        throw ServiceError(.invalidArgument, "value_min \(options.valueMin) must be below value_max \(options.valueMax)")
+      }
+      return options.valueMin...options.valueMax
+    }
+    if metric == .cosine { return colormap == .diverging ? -1...1 : 0...1 }
+    let plane = answer.height * answer.width
+    let finite = answer.maps.flatMap { $0[0..<plane] }.filter(\.isFinite)
+    guard var lo = finite.min(), var hi = finite.max() else { return 0...1 }
+    if colormap == .diverging { (lo, hi) = (-max(abs(lo), abs(hi)), max(abs(lo), abs(hi))) }
+    return lo < hi ? lo...hi : lo...(lo + 1)
+  }
+}
