@@ -471,7 +471,8 @@ def test_sweep_wrapper_equals_raw_stubs_and_rows(client, raw):
     assert result.strip_png == reply.strip_png and result.strip().size[0] > 0
     rows = result.to_rows()
     assert [tuple(r) for r in rows] == [result.COLUMNS] * 8
-    assert [(r["param"], r["query"]) for r in rows] == [(p, q) for p in params for q in ("eye", "ear")]
+    assert [(r["param"], r["query"]) for r in rows] == [(p, q) for p in params for q in (0, 1)]
+    assert result.labels == ["eye", "ear"]
     assert list(csv.reader(io.StringIO(result.to_csv())))[0] == list(result.COLUMNS)
     scaled = client.sweep(image_id, layer="blocks.10", transform="scale", params=[1.0, 2.0], queries=[(7, 7)])
     assert scaled.boxes.shape == (2, 4) and scaled.labels == ["q0"]
@@ -479,27 +480,29 @@ def test_sweep_wrapper_equals_raw_stubs_and_rows(client, raw):
 
 def test_sweep_rows_match_cli_csv(client, daemon, tmp_path):
     paths = example_images()
-    out = tmp_path / "sweep.csv"
-    proc = daemon.cli("sweep", "--layer", "blocks.10", "--rotate", "0,30,90", "--query", "3,5", "--query", "10,2",
-                      "--csv", out, paths[0])
-    assert_ok(proc)
-    with open(out, newline="") as f:
-        cli_rows = list(csv.DictReader(f))
-    result = client.sweep(paths[0], layer="blocks.10", transform="rotate", params=[0, 30, 90],
-                          queries=[(3, 5), (10, 2)])
-    rows = result.to_rows()
-    assert list(cli_rows[0]) == list(result.COLUMNS), list(cli_rows[0])
-    assert len(rows) == len(cli_rows)
-    for mine, theirs in zip(rows, cli_rows):
-        assert theirs["transform"] == mine["transform"]
-        assert float(theirs["param"]) == mine["param"]
-        assert theirs["query"] == mine["query"]
-        assert (int(theirs["tracked_y"]), int(theirs["tracked_x"])) == (mine["tracked_y"], mine["tracked_x"])
-        assert theirs["in_bounds"].lower() in ("true", "1") if mine["in_bounds"] else \
-            theirs["in_bounds"].lower() in ("false", "0")
-        theirs_sim = float(theirs["similarity"]) if theirs["similarity"] else float("nan")
-        assert (math.isnan(theirs_sim) and math.isnan(mine["similarity"])) or \
-            theirs_sim == pytest.approx(mine["similarity"], abs=1e-5)
+    for transform, flag, values, params in [("rotate", "--angles", "0,30,90,200", [0, 30, 90, 200]),
+                                            ("scale", "--scales", "0.5,1,2.5", [0.5, 1, 2.5])]:
+        out = tmp_path / f"{transform}.csv"
+        assert_ok(daemon.cli("sweep", transform, "--layer", "blocks.10", flag, values, "--query", "0:3,5",
+                             "--query", "0:13,1", "--csv", out, paths[0]))
+        text = out.read_text()
+        with open(out, newline="") as f:
+            cli_rows = list(csv.DictReader(f))
+        result = client.sweep(paths[0], layer="blocks.10", transform=transform, params=params,
+                              queries=[(3, 5), (13, 1)])
+        rows = result.to_rows()
+        assert list(cli_rows[0]) == list(result.COLUMNS), list(cli_rows[0])
+        assert len(rows) == len(cli_rows) == 2 * len(params)
+        for mine, theirs in zip(rows, cli_rows):
+            assert theirs["transform"] == mine["transform"] == transform
+            assert float(theirs["param"]) == mine["param"]
+            assert int(theirs["query"]) == mine["query"]
+            assert (int(theirs["tracked_y"]), int(theirs["tracked_x"])) == (mine["tracked_y"], mine["tracked_x"])
+            assert theirs["in_bounds"] == ("true" if mine["in_bounds"] else "false")
+            theirs_sim = float(theirs["similarity"])
+            assert (math.isnan(theirs_sim) and math.isnan(mine["similarity"])) or \
+                np.float32(theirs_sim) == np.float32(mine["similarity"]), (theirs, mine)
+        assert result.to_csv() == text
 
 
 def test_export_html_and_show_outside_jupyter(client, raw, tmp_path):

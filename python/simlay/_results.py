@@ -160,33 +160,33 @@ class SweepResult:
     COLUMNS = ("transform", "param", "query", "tracked_y", "tracked_x", "in_bounds", "similarity")
 
     def to_rows(self) -> list[dict[str, Any]]:
-        """One dict per (parameter, query), parameter-major, with the CLI's CSV columns (``COLUMNS``):
-        transform ("rotate"/"scale"), param, query (its label), tracked_y, tracked_x, in_bounds (bool),
-        similarity (float, NaN when out of bounds)."""
+        """One dict per (parameter, query), parameter-major, with the CSV columns of ``simlay sweep --csv``
+        (``COLUMNS``): transform ("rotate"/"scale"), param, query (the query's index; its name is
+        ``labels[query]``), tracked_y, tracked_x, in_bounds (bool), similarity (float, NaN when the tracked
+        location left the grid)."""
         rows = []
         for p, param in enumerate(self.params):
-            for q, label in enumerate(self.labels):
+            for q in range(len(self.queries)):
+                inside = bool(self.in_bounds[p, q])
                 rows.append({
-                    "transform": self.transform, "param": float(param), "query": label,
+                    "transform": self.transform, "param": float(param), "query": q,
                     "tracked_y": int(self.tracked_y[p, q]), "tracked_x": int(self.tracked_x[p, q]),
-                    "in_bounds": bool(self.in_bounds[p, q]), "similarity": float(self.similarity[p, q]),
+                    "in_bounds": inside, "similarity": float(self.similarity[p, q]) if inside else math.nan,
                 })
         return rows
 
     def to_csv(self, path=None) -> str:
-        """The rows as CSV text with a header line (written to ``path`` too when given)."""
+        """The rows as CSV text with a header line, formatted as ``simlay sweep --csv`` writes them (written
+        to ``path`` too when given)."""
         lines = [",".join(self.COLUMNS)]
         for row in self.to_rows():
-            values = []
-            for column in self.COLUMNS:
-                value = row[column]
-                if isinstance(value, bool):
-                    values.append("true" if value else "false")
-                elif isinstance(value, float):
-                    values.append("nan" if math.isnan(value) else repr(value))
-                else:
-                    values.append(str(value))
-            lines.append(",".join(values))
+            param = row["param"]
+            param_text = str(int(param)) if param == round(param) and abs(param) < 1e15 else repr(param)
+            similarity = row["similarity"]
+            similarity_text = "nan" if math.isnan(similarity) else str(np.float32(similarity))
+            lines.append(",".join([row["transform"], param_text, str(row["query"]), str(row["tracked_y"]),
+                                   str(row["tracked_x"]), "true" if row["in_bounds"] else "false",
+                                   similarity_text]))
         text = "\n".join(lines) + "\n"
         if path is not None:
             with open(path, "w", encoding="utf-8") as f:
