@@ -270,6 +270,9 @@ def test_numpy_and_pil_inputs(client, raw, tmp_path):
     maps = client.similarity(layer="blocks.10", query=(0, 4, 4), images=[array, str(png)])
     _, expected = raw.similarity("blocks.10", infos[0].id, [infos[0].id, infos[0].id], cell=(4, 4))
     assert maps.tobytes() == expected.tobytes()
+    batch = np.stack([array, flipped])
+    assert client.add_images(batch) == [infos[0].id, client.add_images(flipped)[0]]
+    assert client.add_images(array) == [infos[0].id]  # one array, not a list
     grey = client.add_images([array[:, :, 0]], info=True)[0]
     assert (grey.width, grey.height) == (160, 120)
 

@@ -74,6 +74,17 @@ def _is_image_id(item: Any) -> bool:
     return isinstance(item, str) and not os.path.isfile(item)
 
 
+def _image_list(images) -> list:
+    """``images`` as a list: one image (a path, bytes, a PIL image, an [H,W,C] array) becomes a list of one;
+    a uint8 batch [N,H,W,C] becomes N arrays."""
+    if isinstance(images, np.ndarray) and images.ndim == 4:
+        return list(images)
+    if isinstance(images, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)) or \
+            _images.is_uploadable(images):
+        return [images]
+    return list(images)
+
+
 def _message_dict(message) -> dict:
     """A protobuf message as plain Python values (every field, defaults included)."""
     out = {}
@@ -198,13 +209,11 @@ class Client:
         """Uploads images for ``model`` ("" = the default model) and returns their ids, in order.
 
         Each image is a path (its PNG/JPEG bytes are sent as they are), PNG/JPEG bytes, a PIL image or a
-        uint8 numpy array [H,W,3] (both encoded as PNG). ``names``: display names (default: file names).
+        uint8 numpy array [H,W,3] (both encoded as PNG); a uint8 batch [N,H,W,3] is N images. ``names``: display names (default: file names).
         Ids are content-addressed: adding the same image again, from any client, gives the same id. With
         ``info=True`` returns ``ImageInfo`` records (id, width, height, name, existed) instead.
         """
-        if isinstance(images, (str, os.PathLike, bytes, bytearray, np.ndarray)) or _images.is_uploadable(images):
-            images = [images]
-        images = list(images)
+        images = _image_list(images)
         if names is not None and len(names) != len(images):
             raise ValueError(f"{len(names)} names for {len(images)} images")
         uploads = []
@@ -219,9 +228,7 @@ class Client:
     def _ids(self, images, model: str) -> list[str]:
         """Image ids for ``images``: ids (strings that are not existing files) pass through; paths, bytes,
         PIL images and arrays are uploaded (in one call)."""
-        if isinstance(images, (str, os.PathLike, bytes, bytearray, np.ndarray)) or _images.is_uploadable(images):
-            images = [images]
-        items = list(images)
+        items = _image_list(images)
         if not items:
             raise ValueError("no images given")
         pending = [(i, item) for i, item in enumerate(items) if not _is_image_id(item)]
