@@ -27,9 +27,11 @@ struct SweepRotate: AsyncParsableCommand {
 
   @OptionGroup var connection: ConnectionOptions
 
+  // Unconditional, so that negative angles (-90,0,90) are not taken for flags.
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
-      "Angles in degrees: A1,A2,... or START:STOP:STEP.",
+      "Angles in degrees: A1,A2,... or START:STOP:STEP (negative angles turn clockwise).",
       discussion: "START:STOP:STEP runs START, START+STEP, ... and includes STOP when it lands on the step grid "
         + "(0:360:90 gives 0,90,180,270,360).",
       valueName: "angles"))
@@ -60,6 +62,7 @@ struct SweepScale: AsyncParsableCommand {
   @OptionGroup var connection: ConnectionOptions
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "Scale factors > 0: S1,S2,... or START:STOP:STEP (STOP included when on the step grid).", valueName: "scales"))
   var scales: String

@@ -224,3 +224,11 @@ def test_rpc_errors(client, chelsea):
         error = call(**kw)
         assert error.code() == code, (kw, error.code(), error.details())
         assert needle in error.details(), (kw, error.details())
+
+
+def test_negative_angles_and_ranges(daemon, tmp_path, chelsea):
+    rows, doc = sweep(daemon, tmp_path, "rotate", "-90:90:90", [(2, 9)])
+    assert [s["param"] for s in doc["steps"]] == [-90, 0, 90], "START:STOP:STEP includes STOP on the step grid"
+    assert [(int(r["tracked_y"]), int(r["tracked_x"])) for r in rows] == [rot90_cell(2, 9, 3, H), (2, 9), rot90_cell(2, 9, 1, H)]
+    rows, _ = sweep(daemon, tmp_path, "rotate", "-45,-30", [(6, 6)])
+    assert [r["param"] for r in rows] == ["-45", "-30"]
