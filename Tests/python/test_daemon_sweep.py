@@ -43,13 +43,14 @@ def run_in_process(x: np.ndarray, tmp: Path) -> np.ndarray:
     return np.load(tmp / "acts" / f"{LAYER}.npy")[0]
 
 
-def crop_and_resize(x: np.ndarray, box, fill: float = 0.0) -> np.ndarray:
+def crop_and_resize(x: np.ndarray, box, fill=0.0) -> np.ndarray:
     """TensorFlow's crop_and_resize of [C,H,W] to its own size, bilinear, extrapolation value ``fill``."""
     c, h, w = x.shape
     y0, x0, y1, x1 = box
     ys = y0 * (h - 1) + np.arange(h) * (y1 - y0) * (h - 1) / (h - 1)
     xs = x0 * (w - 1) + np.arange(w) * (x1 - x0) * (w - 1) / (w - 1)
-    out = np.full((c, h, w), fill, dtype=np.float64)
+    out = np.empty((c, h, w), dtype=np.float64)
+    out[...] = np.reshape(fill, (-1, 1, 1))  # a scalar or one value per channel
     iy, ix = (ys >= 0) & (ys <= h - 1), (xs >= 0) & (xs <= w - 1)
     ty, by, fy = np.floor(ys[iy]).astype(int), np.ceil(ys[iy]).astype(int), ys[iy] - np.floor(ys[iy])
     tx, bx, fx = np.floor(xs[ix]).astype(int), np.ceil(xs[ix]).astype(int), xs[ix] - np.floor(xs[ix])
@@ -232,3 +233,16 @@ def test_negative_angles_and_ranges(daemon, tmp_path, chelsea):
     assert [(int(r["tracked_y"]), int(r["tracked_x"])) for r in rows] == [rot90_cell(2, 9, 3, H), (2, 9), rot90_cell(2, 9, 1, H)]
     rows, _ = sweep(daemon, tmp_path, "rotate", "-45,-30", [(6, 6)])
     assert [r["param"] for r in rows] == ["-45", "-30"]
+
+
+def test_black_fill_is_pixel_zero(daemon, client, tmp_path, reference):
+    """--fill black: outside the image the input is (0 - mean) / std per channel, as numpy computes it."""
+    x, acts = reference
+    info = [m for m in client.list_models().models if m.name == "efficientnet-lite0"][0]
+    black = -np.array(info.mean, dtype=np.float64) / np.array(info.std, dtype=np.float64)
+    rows, doc = sweep(daemon, tmp_path, "scale", "0.5", [(5, 5)], "--fill", "black")
+    transformed = run_in_process(crop_and_resize(x, doc["steps"][0]["box"], fill=black), tmp_path)
+    expected = reference_map(acts[:, 5, 5].astype(np.float64), transformed, "cosine")
+    np.testing.assert_allclose(np.array(doc["steps"][0]["maps"])[0], expected, rtol=0, atol=1e-3)
+    _, mean_doc = sweep(daemon, tmp_path, "scale", "0.5", [(5, 5)])
+    assert np.abs(np.array(mean_doc["steps"][0]["maps"]) - np.array(doc["steps"][0]["maps"])).max() > 1e-2, "the fill matters"

@@ -27,6 +27,7 @@ public enum TransformTracking {
       (self.y, self.x, self.inBounds, self.point) = (y, x, inBounds, point)
     }
 
+    /// Equal cells, bounds and points (tuples are not Equatable, hence by hand).
     public static func == (a: Tracked, b: Tracked) -> Bool {
       a.y == b.y && a.x == b.x && a.inBounds == b.inBounds && a.point == b.point
     }
