@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import html
 import os
+import time
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from daemon_support import EXAMPLES, REPO
@@ -27,17 +29,31 @@ def _client_module():
     return simlay
 
 
-@pytest.fixture
-def kernel_env(daemon, monkeypatch):
+def _set_kernel_env(mp: pytest.MonkeyPatch, daemon) -> None:
     """Environment the kernel starts with: the daemon's socket, the example images, python/ first."""
     missing = [n for n in ("chelsea.png", "coffee.png", "astronaut.png") if not (EXAMPLES / n).exists()]
     if missing:
         pytest.skip(f"example images missing: {missing} (scripts/example_images.sh)")
-    monkeypatch.setenv("SIMLAY_SERVER", daemon.unix_target())
-    monkeypatch.setenv("SIMLAY_EXAMPLE_IMAGES", str(EXAMPLES))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(PYTHON_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    mp.setenv("SIMLAY_SERVER", daemon.unix_target())
+    mp.setenv("SIMLAY_EXAMPLE_IMAGES", str(EXAMPLES))
+    mp.setenv("PYTHONPATH", os.pathsep.join([str(PYTHON_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    mp.setenv("JUPYTER_PLATFORM_DIRS", "1")
+
+
+@pytest.fixture
+def kernel_env(daemon, monkeypatch):
+    _set_kernel_env(monkeypatch, daemon)
     return daemon
+
+
+@pytest.fixture(scope="module")
+def executed_example(daemon):
+    """examples/notebook.ipynb executed once (cwd examples/, like a person opening it there)."""
+    import nbformat
+
+    with pytest.MonkeyPatch.context() as mp:
+        _set_kernel_env(mp, daemon)
+        return execute(nbformat.read(NOTEBOOK, as_version=4), NOTEBOOK.parent)
 
 
 def execute(nb, cwd: Path):
@@ -69,9 +85,16 @@ def text_of(cell) -> str:
 
 
 def srcdoc(frame: str) -> str:
-    match = re.search(r'<iframe class="simlay-viewer" srcdoc="([^"]*)" sandbox="allow-scripts"', frame)
+    """The page an output's viewer iframe holds, without the small script the client adds to it (which reports
+    the page's height to the host page so the frame can fit it)."""
+    match = re.search(r'<iframe class="simlay-viewer" id="(simlay-viewer-[0-9a-f]{12})" srcdoc="([^"]*)" '
+                      r'sandbox="allow-scripts"', frame)
     assert match, f"not a viewer iframe: {frame[:200]}"
-    return html.unescape(match.group(1))
+    page = html.unescape(match.group(2))
+    embeds = re.findall(r"<script data-simlay-embed>.*?</script>", page, flags=re.S)
+    assert len(embeds) == 1 and match.group(1) in embeds[0], embeds
+    assert page.index(embeds[0]) + len(embeds[0]) == page.lower().rindex("</body>"), "the script is not at the end"
+    return page.replace(embeds[0], "")
 
 
 def cell_with(nb, needle: str):
@@ -92,11 +115,10 @@ def test_example_notebook_is_committed_without_outputs():
     assert any("c.show(" in c.source for c in code) and any("SIMLAY_SERVER" in c.source for c in code)
 
 
-def test_example_notebook_runs_headless(kernel_env):
-    import nbformat
-
+def test_example_notebook_runs_headless(daemon, executed_example):
     simlay = _client_module()
-    nb = execute(nbformat.read(NOTEBOOK, as_version=4), NOTEBOOK.parent)
+    nb = executed_example
+    kernel_env = daemon
 
     errors = [(c.source[:60], o) for c in nb.cells if c.cell_type == "code" for o in outputs_of(c, "error")]
     assert not errors, f"error outputs: {errors}"
@@ -163,3 +185,90 @@ def test_show_displays_once_per_cell(kernel_env, tmp_path, monkeypatch):
     assert "(True, 'Viewer')" in text_of(nb.cells[6])
     pages = {srcdoc(html_outputs(c)[0]) for c in nb.cells[1:5]}
     assert len(pages) == 1 and "window.simlay" in pages.pop()
+
+
+class _FrameSession:
+    """CDP commands to one attached target (flattened session) over a cdp.Page's WebSocket."""
+
+    def __init__(self, page, session_id: str):
+        self.page, self.session_id = page, session_id
+
+    def send(self, method: str, **params):
+        import json
+
+        page = self.page
+        page.next_id += 1
+        ident = page.next_id
+        page.ws.send(json.dumps({"id": ident, "method": method, "params": params, "sessionId": self.session_id}))
+        while True:
+            message = json.loads(page.ws.recv())
+            if message.get("id") == ident:
+                if "error" in message:
+                    raise AssertionError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            if "method" in message:
+                page.events.append(message)
+
+    def evaluate(self, expression: str, await_promise: bool = False):
+        result = self.send("Runtime.evaluate", expression=expression, awaitPromise=await_promise, returnByValue=True)
+        assert "exceptionDetails" not in result, f"{expression!r} threw: {result['exceptionDetails']}"
+        return result["result"].get("value")
+
+
+def test_shown_viewer_works_inside_its_iframe_in_chromium(daemon, executed_example, tmp_path):
+    """The notebook's show() output, put in a page as Jupyter would: the viewer runs inside the sandboxed
+    iframe (its window.simlay answers, hover values equal the daemon's maps), isolated from the host page,
+    with no console error, and the iframe is tall enough for the whole page."""
+    import cdp
+
+    binary = cdp.chromium_path()
+    if binary is None:
+        message = "chromium not found (apt-get install chromium, or set SIMLAY_CHROMIUM)"
+        if os.environ.get("SIMLAY_REQUIRE_BIN") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    simlay = _client_module()
+    frame = html_outputs(cell_with(executed_example, "c.show("))[0]
+    host = tmp_path / "cell.html"
+    host.write_text(f"<!DOCTYPE html><html><body><div class=\"output\">{frame}</div></body></html>", encoding="utf-8")
+    with simlay.Client(daemon.unix_target()) as c:
+        ids = c.add_images([EXAMPLES / n for n in ("chelsea.png", "coffee.png", "astronaut.png")])
+        expected = c.similarity(layer="blocks.10", query=(1, 3, 4), images=ids)
+
+    with cdp.Browser(binary, width=1200, height=1000) as browser:
+        page = browser.page()
+        # The sandboxed frame may run out of process: attach to it as its own target.
+        page.send("Target.setAutoAttach", autoAttach=True, waitForDebuggerOnStart=True, flatten=True)
+        for domain in ("Runtime.enable", "Log.enable", "Page.enable"):
+            page.send(domain)
+        page.send("Page.navigate", url=host.as_uri())
+        attached = page.wait_event("Target.attachedToTarget", timeout=60)["params"]
+        assert attached["targetInfo"]["type"] == "iframe", attached["targetInfo"]
+        inner = _FrameSession(page, attached["sessionId"])
+        for domain in ("Runtime.enable", "Log.enable", "Runtime.runIfWaitingForDebugger"):
+            inner.send(domain)
+        inner.evaluate("window.simlay.ready", await_promise=True)
+        state = inner.evaluate("window.simlay.hover(1, 3, 4)")
+        assert state["image"] == 1 and state["cells"][0] == [3, 4], state
+        values = np.array(inner.evaluate(
+            "Array.from({length: 3}, (_, i) => Array.from({length: 14}, (_, y) => "
+            "Array.from({length: 14}, (_, x) => window.simlay.valueAt(i, y, x))))"), dtype=np.float64)
+        assert values.shape == expected.shape
+        worst = float(np.max(np.abs(values - expected)))
+        assert worst <= 2 / 255 + 1e-5, f"hover values differ from the daemon's maps by {worst}"
+        # The host script next to the frame fits it to the height the page reports (or it stays as estimated).
+        content_height = frame_height = 0
+        for _ in range(100):
+            content_height = inner.evaluate("document.documentElement.getBoundingClientRect().height")
+            frame_height = page.evaluate("document.querySelector('iframe.simlay-viewer').getBoundingClientRect().height")
+            if frame_height >= content_height:
+                break
+            time.sleep(0.1)
+        layout = inner.evaluate("JSON.stringify([innerWidth, innerHeight, [...document.body.children].map("
+                                "e => [e.tagName, e.className, e.getBoundingClientRect().bottom])])")
+        assert content_height <= frame_height, \
+            f"the viewer ({content_height}px) is clipped by its iframe ({frame_height}px): {layout}"
+        assert page.evaluate("typeof window.simlay") == "undefined", "the viewer's script leaked into the host page"
+        assert page.evaluate("document.querySelector('iframe.simlay-viewer').sandbox.value") == "allow-scripts"
+        problems = page.problems()
+        assert not problems, problems

@@ -519,10 +519,15 @@ def test_export_html_and_show_outside_jupyter(client, raw, tmp_path):
     viewer = client.show(ids, layer="blocks.10", image_size=128)  # no IPython here: nothing displayed
     assert isinstance(viewer, simlay.Viewer)
     frame = viewer._repr_html_()
-    match = re.fullmatch(r'<iframe class="simlay-viewer" srcdoc="([^"]*)" sandbox="allow-scripts" (.*)></iframe>',
-                         frame, flags=re.S)
+    match = re.fullmatch(r'<iframe class="simlay-viewer" id="([\w-]+)" srcdoc="([^"]*)" sandbox="allow-scripts" '
+                         r'style="[^"]*height: (\d+)px;[^"]*" title="[^"]*"></iframe><script>(.*)</script>', frame,
+                         flags=re.S)
     assert match, frame[:300]
-    assert html.unescape(match.group(1)) == viewer.html
+    ident, page, height, host_script = match.groups()
+    assert int(height) == viewer.height > 300 and ident in host_script
+    page = html.unescape(page)
+    embed = re.search(r"<script data-simlay-embed>.*?</script>", page, flags=re.S).group(0)
+    assert ident in embed and page.replace(embed, "") == viewer.html
     assert viewer.html == raw.call("ExportViewer", raw.pb.ExportViewerRequest(
         layers=["blocks.10"], image_ids=ids, image_size=128)).html
     with pytest.raises(ValueError):

@@ -132,6 +132,7 @@ class Client:
         self._stub = simlay_pb2_grpc.SimlayStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._closed = False
+        self._image_sizes: dict[str, tuple[int, int]] = {}  # id -> (width, height), from add_images
 
     # -- lifecycle
 
@@ -223,6 +224,7 @@ class Client:
         reply = self._call("AddImages", pb.AddImagesRequest(model=model, images=uploads))
         infos = [ImageInfo(id=r.id, width=r.width, height=r.height, name=r.name, existed=r.existed)
                  for r in reply.images]
+        self._image_sizes.update((i.id, (i.width, i.height)) for i in infos)
         return infos if info else [i.id for i in infos]
 
     def _ids(self, images, model: str) -> list[str]:
@@ -486,6 +488,19 @@ class Client:
                 f.write(page)
         return page
 
+    def _viewer_height(self, request) -> int:
+        """A generous estimate of the page's height in pixels (the iframe's height where output scripts do
+        not run; elsewhere the frame fits itself to the page): title, status and help (~360 px with some
+        wrapping), a legend with NMF, and one row per layer as tall as its tallest tile plus its caption.
+        Tiles have their longest side = image_size; images of unknown size count as square."""
+        size = request.image_size or 256
+        tallest = 0
+        for image_id in request.image_ids:
+            width, height = self._image_sizes.get(image_id, (1, 1))
+            tallest = max(tallest, round(size * height / max(width, height, 1)))
+        rows = len(request.layers) * (max(tallest, 76) + 48)
+        return 360 + rows + (64 if request.nmf_k else 0)
+
     def show(self, images: Images, layer: Optional[str] = None,
              layers: Optional[Union[str, Sequence[str]]] = None, *, model: str = "", metric="cosine",
              colormap="mask", upsample="nearest", opacity: float = 0.0, image_size: int = 0, nmf_k: int = 0,
@@ -502,10 +517,8 @@ class Client:
         request = self._viewer_request(images, layer, layers, model, metric, colormap, upsample, opacity,
                                        image_size, nmf_k, nmf_layer, nmf_policy, title)
         page = self._call("ExportViewer", request).html
-        rows = len(request.layers)
-        size = request.image_size or 256
         if height is None:
-            height = 290 + rows * (size + 12) + (44 if nmf_k else 0)  # the page's header, status line, rows
+            height = self._viewer_height(request)
         viewer = Viewer(page, height=height, title=title,
                         sizes=f"{len(request.image_ids)} images x {', '.join(request.layers)} ")
         ip = _ipython()

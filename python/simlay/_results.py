@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as _html
 import io
 import math
+import uuid
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -219,12 +220,17 @@ class Viewer:
         self.title = title
         self._sizes = sizes
         self._shown_in_execution: Optional[int] = None
+        self._id = "simlay-viewer-" + uuid.uuid4().hex[:12]
 
     def iframe(self) -> str:
-        """The ``<iframe>`` element embedding the page (what Jupyter displays)."""
-        return (f'<iframe class="simlay-viewer" srcdoc="{_html.escape(self.html, quote=True)}" '
+        """The ``<iframe>`` element embedding the page (what Jupyter displays), ``height`` pixels tall; where
+        the front end runs output scripts, the frame then fits itself to the page (the page posts its height)."""
+        ident = self._id
+        page = _embed(self.html, _FRAME_SCRIPT % {"id": ident})
+        fit = _HOST_SCRIPT % {"id": ident}
+        return (f'<iframe class="simlay-viewer" id="{ident}" srcdoc="{_html.escape(page, quote=True)}" '
                 f'sandbox="allow-scripts" style="width: 100%; height: {self.height}px; border: 0;" '
-                f'title="{_html.escape(self.title or "simlay viewer", quote=True)}"></iframe>')
+                f'title="{_html.escape(self.title or "simlay viewer", quote=True)}"></iframe>{fit}')
 
     def _repr_html_(self) -> str:
         return self.iframe()
@@ -251,6 +257,27 @@ class Viewer:
 
     def __repr__(self) -> str:
         return f"<simlay.Viewer {self._sizes}({len(self.html)} bytes of HTML)>"
+
+
+# Inside the frame: report the page's height to the host whenever it changes.
+_FRAME_SCRIPT = (
+    '<script data-simlay-embed>(function () { var last = 0; function post() { '
+    'var h = Math.ceil(document.documentElement.getBoundingClientRect().height); '
+    'if (h !== last) { last = h; parent.postMessage({simlayViewer: "%(id)s", height: h}, "*"); } } '
+    'addEventListener("load", post); if (window.ResizeObserver) new ResizeObserver(post).observe(document.body); '
+    '})();</script>')
+# Next to the frame (run by front ends that run output scripts): fit the frame to the reported height.
+_HOST_SCRIPT = (
+    '<script>(function () { var f = document.getElementById("%(id)s"); '
+    'window.addEventListener("message", function (e) { '
+    'if (f && e.source === f.contentWindow && e.data && e.data.simlayViewer === "%(id)s" && e.data.height > 0) '
+    '{ f.style.height = (e.data.height + 4) + "px"; } }); })();</script>')
+
+
+def _embed(page: str, script: str) -> str:
+    """The page with ``script`` inserted before its last ``</body>`` (appended when there is none)."""
+    at = page.lower().rfind("</body>")
+    return page + script if at < 0 else page[:at] + script + page[at:]
 
 
 def _ipython():
