@@ -129,7 +129,8 @@ def test_example_notebook_runs_headless(daemon, executed_example):
         infos = c.add_images([EXAMPLES / n for n in ("chelsea.png", "coffee.png", "astronaut.png")], info=True)
         ids = [i.id for i in infos]
         assert all(i.existed for i in infos), "the notebook's kernel added these images first"
-        page = c.export_html(ids, layers=["blocks.10", "head"], image_size=200)
+        page = c.export_html(ids, layers=["blocks.10", "head"], image_size=200, nmf_k=4, nmf_policy="clamp")
+        nmf = c.nmf(ids, layer="blocks.10", k=4, policy="clamp")
         expected_maps = c.similarity(layer="blocks.10", query={"image": 0, "pixel": (170, 115)}, images=ids)
     ids_text = text_of(cell_with(nb, "ids = c.add_images(paths)"))
     assert all(i in ids_text for i in ids), ids_text
@@ -140,6 +141,10 @@ def test_example_notebook_runs_headless(daemon, executed_example):
     assert f"most similar cell per image: {peaks}".replace(" ", "") in \
         re.sub(r"np\.int64\((\d+)\)", r"\1", maps_text).replace(" ", ""), maps_text
     assert "mirror maps (2, 14, 14)" in text_of(cell_with(nb, "mirrored = "))
+
+    nmf_cell = cell_with(nb, "groups = c.nmf(")
+    assert f"groups (3, 14, 14) int32 relative error {round(nmf.relative_error, 3)}" in text_of(nmf_cell)
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(nmf_cell)), "the NMF groups are not shown"
 
     sync_cell = cell_with(nb, "sync = c.sync(")
     assert "'blocks.4': (3, 28, 28)" in text_of(sync_cell) and "'head': (3, 7, 7)" in text_of(sync_cell)
