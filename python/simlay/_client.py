@@ -522,7 +522,7 @@ class Client:
         viewer = Viewer(page, height=height, title=title,
                         sizes=f"{len(request.image_ids)} images x {', '.join(request.layers)} ")
         ip = _ipython()
-        if ip is not None and display is not False or display is True:
+        if display is True or (display is None and ip is not None):
             viewer._display()
             viewer._shown_in_execution = getattr(ip, "execution_count", None) if ip is not None else None
         return viewer
