@@ -5,7 +5,7 @@ import SimlayEngine
 /// `simlay bench`: benchmarks. `forward` times the in-process forward pass; `query` (BenchQuery.swift)
 /// load-tests the daemon.
 struct Bench: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Benchmarks.", subcommands: [Forward.self, Query.self, Compute.self])
+  static let configuration = CommandConfiguration(abstract: "Benchmarks.", subcommands: [Forward.self, Query.self, Compute.self, NMFSolve.self])
 
   /// `simlay bench forward`: median and p90 of whole forward passes on a random input.
   struct Forward: AsyncParsableCommand {

@@ -43,7 +43,7 @@ struct NMF: AsyncParsableCommand {
   @Option(name: .customLong("max-iter"), help: "Iteration budget (default 200).")
   var maxIter: Int?
 
-  @Option(help: "Stop when the relative error improves by less than this over 10 iterations (default 1e-4).")
+  @Option(help: "Stop when 10 iterations lower the relative error by less than TOLERANCE/100 of itself (default 1e-4).")
   var tolerance: Float?
 
   @Option(name: .customLong("npy-dir"), help: "Write groups.npy, strength.npy, W.npy and H.npy here.")

@@ -4,7 +4,7 @@ import Foundation
 /// Non-negative matrix factorisation A ~= W H (W >= 0: rows x k, H >= 0: k x columns) by accelerated
 /// HALS (Gillis & Glineur 2012): the two products with A, the expensive part, are computed once per
 /// outer iteration with `cblas_sgemm`, and the cheap column updates are repeated on them while they
-/// still make progress. scikit-learn's "cd" solver is the same coordinate descent with one sweep per
+/// still make progress (a few sweeps, see below). scikit-learn's "cd" solver is the same coordinate descent with one sweep per
 /// product, so an iteration here is never worse than one of its iterations.
 public enum NMF {
   /// Solver parameters.
@@ -13,8 +13,8 @@ public enum NMF {
     public var k: Int
     /// Outer iteration budget.
     public var maxIterations: Int
-    /// Stop when the relative error improves by less than `tolerance` (relative to the error after
-    /// the first iteration) over 10 iterations.
+    /// Stop when 10 iterations together lower the relative error by less than `tolerance` / 100 of its
+    /// value (the default 1e-4 stops at a 1e-6 relative improvement: converged to about 6 digits).
     public var tolerance: Double
     /// How W and H start.
     public var initialization: NMFInitialization
@@ -63,17 +63,20 @@ public enum NMF {
     var p = [Float](repeating: 0, count: n * k)  // A H^T
     var r = [Float](repeating: 0, count: k * d)  // W^T A
     var errors: [Double] = []
+    // Sweeps per product: measured on 1960 x 672, k = 6 (the benchmark), 3 and 2 reach a given error in
+    // the least time; more sweeps cost more than the products they save.
+    let (sweepsW, sweepsH) = (3, 2)
     var iterations = 0
     while iterations < options.maxIterations {
       iterations += 1
       // W given H: P = A H^T, Q = H H^T.
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d), 1, a.values, Int32(d), h, Int32(d), 0, &p, Int32(k))
       let q = gram(h, rows: k, columns: d)
-      HALS.updateRows(&w, rows: n, k: k, cross: p, gram: q, maxSweeps: 1 + min(d / (2 * k), 30))
+      HALS.updateRows(&w, rows: n, k: k, cross: p, gram: q, maxSweeps: sweepsW)
       // H given W: R = W^T A, S = W^T W.
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(n), 1, w, Int32(k), a.values, Int32(d), 0, &r, Int32(d))
       let s = gramOfColumns(w, rows: n, k: k)
-      HALS.updateColumns(&h, k: k, columns: d, cross: r, gram: s, maxSweeps: 1 + min(n / (2 * k), 30))
+      HALS.updateColumns(&h, k: k, columns: d, cross: r, gram: s, maxSweeps: sweepsH)
       // ||A - WH||^2 = ||A||^2 - 2 <H, R> + <S, H H^T>, from what is already computed.
       let hh = gram(h, rows: k, columns: d)
       var cross = 0.0
@@ -81,7 +84,7 @@ public enum NMF {
       var quad = 0.0
       for i in 0..<(k * k) { quad += s[i] * hh[i] }
       errors.append((max(total - 2 * cross + quad, 0) / total).squareRoot())
-      if errors.count > 10, errors[errors.count - 11] - errors[errors.count - 1] < options.tolerance * errors[0] { break }
+      if errors.count > 10, errors[errors.count - 11] - errors[errors.count - 1] < options.tolerance * 1e-2 * errors[errors.count - 1] { break }
     }
     return finish(a, w: w, h: h, k: k, iterations: iterations, total: total)
   }

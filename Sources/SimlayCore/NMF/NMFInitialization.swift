@@ -112,18 +112,26 @@ extension NMF {
                 1, a, Int32(d), x, Int32(l), 0, &out, Int32(l))
   }
 
-  /// Modified Gram-Schmidt on the columns of a row-major matrix (double accumulation).
+  /// Gram-Schmidt on the columns of a row-major matrix, in double, projecting twice ("twice is enough"
+  /// for orthogonality to working precision). A column left with under 1e-6 of its norm lies in the span of
+  /// the previous ones (rank-deficient data) and becomes zero rather than amplified rounding noise.
   private static func orthonormalize(_ m: inout [Float], rows: Int, columns: Int) {
+    var q = m.map(Double.init)
     for j in 0..<columns {
-      for p in 0..<j {
-        var dot = 0.0
-        for i in 0..<rows { dot += Double(m[i * columns + p]) * Double(m[i * columns + j]) }
-        for i in 0..<rows { m[i * columns + j] -= Float(dot) * m[i * columns + p] }
+      var original = 0.0
+      for i in 0..<rows { original += q[i * columns + j] * q[i * columns + j] }
+      for _ in 0..<2 {
+        for p in 0..<j {
+          var dot = 0.0
+          for i in 0..<rows { dot += q[i * columns + p] * q[i * columns + j] }
+          for i in 0..<rows { q[i * columns + j] -= dot * q[i * columns + p] }
+        }
       }
       var nrm = 0.0
-      for i in 0..<rows { nrm += Double(m[i * columns + j]) * Double(m[i * columns + j]) }
-      let inv = nrm > 0 ? Float(1 / nrm.squareRoot()) : 0
-      for i in 0..<rows { m[i * columns + j] *= inv }
+      for i in 0..<rows { nrm += q[i * columns + j] * q[i * columns + j] }
+      let inv = nrm > 1e-12 * original && nrm > 0 ? 1 / nrm.squareRoot() : 0
+      for i in 0..<rows { q[i * columns + j] *= inv }
     }
+    m = q.map(Float.init)
   }
 }

@@ -1024,7 +1024,8 @@ public nonisolated struct Simlay_V1_NmfRequest: @unchecked Sendable {
     set {_uniqueStorage()._maxIter = newValue}
   }
 
-  /// Stop when the relative error improves by less than this between checks; 0 = 1e-4.
+  /// Stop when 10 iterations together lower the relative error by less than tolerance / 100 of its value;
+  /// 0 = 1e-4.
   public var tolerance: Float {
     get {_storage._tolerance}
     set {_uniqueStorage()._tolerance = newValue}
@@ -1113,7 +1114,8 @@ public nonisolated struct Simlay_V1_NmfResponse: Sendable {
   /// Clears the value of `strength`. Subsequent reads from it will return its default value.
   public mutating func clearStrength() {self._strength = nil}
 
-  /// [N*H*W, K] and [K, D]: the factors, A ~= W H.
+  /// [N*H*W, K] and [K, D]: the factors, A ~= W H. H's rows have unit L2 norm (W scaled to match), so the
+  /// columns of W are comparable and a row's argmax is its group.
   public var w: Simlay_V1_FloatTensor {
     get {_w ?? Simlay_V1_FloatTensor()}
     set {_w = newValue}
