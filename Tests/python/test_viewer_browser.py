@@ -131,13 +131,24 @@ def interior_pixels(data, i, l, y, x, margin=3):
     return [(px, py) for py in range(y0 + margin, y1 - margin) for px in range(x0 + margin, x1 - margin)]
 
 
+def overlay(src, v, data):
+    """The page's (and the daemon's) blend of a normalised value v in [0, 1] over pixel src (float RGB)."""
+    op = data["opacity"]
+    if data["colormap"] == "mask":
+        return np.floor(src * (1 - op + op * v) + 0.5)
+    table = np.array(data["colormapTable"], dtype=np.float64).reshape(256, 3)
+    return np.floor(src * (1 - op) + table[min(int(v * 256), 255)] * op + 0.5)
+
+
 def check_pixels(shot, data, tiles, maps, l, focus_image, focus_cell, rng) -> int:
-    """Screenshot pixels inside sampled cells of every tile of layer l against the mask formula applied to the
-    daemon's maps; returns how many pixels were compared."""
+    """Screenshot pixels inside sampled cells of every tile of layer l (nearest upsampling, cosine) against
+    the overlay formula applied to the daemon's maps; returns how many pixels were compared. The page
+    shows v up to half a code step off, so a pixel may be anything the formula gives for v - step/2 ..
+    v + step/2 (for a colour table: the bins at both ends), plus one level for rounding."""
     g = data["layers"][l]
-    op, keep = data["opacity"], 1 - data["opacity"]
-    assert data["metric"] == "cosine" and data["colormap"] == "mask"
-    tolerance = 255 * op * (quant_step(data, l) / 2 + 1e-5) + 1  # 8-bit storage, plus one rounding flip
+    assert data["metric"] == "cosine" and data["upsample"] == "nearest"
+    low = -1.0 if data["colormap"] == "diverging" else 0.0  # cosine's natural range: [low, 1]
+    half = quant_step(data, l) / 2 + 1e-5
     compared = 0
     for i in range(len(data["images"])):
         src = display_image(data, i).astype(np.float64)
@@ -146,13 +157,13 @@ def check_pixels(shot, data, tiles, maps, l, focus_image, focus_cell, rng) -> in
         for y, x in cells:
             if i == focus_image and (y, x) == tuple(focus_cell):
                 continue  # outlined
-            v = min(max(float(maps[i, y, x]), 0.0), 1.0)  # cosine on the mask: range [0, 1]
+            ends = [min(max((float(maps[i, y, x]) + d - low) / (1 - low), 0.0), 1.0) for d in (-half, half)]
             for px, py in interior_pixels(data, i, l, y, x)[::7]:
-                expected = np.floor(src[py, px] * (keep + op * v) + 0.5)
+                a, b = overlay(src[py, px], ends[0], data), overlay(src[py, px], ends[1], data)
                 got = shot[top + py, left + px].astype(np.float64)
-                assert np.all(np.abs(got - expected) <= tolerance), (
+                assert np.all((got >= np.minimum(a, b) - 1) & (got <= np.maximum(a, b) + 1)), (
                     f"image {i} layer {g['name']} cell {(y, x)} pixel {(px, py)}: screenshot {got}, "
-                    f"maps predict {expected} (v = {v:.4f}, tolerance {tolerance:.2f})")
+                    f"maps predict {a}..{b} (v = {maps[i, y, x]:.4f})")
                 compared += 1
     return compared
 
@@ -198,10 +209,12 @@ def test_page_is_self_contained(setup, tmp_path):
     assert g["length"] == g["cells"] * (g["cells"] + 1) // 2 and g["encoding"] == "deflate"
 
 
-def test_mouse_overlays_match_maps(setup, browser, tmp_path):
+@pytest.mark.parametrize("colormap", ["mask", "viridis"])
+def test_mouse_overlays_match_maps(setup, browser, tmp_path, colormap):
     daemon, client, paths, ids = setup
     path = tmp_path / "viewer.html"
-    _, data = export(daemon, path, paths, "--model", "efficientnet-lite0", "--layer", LAYERS[0], "--layer", LAYERS[1])
+    _, data = export(daemon, path, paths, "--model", "efficientnet-lite0", "--layer", LAYERS[0], "--layer", LAYERS[1],
+                     "--colormap", colormap)
     page, tiles = open_viewer(browser, path)
     rng = np.random.default_rng(5)
     shots = []
@@ -210,7 +223,7 @@ def test_mouse_overlays_match_maps(setup, browser, tmp_path):
         move_mouse(page, tiles, data, i, l, y, x)
         state = page.evaluate("window.simlay.state()")
         assert state["image"] == i and state["cells"][l] == [y, x], state
-        shot = screenshot(page, f"mouse-{step}")
+        shot = screenshot(page, f"mouse-{colormap}-{step}")
         shots.append(shot)
         compared = 0
         for layer_index, layer in enumerate(LAYERS):
@@ -258,6 +271,32 @@ def test_hover_api_and_layer_sync(setup, browser, tmp_path):
         page.evaluate("window.simlay.valueAt(0, 14, 0)")
     page.events.clear()  # the two RangeErrors above were thrown on purpose
     page.evaluate("window.simlay.hover(1, 0, 0)")
+    assert_clean(page)
+
+
+def test_bilinear_dot_diverging(setup, browser, tmp_path):
+    """Another metric, colormap and upsampling: values and the per-focus value range follow the maps."""
+    daemon, client, paths, ids = setup
+    path = tmp_path / "dot.html"
+    _, data = export(daemon, path, paths, "--layer", "head", "--metric", "dot", "--colormap", "diverging",
+                     "--upsample", "bilinear", "--opacity", "0.8", "--image-size", "200")
+    assert data["opacity"] == pytest.approx(0.8) and max(data["images"][0]["displayWidth"], data["images"][0]["displayHeight"]) == 200
+    page, tiles = open_viewer(browser, path)
+    shots = []
+    for i, y, x in [(0, 3, 3), (2, 6, 0)]:
+        move_mouse(page, tiles, data, i, 0, y, x)
+        state = page.evaluate("window.simlay.state()")
+        assert state["image"] == i and state["cells"][0] == [y, x], state
+        maps = maps_for(client, ids, "head", i, (y, x), metric=1)
+        check_values(page, data, maps, 0)
+        # Dot is unbounded: the range is symmetric about 0 (diverging), out to the largest |value| shown.
+        m = float(np.max(np.abs(maps)))
+        lo, hi = state["ranges"][0]
+        half = quant_step(data, 0) / 2 + 1e-5 * m
+        assert lo == pytest.approx(-hi) and abs(hi - m) <= half, (state["ranges"], m)
+        shots.append(screenshot(page, f"dot-{i}"))
+    left, top, w, h = tiles[(1, 0)]
+    assert np.mean(np.abs(shots[0][top:top + h, left:left + w].astype(float) - shots[1][top:top + h, left:left + w])) > 1.0
     assert_clean(page)
 
 
