@@ -12,8 +12,9 @@ struct ExportHTML: AsyncParsableCommand {
       The images are uploaded to simlayd, which computes every cell's maps over all images (all pairs, per \
       layer), packs them (8-bit, compressed) with the images into one HTML file, and this command writes it. \
       Open the file in a browser: moving the mouse over any image shows, on every tile, how similar each \
-      patch is to the one under the pointer; rows are layers (synchronised by position), columns images. \
-      With --nmf K a legend of K NMF groups lets the reader highlight a group's positions in every image. \
+      patch is to the one under the pointer. Each image is a card with one tile per --layer, synchronised \
+      by position (a point maps to each layer's cell by floor(p * H / image height)). With --nmf K a legend \
+      of K NMF groups lets the reader highlight a group's positions in every image. \
       The page is limited to 4096 cells per layer (images x H x W): use fewer images or a coarser layer.
       """)
 
@@ -40,14 +41,17 @@ struct ExportHTML: AsyncParsableCommand {
   @Option(name: .customLong("image-size"), help: "Longest side of each displayed image in pixels (default 256).")
   var imageSize: Int?
 
-  @Option(name: .customLong("nmf"), help: "Add a legend of K NMF groups (0 = none).")
+  @Option(name: .customLong("nmf"), help: ArgumentHelp("Add a legend of K NMF groups (0 = none).", valueName: "K"))
   var nmfK: Int = 0
 
   @Option(name: .customLong("nmf-layer"), help: "Layer the NMF groups are computed at (default: the first --layer).")
   var nmfLayer: String = ""
 
-  @Option(name: .customLong("nmf-policy"), help: "Negative activations at the NMF layer: refuse, clamp or split.")
-  var nmfPolicy: NMFPolicy = .refuse
+  // Clamp by default (unlike `simlay nmf`): most block outputs have negative values, and a legend of the
+  // positive parts is what a reader of the page wants; refuse is there for those who insist.
+  @Option(name: .customLong("nmf-policy"),
+          help: "Negative activations at the NMF layer: clamp (factor max(x, 0)), split (positive and negative parts) or refuse.")
+  var nmfPolicy: NMFPolicy = .clamp
 
   @Option(help: "Page title (default: one naming the model and layers).")
   var title: String = ""

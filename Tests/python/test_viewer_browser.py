@@ -270,7 +270,19 @@ def test_hover_api_and_layer_sync(setup, browser, tmp_path):
     with pytest.raises(cdp.CDPError, match="RangeError"):
         page.evaluate("window.simlay.valueAt(0, 14, 0)")
     page.events.clear()  # the two RangeErrors above were thrown on purpose
-    page.evaluate("window.simlay.hover(1, 0, 0)")
+    # A click pins the focus; the mouse then reads values under the cursor against it; Esc unpins.
+    px, py = cell_centre(data, 1, 0, 2, 3)
+    page.click(tiles[(1, 0)][0] + px, tiles[(1, 0)][1] + py)
+    move_mouse(page, tiles, data, 2, 0, 7, 8)
+    state = page.evaluate("window.simlay.state()")
+    assert state["pinned"] and state["image"] == 1 and state["cells"][0] == [2, 3], state
+    status = page.evaluate("document.getElementById('status').textContent")
+    expected = page.evaluate("window.simlay.valueAt(2, 7, 8)")
+    assert "Pinned" in status and f"blocks.10 (7, 8) {expected:.3f}" in status, status
+    page.send("Input.dispatchKeyEvent", type="keyDown", key="Escape", code="Escape", windowsVirtualKeyCode=27)
+    move_mouse(page, tiles, data, 2, 0, 7, 8)
+    state = page.evaluate("window.simlay.state()")
+    assert not state["pinned"] and state["image"] == 2 and state["cells"][0] == [7, 8], state
     assert_clean(page)
 
 
@@ -303,7 +315,8 @@ def test_bilinear_dot_diverging(setup, browser, tmp_path):
 def test_nmf_legend_click_highlights_groups(setup, browser, tmp_path):
     daemon, client, paths, ids = setup
     path = tmp_path / "nmf.html"
-    _, data = export(daemon, path, paths, "--layer", "blocks.10", "--nmf", "3", "--nmf-policy", "clamp")
+    # The contract's form (no --nmf-policy: export-html clamps negative activations by default).
+    _, data = export(daemon, path, paths, "--model", "efficientnet-lite0", "--layer", "blocks.10", "--nmf", "3")
     page, tiles = open_viewer(browser, path)
     pb = client.pb
     answer = client.call("Nmf", pb.NmfRequest(layer="blocks.10", image_ids=ids, k=3, policy=pb.NMF_POLICY_CLAMP))
