@@ -475,7 +475,7 @@ class Client:
     def export_html(self, images: Images, *, layer: Optional[str] = None,
                     layers: Optional[Union[str, Sequence[str]]] = None, model: str = "", metric="cosine",
                     colormap="mask", upsample="nearest", opacity: float = 0.0, image_size: int = 0, nmf_k: int = 0,
-                    nmf_layer: str = "", nmf_policy="refuse", title: str = "", path=None) -> str:
+                    nmf_layer: str = "", nmf_policy="clamp", title: str = "", path=None) -> str:
         """The self-contained interactive viewer page (HTML, everything embedded; hover a cell of any image to
         see its similarity maps over all images) for ``images`` at ``layer`` or ``layers`` (synchronised
         rows). ``image_size`` 0 = 256 (longest displayed side); ``nmf_k`` > 0 adds NMF groups at ``nmf_layer``
@@ -504,7 +504,7 @@ class Client:
     def show(self, images: Images, layer: Optional[str] = None,
              layers: Optional[Union[str, Sequence[str]]] = None, *, model: str = "", metric="cosine",
              colormap="mask", upsample="nearest", opacity: float = 0.0, image_size: int = 0, nmf_k: int = 0,
-             nmf_layer: str = "", nmf_policy="refuse", title: str = "", height: Optional[int] = None,
+             nmf_layer: str = "", nmf_policy="clamp", title: str = "", height: Optional[int] = None,
              display: Optional[bool] = None) -> Viewer:
         """The interactive viewer (``export_html``'s page) inline in Jupyter: hover any image to see the
         similarity of the cell under the pointer over every image.
