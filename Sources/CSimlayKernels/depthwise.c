@@ -118,37 +118,72 @@ size_t simlay_depthwise_hwc_scratch(const simlay_window *w, int channels) {
   return ((size_t)padded_height(w) * (size_t)padded_width(w) + (size_t)w->out_h * (size_t)w->out_w) * (size_t)channels + 16;
 }
 
-// Channel blocks of HWC_BLOCK stay in registers across all taps (4 AVX-512 vectors), instead of
-// reloading and storing a whole row of accumulators per tap.
-#define HWC_BLOCK 64
+// Channel blocks stay in registers across all taps (64 = 4 AVX-512 vectors, then 16), instead of reloading
+// and storing a whole row of accumulators per tap. Channel counts of real networks are multiples of 16, so
+// the scalar tail rarely runs.
+#define DEFINE_HWC_BLOCK(NAME, B)                                                                            \
+  static inline void NAME(const float *restrict base, const ptrdiff_t *offsets, int taps,                   \
+                          const float *restrict weights, int ldw, const float *restrict bias, int c0, float lo, \
+                          float hi, float *restrict dst) {                                                    \
+    float acc[B];                                                                                           \
+    for (int c = 0; c < B; c++) acc[c] = bias ? bias[c0 + c] : 0.0f;                                        \
+    for (int t = 0; t < taps; t++) {                                                                        \
+      const float *src = base + offsets[t] + c0;                                                            \
+      const float *k = weights + (ptrdiff_t)t * ldw + c0;                                                   \
+      for (int c = 0; c < B; c++) acc[c] += k[c] * src[c];                                                  \
+    }                                                                                                       \
+    for (int c = 0; c < B; c++) dst[c0 + c] = clampf(acc[c], lo, hi);                                       \
+  }
+DEFINE_HWC_BLOCK(hwc_block64, 64)
+DEFINE_HWC_BLOCK(hwc_block16, 16)
 
-SIMLAY_CLONES static void hwc_compute(const float *restrict padded, int pw, int channels, const float *restrict weights, int ldw,
-                                      const float *restrict bias, const simlay_window *w, float lo, float hi,
-                                      float *restrict out) {
+SIMLAY_CLONES void simlay_depthwise_hwc_rows(const float *padded, int channels, const float *weights, int ldw,
+                                             const float *bias, const simlay_window *w, float lo, float hi, int oy0,
+                                             int oy1, float *out) {
+  const int pw = padded_width(w);
   const int taps = w->k_h * w->k_w;
   ptrdiff_t offsets[64];
   for (int t = 0; t < taps && t < 64; t++) {
     offsets[t] = ((ptrdiff_t)(t / w->k_w) * w->dilation_h * pw + (t % w->k_w) * w->dilation_w) * channels;
   }
-  for (int oy = 0; oy < w->out_h; oy++) {
+  for (int oy = oy0; oy < oy1; oy++) {
     for (int ox = 0; ox < w->out_w; ox++) {
       float *dst = out + ((ptrdiff_t)oy * w->out_w + ox) * channels;
       const float *base = padded + ((ptrdiff_t)oy * w->stride_h * pw + (ptrdiff_t)ox * w->stride_w) * channels;
       int c0 = 0;
-      for (; c0 + HWC_BLOCK <= channels; c0 += HWC_BLOCK) {
-        float acc[HWC_BLOCK];
-        for (int c = 0; c < HWC_BLOCK; c++) acc[c] = bias ? bias[c0 + c] : 0.0f;
-        for (int t = 0; t < taps; t++) {
-          const float *src = base + offsets[t] + c0;
-          const float *k = weights + (ptrdiff_t)t * ldw + c0;
-          for (int c = 0; c < HWC_BLOCK; c++) acc[c] += k[c] * src[c];
-        }
-        for (int c = 0; c < HWC_BLOCK; c++) dst[c0 + c] = clampf(acc[c], lo, hi);
-      }
+      for (; c0 + 64 <= channels; c0 += 64) hwc_block64(base, offsets, taps, weights, ldw, bias, c0, lo, hi, dst);
+      for (; c0 + 16 <= channels; c0 += 16) hwc_block16(base, offsets, taps, weights, ldw, bias, c0, lo, hi, dst);
       for (int c = c0; c < channels; c++) {
         float acc = bias ? bias[c] : 0.0f;
         for (int t = 0; t < taps; t++) acc += weights[(ptrdiff_t)t * ldw + c] * base[offsets[t] + c];
         dst[c] = clampf(acc, lo, hi);
+      }
+    }
+  }
+}
+
+size_t simlay_hwc_padded_count(const simlay_window *w, int channels) {
+  return (size_t)padded_height(w) * (size_t)padded_width(w) * (size_t)channels;
+}
+
+SIMLAY_CLONES void simlay_hwc_pad_bias_clamp(const float *x, int channels, const simlay_window *w, const float *bias,
+                                             float lo, float hi, float *padded) {
+  const int ph = padded_height(w), pw = padded_width(w);
+  for (int py = 0; py < ph; py++) {
+    const int iy = py - w->pad_top;
+    float *row = padded + (ptrdiff_t)py * pw * channels;
+    for (int px = 0; px < pw; px++) {
+      const int ix = px - w->pad_left;
+      float *dst = row + (ptrdiff_t)px * channels;
+      if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) {
+        memset(dst, 0, sizeof(float) * (size_t)channels);
+        continue;
+      }
+      const float *src = x + ((ptrdiff_t)iy * w->in_w + ix) * channels;
+      if (bias) {
+        for (int c = 0; c < channels; c++) dst[c] = clampf(src[c] + bias[c], lo, hi);
+      } else {
+        for (int c = 0; c < channels; c++) dst[c] = clampf(src[c], lo, hi);
       }
     }
   }
@@ -189,7 +224,7 @@ void simlay_depthwise_hwc(const float *x, int channels, const float *weights, in
       }
     }
   }
-  hwc_compute(padded, pw, channels, weights, weight_stride, bias, w, lo, hi, out);
+  simlay_depthwise_hwc_rows(padded, channels, weights, weight_stride, bias, w, lo, hi, 0, w->out_h, out);
   const int cells = w->out_h * w->out_w;
   for (int c0 = 0; c0 < channels; c0 += T) {
     const int c1 = c0 + T < channels ? c0 + T : channels;

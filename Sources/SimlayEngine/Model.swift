@@ -23,12 +23,19 @@ public final class Model: Sendable {
 
   let graph: Graph
   let fused: (graph: Graph, eliminated: Set<String>)
+  /// Tensors that depthwise-block fusion hides when nobody keeps them (see Fusion.fuseDepthwiseBlocks).
+  let blockIntermediates: Set<String>
   private let plans = Mutex<[PlanKey: ExecutionPlan]>([:])
 
   private struct PlanKey: Hashable {
     var shapes: [[Int]]
     var fused: Bool
+    /// Kept tensors that must stay outside fused blocks (sorted).
+    var unfusedBlocks: [String]
   }
+
+  /// SIMLAY_NO_BLOCK_FUSION=1 turns depthwise-block fusion off (for benchmarks and comparisons).
+  static let blockFusion = ProcessInfo.processInfo.environment["SIMLAY_NO_BLOCK_FUSION"] != "1"
 
   /// Loads a model file.
   public convenience init(contentsOf path: String) throws {
@@ -62,11 +69,12 @@ public final class Model: Sendable {
       graph.inputs.removeAll { $0.name == name }
     }
     guard let input = graph.inputs.first else { throw EngineError(.invalidModel, "the graph has no input") }
-    for node in graph.nodes where OperatorRegistry.factories[node.opType] == nil {
+    for node in graph.nodes where OperatorRegistry.factories[node.opType] == nil || node.opType.hasPrefix("_") {
       throw EngineError(.unsupportedOperator, "unsupported operator '\(node.opType)' in node '\(node.name)' (supported: \(OperatorRegistry.supported.joined(separator: ", ")))")
     }
     self.graph = graph
     self.fused = Fusion.fuseActivations(graph)
+    self.blockIntermediates = Fusion.fuseDepthwiseBlocks(fused.graph, keep: []).eliminated
     self.input = input
     self.inputs = graph.inputs
     self.outputNames = graph.outputs.map(\.name)
@@ -105,8 +113,9 @@ public final class Model: Sendable {
     }
   }
 
-  func plan(for shapes: [[Int]], types: [DataType]? = nil, fused useFused: Bool) throws -> ExecutionPlan {
-    let key = PlanKey(shapes: shapes, fused: useFused)
+  func plan(for shapes: [[Int]], types: [DataType]? = nil, fused useFused: Bool, keep: Set<String> = []) throws -> ExecutionPlan {
+    let unfused = keep.intersection(blockIntermediates).sorted()
+    let key = PlanKey(shapes: shapes, fused: useFused, unfusedBlocks: useFused ? unfused : [])
     if let p = plans.withLock({ $0[key] }) { return p }
     guard shapes.count == inputs.count else {
       throw EngineError(.invalidInput, "the model has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))), got \(shapes.count)")
@@ -116,7 +125,9 @@ public final class Model: Sendable {
       try validateInputShape(shape, of: info)
       inputTypes[info.name] = TensorType(types?[i] ?? info.dataType ?? .float32, shape)
     }
-    let plan = try ExecutionPlan(graph: useFused ? fused.graph : graph, inputTypes: inputTypes)
+    var planned = useFused ? fused.graph : graph
+    if useFused && Self.blockFusion { planned = Fusion.fuseDepthwiseBlocks(planned, keep: Set(unfused)).graph }
+    let plan = try ExecutionPlan(graph: planned, inputTypes: inputTypes)
     plans.withLock { $0[key] = plan }
     return plan
   }
@@ -136,7 +147,7 @@ public final class Model: Sendable {
     }
     let keepSet = Set(keep)
     let useFused = keepSet.isDisjoint(with: fused.eliminated)
-    let plan = try plan(for: ordered.map(\.shape), types: ordered.map(\.dataType), fused: useFused)
+    let plan = try plan(for: ordered.map(\.shape), types: ordered.map(\.dataType), fused: useFused, keep: keepSet)
     for name in keep where plan.slots[name] == nil {
       throw EngineError(.unknownTensor, "unknown layer '\(name)'\(Self.suggestions(for: name, in: plan.names))")
     }

@@ -30,7 +30,7 @@ import pytest
 from conftest import SCRIPTS, describe, load_script, run
 
 INPUTS = {"b1_224x224": (1, 3, 224, 224), "b2_160x192": (2, 3, 160, 192)}
-MODELS = ["efficientnet-lite0", "googlenet_like", "resnet_like"]
+MODELS = ["efficientnet-lite0", "googlenet_like", "resnet_like", "mobilenet_like"]
 REL_TOL, ABS_TOL = 1e-4, 1e-5
 
 # Expected top-1 of the converted model under onnxruntime (from the images' README). Flowers sits
@@ -119,6 +119,35 @@ def test_activations_match_ort(model_key, input_key, all_models, simlay_bin, tmp
           + format_worst(records, 5))
     assert not bad, (f"{len(bad)} of {len(records)} tensors differ from onnxruntime "
                      f"({model_key}, input {INPUTS[input_key]}); worst:\n" + format_worst(records))
+
+
+FUSED_OUTPUTS = {  # block outputs and the final output only: the engine fuses every expand/depthwise/project chain
+    "efficientnet-lite0": [f"blocks.{i}" for i in range(16)] + ["head", "logits"],
+    "mobilenet_like": [f"blocks.{i}" for i in range(4)] + ["fc"],
+}
+
+
+@pytest.mark.parametrize("input_key", list(INPUTS))
+@pytest.mark.parametrize("model_key", list(FUSED_OUTPUTS))
+def test_fused_blocks_match_ort(model_key, input_key, all_models, simlay_bin, tmp_path):
+    """With the expansions and depthwise outputs not kept, the engine runs each inverted bottleneck as one
+    channels-last step (DepthwiseBlock); its outputs must still match onnxruntime at the same tolerance."""
+    model = all_models[model_key]
+    x_path = tmp_path / "input.npy"
+    np.save(x_path, _seeded_input(model_key, input_key))
+    ref_dir = tmp_path / "ref"
+    proc = run([sys.executable, SCRIPTS / "ort_dump.py", "--model", model, "--input", x_path, "--out", ref_dir])
+    assert proc.returncode == 0, describe(proc)
+    names = FUSED_OUTPUTS[model_key]
+    ours_dir = tmp_path / "ours"
+    cmd = [simlay_bin, "activations", "--model", model, "--input-npy", x_path, "--out", ours_dir]
+    for name in names:
+        cmd += ["--layer", name]
+    proc = run(cmd)
+    assert proc.returncode == 0, describe(proc)
+    records = compare_dirs(ours_dir, ref_dir, names)
+    bad = [r for r in records if not r["ok"]]
+    assert not bad, f"fused blocks differ from onnxruntime ({model_key}, {INPUTS[input_key]}):\n" + format_worst(records)
 
 
 # ---------------------------------------------------------------------------------------------------

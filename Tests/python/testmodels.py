@@ -176,6 +176,45 @@ def resnet_like(seed: int = 2) -> onnx.ModelProto:
     return _calibrate_bn(b.model("resnet_like", "fc", ["N", 10]), b.rng)
 
 
+def _inverted_bottleneck(b: _Builder, x: str, name: str, cin: int, mid: int, cout: int, k: int, stride: int,
+                         act: str = "clip") -> str:
+    """MobileNetV2 block: 1x1 expand + activation, kxk depthwise (group = mid) + activation, 1x1 project,
+    residual Add when shapes allow. The engine fuses the three convolutions (channels-last in between)."""
+    def activation(v: str, n: str) -> str:
+        if act == "relu":
+            return b.relu(v, n)
+        return b.node("Clip", [v, b._param(n + ".min", np.array(0.0)), b._param(n + ".max", np.array(6.0))], n)
+
+    e = activation(b.conv(x, f"{name}.expand.conv", cin, mid, 1), f"{name}.expand")
+    w = b._param(f"{name}.dw.conv.weight", b._he((mid, 1, k, k), k * k))
+    bias = b._param(f"{name}.dw.conv.bias", b.rng.normal(0.0, 0.1, size=mid))
+    d = b.node("Conv", [e, w, bias], f"{name}.dw.conv", kernel_shape=[k, k], strides=[stride, stride],
+               pads=[k // 2] * 4, group=mid)
+    d = activation(d, f"{name}.dw")
+    p = b.conv(d, f"{name}.project", mid, cout, 1, bias=(act == "clip"))
+    if stride == 1 and cin == cout:
+        return b.node("Add", [p, x], name)
+    return b.node("Identity", [p], name)
+
+
+def mobilenet_like(seed: int = 3) -> onnx.ModelProto:
+    """Inverted bottlenecks with odd channel counts (13, 124, 77, 21...), 3x3 and 5x5 depthwise, strides 1
+    and 2, Relu and Clip activations, with and without a projection bias, residual Adds; then global pool
+    and a classifier. Exercises the engine's fused expand / depthwise / project path at sizes no real
+    network has.
+    """
+    b = _Builder(seed)
+    x = b.relu(b.conv("input", "stem", 3, 13, 3, stride=2, pad=1), "stem.relu")
+    x = _inverted_bottleneck(b, x, "blocks.0", 13, 124, 13, 3, 1)
+    x = _inverted_bottleneck(b, x, "blocks.1", 13, 77, 21, 5, 2, act="relu")
+    x = _inverted_bottleneck(b, x, "blocks.2", 21, 130, 21, 3, 1)
+    x = _inverted_bottleneck(b, x, "blocks.3", 21, 96, 29, 5, 2)
+    x = b.node("GlobalAveragePool", [x], "avgpool")
+    x = b.node("Flatten", [x], "flatten", axis=1)
+    b.gemm(x, "fc", 29, 10)
+    return b.model("mobilenet_like", "fc", ["N", 10])
+
+
 def _calibrate_bn(model: onnx.ModelProto, rng: np.random.Generator) -> onnx.ModelProto:
     """Give every BatchNormalization running statistics close to (not equal to) the real ones.
 
@@ -215,4 +254,4 @@ def save(model: onnx.ModelProto, path) -> Path:
     return path
 
 
-BUILDERS = {"googlenet_like": googlenet_like, "resnet_like": resnet_like}
+BUILDERS = {"googlenet_like": googlenet_like, "resnet_like": resnet_like, "mobilenet_like": mobilenet_like}

@@ -28,6 +28,19 @@ size_t simlay_depthwise_hwc_scratch(const simlay_window *w, int channels);
 void simlay_depthwise_hwc(const float *x, int channels, const float *weights, int weight_stride, const float *bias,
                           const simlay_window *w, float lo, float hi, float *y, float *scratch);
 
+/// Floats of a zero-padded channels-last copy of the window's input ([padded_h][padded_w][channels]).
+size_t simlay_hwc_padded_count(const simlay_window *w, int channels);
+
+/// Copies a channels-last input x ([in_h*in_w][channels]) into `padded` with zero borders, adding `bias`
+/// (may be NULL) and clamping to lo..hi on the way: the epilogue of the GEMM that produced x.
+void simlay_hwc_pad_bias_clamp(const float *x, int channels, const simlay_window *w, const float *bias, float lo,
+                               float hi, float *padded);
+
+/// Output rows oy0..<oy1 of a channels-last depthwise convolution over a padded input (see
+/// simlay_hwc_pad_bias_clamp) into out ([out_h*out_w][channels]). `weights` is [taps][ldw].
+void simlay_depthwise_hwc_rows(const float *padded, int channels, const float *weights, int ldw, const float *bias,
+                               const simlay_window *w, float lo, float hi, int oy0, int oy1, float *out);
+
 /// For each of `channels` planes of `size` floats: y = clamp(y + bias[c], lo, hi); bias may be NULL.
 void simlay_bias_clamp(float *y, int channels, ptrdiff_t size, const float *bias, float lo, float hi);
 

@@ -92,10 +92,11 @@ enum OperatorRegistry {
     "Pad": Pad.make,
     "Constant": Constant.make, "Shape": ShapeOp.make, "Gather": Gather.make, "Cast": Cast.make,
     "Slice": Slice.make,
+    Fusion.depthwiseBlockOp: DepthwiseBlock.make,
   ]
 
   /// The op types the engine runs, sorted.
-  static var supported: [String] { factories.keys.sorted() }
+  static var supported: [String] { factories.keys.filter { !$0.hasPrefix("_") }.sorted() }
 }
 
 /// Runs a closure with the operator outputs known at plan time; used by ConstantOperator conformers.
