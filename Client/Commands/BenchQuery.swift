@@ -31,6 +31,9 @@ extension Bench {
     @Option(help: "Similarity measure.")
     var metric: MetricChoice = .cosine
 
+    @Flag(help: "Send the queries on one SimilarityStream per client (the interactive hover path) instead of unary calls.")
+    var stream = false
+
     @Argument(help: "Image files (PNG or JPEG).")
     var images: [String]
 
@@ -57,7 +60,10 @@ extension Bench {
         let duration = Duration.milliseconds(Int64((seconds * 1000).rounded()))
         let runs = try await withThrowingTaskGroup(of: ClientRun.self) { group in
           for _ in 0..<clients {
-            group.addTask { try await plan.runClient(endpoint, gate: gate, duration: duration) }
+            group.addTask {
+              try await stream ? plan.runStreamingClient(endpoint, gate: gate, duration: duration)
+                               : plan.runClient(endpoint, gate: gate, duration: duration)
+            }
           }
           return try await group.reduce(into: [ClientRun]()) { $0.append($1) }
         }
@@ -87,6 +93,7 @@ extension Bench {
       let mean = latencies.isEmpty ? nil : latencies.reduce(0, +) / Double(latencies.count)
       return .object([
         ("clients", .int(clients)),
+        ("mode", .string(stream ? "stream" : "unary")),
         ("seconds", seconds == seconds.rounded() ? .int(Int(seconds)) : .double(seconds)),
         ("queries", .int(latencies.count)),
         ("qps", JSON.rounded(Double(latencies.count) / max(elapsed, 1e-9), 2)),

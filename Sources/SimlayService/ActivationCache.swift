@@ -52,6 +52,35 @@ final class ActivationCache: Sendable {
     self.executor = executor
   }
 
+  /// The grids of `layers` for each image when every one is cached (counted as hits, marked recently used),
+  /// else nil and nothing counted. The warm path of a query: one lock, no tasks.
+  func cachedGrids(model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant]?) -> [[ActivationGrid]]? {
+    state.withLock { s in
+      var out: [[ActivationGrid]] = []
+      out.reserveCapacity(images.count)
+      for (i, image) in images.enumerated() {
+        let variant = variants?[i].key ?? ""
+        var row: [ActivationGrid] = []
+        row.reserveCapacity(layers.count)
+        for layer in layers {
+          guard let e = s.entries[Key(model: model.name, image: image.id, variant: variant, layer: layer)] else { return nil }
+          row.append(e.grid)
+        }
+        out.append(row)
+      }
+      for (i, image) in images.enumerated() {
+        let variant = variants?[i].key ?? ""
+        for layer in layers {
+          let key = Key(model: model.name, image: image.id, variant: variant, layer: layer)
+          s.tick += 1
+          s.entries[key]!.tick = s.tick
+          s.hits += 1
+        }
+      }
+      return out
+    }
+  }
+
   /// The grids of `layers` for one image, running (at most) one forward pass for those not cached.
   func grids(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant = .identity) async throws -> [ActivationGrid] {
     let keys = layers.map { Key(model: model.name, image: image.id, variant: variant.key, layer: $0) }

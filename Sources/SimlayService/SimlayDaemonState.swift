@@ -54,7 +54,8 @@ public final class DaemonState: Sendable {
   /// Grids of `layers` for each image (transformed by `variants[i]` when given); forward passes for different images run concurrently.
   func grids(model: LoadedModel, images: [StoredImage], layers: [String],
              variants: [InputVariant]? = nil) async throws -> [[ActivationGrid]] {
-    try await withThrowingTaskGroup(of: (Int, [ActivationGrid]).self) { group in
+    if let warm = cache.cachedGrids(model: model, images: images, layers: layers, variants: variants) { return warm }
+    return try await withThrowingTaskGroup(of: (Int, [ActivationGrid]).self) { group in
       for (i, image) in images.enumerated() {
         let variant = variants?[i] ?? .identity
         group.addTask { (i, try await self.cache.grids(model: model, image: image, layers: layers, variant: variant)) }

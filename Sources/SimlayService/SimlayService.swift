@@ -69,15 +69,34 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   }
 
   public func similarity(request: Simlay_V1_SimilarityRequest, context: ServerContext) async throws -> Simlay_V1_SimilarityResponse {
+    try await handle { try await similarityResponse(request) }
+  }
+
+  public func similarityStream(request: RPCAsyncSequence<Simlay_V1_SimilarityRequest, any Error>,
+                               response: RPCWriter<Simlay_V1_SimilarityResponse>, context: ServerContext) async throws {
     try await handle {
-      let (_, targets, _, answer) = try await state.similarity(request)
-      return Simlay_V1_SimilarityResponse.with {
-        $0.layer = answer.layer
-        $0.queryCells = .with { r in
-          (r.y0, r.x0, r.y1, r.x1) = (Int32(answer.cells.y0), Int32(answer.cells.x0), Int32(answer.cells.y1), Int32(answer.cells.x1))
+      for try await query in request {
+        let started = ContinuousClock.now
+        do {
+          try await response.write(try await similarityResponse(query))
+          state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: false)
+        } catch {
+          state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: true)
+          throw error
         }
-        $0.maps = Simlay_V1_FloatTensor(shape: [targets.count, answer.height, answer.width], values: answer.maps)
       }
+    }
+  }
+
+  /// One Similarity answer, as both the unary and the streaming method send it.
+  private func similarityResponse(_ request: Simlay_V1_SimilarityRequest) async throws -> Simlay_V1_SimilarityResponse {
+    let (_, targets, _, answer) = try await state.similarity(request)
+    return Simlay_V1_SimilarityResponse.with {
+      $0.layer = answer.layer
+      $0.queryCells = .with { r in
+        (r.y0, r.x0, r.y1, r.x1) = (Int32(answer.cells.y0), Int32(answer.cells.x0), Int32(answer.cells.y1), Int32(answer.cells.x1))
+      }
+      $0.maps = Simlay_V1_FloatTensor(shape: [targets.count, answer.height, answer.width], values: answer.maps)
     }
   }
 

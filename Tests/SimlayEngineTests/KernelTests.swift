@@ -19,6 +19,9 @@ struct KernelTests {
     DepthwiseCase(c: 4, h: 19, w: 23, k: 3, s: 1, p: 2, d: 2),
     DepthwiseCase(c: 2, h: 29, w: 11, k: 7, s: 3, p: 3, d: 1),
     DepthwiseCase(c: 6, h: 12, w: 12, k: 4, s: 2, p: 1, d: 1),
+    // Channel counts that use the channels-last kernel's 64- and 16-wide blocks and its scalar tail.
+    DepthwiseCase(c: 80, h: 9, w: 7, k: 3, s: 1, p: 1, d: 1),
+    DepthwiseCase(c: 124, h: 13, w: 13, k: 5, s: 2, p: 2, d: 1),
   ])
   func depthwise(_ t: DepthwiseCase) {
     let e = KernelCheck.depthwiseMaxError(channels: t.c, height: t.h, width: t.w, kernel: t.k, stride: t.s, pad: t.p, dilation: t.d)

@@ -87,6 +87,19 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SimilarityStream" metadata.
+        public enum SimilarityStream: Sendable {
+            /// Request type for "SimilarityStream".
+            public typealias Input = Simlay_V1_SimilarityRequest
+            /// Response type for "SimilarityStream".
+            public typealias Output = Simlay_V1_SimilarityResponse
+            /// Descriptor for "SimilarityStream".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "SimilarityStream",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Namespace for "LayerSync" metadata.
         public enum LayerSync: Sendable {
             /// Request type for "LayerSync".
@@ -171,6 +184,7 @@ public enum Simlay_V1_Simlay: Sendable {
             LoadModel.descriptor,
             AddImages.descriptor,
             Similarity.descriptor,
+            SimilarityStream.descriptor,
             LayerSync.descriptor,
             RenderOverlay.descriptor,
             Stats.descriptor,
@@ -275,6 +289,25 @@ extension Simlay_V1_Simlay {
         ///     to an internal error.
         /// - Returns: A streaming response of `Simlay_V1_SimilarityResponse` messages.
         func similarity(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_SimilarityRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_SimilarityResponse>
+
+        /// Handle the "SimilarityStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Similarity queries on one long-lived stream, each answered in order: for interactive clients (hover),
+        /// > which then pay no per-call stream setup. The stream ends with the error status of the first bad request.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_SimilarityRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_SimilarityResponse` messages.
+        func similarityStream(
             request: GRPCCore.StreamingServerRequest<Simlay_V1_SimilarityRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_SimilarityResponse>
@@ -473,6 +506,25 @@ extension Simlay_V1_Simlay {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Simlay_V1_SimilarityResponse>
 
+        /// Handle the "SimilarityStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Similarity queries on one long-lived stream, each answered in order: for interactive clients (hover),
+        /// > which then pay no per-call stream setup. The stream ends with the error status of the first bad request.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_SimilarityRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_SimilarityResponse` messages.
+        func similarityStream(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_SimilarityRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_SimilarityResponse>
+
         /// Handle the "LayerSync" method.
         ///
         /// > Source IDL Documentation:
@@ -665,6 +717,26 @@ extension Simlay_V1_Simlay {
             context: GRPCCore.ServerContext
         ) async throws -> Simlay_V1_SimilarityResponse
 
+        /// Handle the "SimilarityStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Similarity queries on one long-lived stream, each answered in order: for interactive clients (hover),
+        /// > which then pay no per-call stream setup. The stream ends with the error status of the first bad request.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Simlay_V1_SimilarityRequest` messages.
+        ///   - response: A response stream of `Simlay_V1_SimilarityResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func similarityStream(
+            request: GRPCCore.RPCAsyncSequence<Simlay_V1_SimilarityRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Simlay_V1_SimilarityResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
         /// Handle the "LayerSync" method.
         ///
         /// > Source IDL Documentation:
@@ -819,6 +891,17 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_SimilarityResponse>(),
             handler: { request, context in
                 try await self.similarity(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.SimilarityStream.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_SimilarityRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_SimilarityResponse>(),
+            handler: { request, context in
+                try await self.similarityStream(
                     request: request,
                     context: context
                 )
@@ -1062,6 +1145,23 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
         )
     }
 
+    public func similarityStream(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_SimilarityRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_SimilarityResponse> {
+        return GRPCCore.StreamingServerResponse<Simlay_V1_SimilarityResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.similarityStream(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
     public func layerSync(
         request: GRPCCore.ServerRequest<Simlay_V1_LayerSyncRequest>,
         context: GRPCCore.ServerContext
@@ -1244,6 +1344,30 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_SimilarityResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SimilarityResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SimilarityStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Similarity queries on one long-lived stream, each answered in order: for interactive clients (hover),
+        /// > which then pay no per-call stream setup. The stream ends with the error status of the first bad request.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Simlay_V1_SimilarityRequest` messages.
+        ///   - serializer: A serializer for `Simlay_V1_SimilarityRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_SimilarityResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func similarityStream<Result>(
+            request: GRPCCore.StreamingClientRequest<Simlay_V1_SimilarityRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_SimilarityRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_SimilarityResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_SimilarityResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "LayerSync" method.
@@ -1535,6 +1659,39 @@ extension Simlay_V1_Simlay {
             try await self.client.unary(
                 request: request,
                 descriptor: Simlay_V1_Simlay.Method.Similarity.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SimilarityStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Similarity queries on one long-lived stream, each answered in order: for interactive clients (hover),
+        /// > which then pay no per-call stream setup. The stream ends with the error status of the first bad request.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Simlay_V1_SimilarityRequest` messages.
+        ///   - serializer: A serializer for `Simlay_V1_SimilarityRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_SimilarityResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func similarityStream<Result>(
+            request: GRPCCore.StreamingClientRequest<Simlay_V1_SimilarityRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_SimilarityRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_SimilarityResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_SimilarityResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.SimilarityStream.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1868,6 +2025,34 @@ extension Simlay_V1_Simlay.ClientProtocol {
         )
     }
 
+    /// Call the "SimilarityStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Similarity queries on one long-lived stream, each answered in order: for interactive clients (hover),
+    /// > which then pay no per-call stream setup. The stream ends with the error status of the first bad request.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Simlay_V1_SimilarityRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func similarityStream<Result>(
+        request: GRPCCore.StreamingClientRequest<Simlay_V1_SimilarityRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_SimilarityResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.similarityStream(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_SimilarityRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_SimilarityResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "LayerSync" method.
     ///
     /// > Source IDL Documentation:
@@ -2173,6 +2358,39 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.similarity(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SimilarityStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Similarity queries on one long-lived stream, each answered in order: for interactive clients (hover),
+    /// > which then pay no per-call stream setup. The stream ends with the error status of the first bad request.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func similarityStream<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Simlay_V1_SimilarityRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_SimilarityResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Simlay_V1_SimilarityRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.similarityStream(
             request: request,
             options: options,
             onResponse: handleResponse
