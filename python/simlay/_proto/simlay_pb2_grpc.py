@@ -35,6 +35,10 @@ class SimlayStub:
                 '/simlay.v1.Simlay/Similarity',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.SimilarityRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.SimilarityResponse.FromString)
+        self.SimilarityStream = channel.stream_stream(
+                '/simlay.v1.Simlay/SimilarityStream',
+                request_serializer=simlay_dot_v1_dot_simlay__pb2.SimilarityRequest.SerializeToString,
+                response_deserializer=simlay_dot_v1_dot_simlay__pb2.SimilarityResponse.FromString)
         self.LayerSync = channel.unary_unary(
                 '/simlay.v1.Simlay/LayerSync',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.LayerSyncRequest.SerializeToString,
@@ -88,6 +92,14 @@ class SimlayServicer:
 
     def Similarity(self, request, context):
         """Similarity of one query (a cell, a region or a pixel of one image) to every cell of N images.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SimilarityStream(self, request_iterator, context):
+        """Similarity queries on one long-lived stream, each answered in order: for interactive clients (hover),
+        which then pay no per-call stream setup. The stream ends with the error status of the first bad request.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -156,6 +168,11 @@ def add_SimlayServicer_to_server(servicer, server):
             ),
             'Similarity': grpc.unary_unary_rpc_method_handler(
                     servicer.Similarity,
+                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.SimilarityRequest.FromString,
+                    response_serializer=simlay_dot_v1_dot_simlay__pb2.SimilarityResponse.SerializeToString,
+            ),
+            'SimilarityStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.SimilarityStream,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.SimilarityRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.SimilarityResponse.SerializeToString,
             ),
@@ -293,6 +310,32 @@ class Simlay:
             request,
             target,
             '/simlay.v1.Simlay/Similarity',
+            simlay_dot_v1_dot_simlay__pb2.SimilarityRequest.SerializeToString,
+            simlay_dot_v1_dot_simlay__pb2.SimilarityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata)
+
+    @staticmethod
+    def SimilarityStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/simlay.v1.Simlay/SimilarityStream',
             simlay_dot_v1_dot_simlay__pb2.SimilarityRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.SimilarityResponse.FromString,
             options,
