@@ -6,7 +6,8 @@ are between numbers measured under the same machine load.
    similarity maths (`simlay bench compute`: exactly what the daemon runs per Similarity call, on grids
    built from real activations) vs numpy doing one float32 matrix-vector product over pre-normalised
    activations, and vs the article's `many_cossim` (recomputing norms every query).
-2. End to end through `simlay bench query` over the Unix socket (1 and 8 clients) and over TCP.
+2. End to end through `simlay bench query` over the Unix socket (1 and 8 clients) and over TCP, with unary
+   Similarity calls and with one SimilarityStream per client (the interactive hover path).
 3. Images/s for adding 16 new images and answering the first query (forward passes dominate).
 4. Daemon RSS with the default model and 16 images at 3 layers cached.
 
@@ -201,13 +202,15 @@ def main():
             result["daemon_rss_mb"] = daemon.rss_mb()
             e2e = []
             for server, label in [(unix, "unix"), (f"127.0.0.1:{daemon.port}", "tcp")]:
-                for clients in (1, 8):
-                    for layer in LAYERS:
-                        out = simlay(server, "bench", "query", "--layer", layer, "--clients", clients,
-                                     "--seconds", args.seconds, *images).stdout
-                        row = json.loads(out.strip().splitlines()[-1])
-                        row.update({"transport": label, "layer": layer})
-                        e2e.append(row)
+                for mode in ("unary", "stream"):
+                    for clients in (1, 8):
+                        for layer in LAYERS:
+                            flags = ["--stream"] if mode == "stream" else []
+                            out = simlay(server, "bench", "query", "--layer", layer, "--clients", clients,
+                                         "--seconds", args.seconds, *flags, *images).stdout
+                            row = json.loads(out.strip().splitlines()[-1])
+                            row.update({"transport": label, "layer": layer, "mode": mode})
+                            e2e.append(row)
             result["end_to_end"] = e2e
         finally:
             daemon.stop()
@@ -220,7 +223,7 @@ def main():
                   f"  speed-up/many_cossim {r['speedup_vs_many_cossim']:.1f}x")
         print("end to end (simlay bench query):")
         for r in result["end_to_end"]:
-            print(f"  {r['transport']:4s} clients={r['clients']} {r['layer']:10s} p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms  qps {r['qps']:.0f}  errors {r.get('errors', 0)}")
+            print(f"  {r['transport']:4s} {r['mode']:6s} clients={r['clients']} {r['layer']:10s} p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms  qps {r['qps']:.0f}  errors {r.get('errors', 0)}")
         a = result["add_16_images"]
         print(f"adding 16 new images + first query: {a['first_query_s']:.2f} s (warm command {a['warm_command_s']:.2f} s) -> {a['images_per_s']:.1f} images/s")
         print(f"daemon RSS, default model + 16 images x 3 layers cached: {result['daemon_rss_mb']:.0f} MB")
