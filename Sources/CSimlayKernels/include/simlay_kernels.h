@@ -50,4 +50,9 @@ void simlay_matvec_rows(const float *a, int rows, int cols, const float *x, floa
 /// y[i] = sum over d of x[d] * a[d, i] for a channel-major [depth, cells] matrix.
 void simlay_matvec_columns(const float *a, int cells, int depth, const float *x, float *y);
 
+/// Runs fn(ctx, i) for i in 0..<count: index 0 on the calling thread, the others on persistent pool
+/// workers that spin briefly between jobs (cheap hand-offs for back-to-back kernels). One job at a time:
+/// concurrent callers take turns. fn must not call simlay_parallel_for itself.
+void simlay_parallel_for(int count, void (*fn)(void *ctx, int index), void *ctx);
+
 #endif

@@ -44,8 +44,6 @@ struct Conv: CompiledOperator {
     }
     let window = try WindowAttributes.window(ctx, input: x, kernel: kernel)
     let kind: Kind
-  /// Depthwise weights transposed to [taps][channels], for the channels-last kernel.
-  let tapsMajorWeights: Tensor?
     if group == c && m == c && group > 1 {
       kind = window.inH * window.inW <= channelsLastCells && kernel[0] * kernel[1] <= 64 ? .depthwiseChannelsLast : .depthwise
     } else if group == 1 && kernel == [1, 1] && window.strideH == 1 && window.strideW == 1

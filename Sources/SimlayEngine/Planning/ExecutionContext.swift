@@ -1,5 +1,7 @@
 import CBLAS
+import CSimlayKernels
 import Dispatch
+import Foundation
 
 /// Per-run settings the kernels read: how many threads they may use.
 public struct ExecutionContext: Sendable {
@@ -21,20 +23,42 @@ public struct ExecutionContext: Sendable {
     }
     let chunk = (count + workers - 1) / workers
     withoutActuallyEscaping(body) { body in
-      let box = UncheckedBox(body)
-      DispatchQueue.concurrentPerform(iterations: workers) { w in
-        let start = w * chunk
-        let end = min(count, start + chunk)
-        if start < end { box.value(start..<end) }
+      if Self.useDispatch {
+        let box = UncheckedBox(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+          let start = w * chunk
+          let end = min(count, start + chunk)
+          if start < end { box.value(start..<end) }
+        }
+        return
+      }
+      var job = PoolJob(body: body, count: count, chunk: chunk)
+      withUnsafeMutablePointer(to: &job) { pointer in
+        simlay_parallel_for(Int32(workers), { context, index in
+          let job = context!.assumingMemoryBound(to: PoolJob.self).pointee
+          let start = Int(index) * job.chunk
+          let end = min(job.count, start + job.chunk)
+          if start < end { job.body(start..<end) }
+        }, pointer)
       }
     }
   }
+
+  /// SIMLAY_DISPATCH=1 hands loops to Dispatch instead of the spinning pool (for comparisons).
+  static let useDispatch = ProcessInfo.processInfo.environment["SIMLAY_DISPATCH"] == "1"
 
   /// OpenBLAS runs single-threaded: the engine splits products over its own threads (see GEMM), so
   /// no OpenBLAS worker spins on a core another kernel needs.
   func configureBLAS() {
     if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
   }
+}
+
+/// One parallel loop, passed to the C pool by pointer (the pool's workers call back into `body`).
+private struct PoolJob {
+  let body: (Range<Int>) -> Void
+  let count: Int
+  let chunk: Int
 }
 
 /// Carries a closure into concurrentPerform. The kernels' closures write disjoint ranges of one output
