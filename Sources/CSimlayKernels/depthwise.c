@@ -166,10 +166,12 @@ size_t simlay_hwc_padded_count(const simlay_window *w, int channels) {
   return (size_t)padded_height(w) * (size_t)padded_width(w) * (size_t)channels;
 }
 
+int simlay_hwc_padded_rows(const simlay_window *w) { return padded_height(w); }
+
 SIMLAY_CLONES void simlay_hwc_pad_bias_clamp(const float *x, int channels, const simlay_window *w, const float *bias,
-                                             float lo, float hi, float *padded) {
-  const int ph = padded_height(w), pw = padded_width(w);
-  for (int py = 0; py < ph; py++) {
+                                             float lo, float hi, int py0, int py1, float *padded) {
+  const int pw = padded_width(w);
+  for (int py = py0; py < py1; py++) {
     const int iy = py - w->pad_top;
     float *row = padded + (ptrdiff_t)py * pw * channels;
     for (int px = 0; px < pw; px++) {

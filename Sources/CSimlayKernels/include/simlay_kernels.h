@@ -31,10 +31,14 @@ void simlay_depthwise_hwc(const float *x, int channels, const float *weights, in
 /// Floats of a zero-padded channels-last copy of the window's input ([padded_h][padded_w][channels]).
 size_t simlay_hwc_padded_count(const simlay_window *w, int channels);
 
-/// Copies a channels-last input x ([in_h*in_w][channels]) into `padded` with zero borders, adding `bias`
-/// (may be NULL) and clamping to lo..hi on the way: the epilogue of the GEMM that produced x.
+/// Rows of the padded copy (padded_h).
+int simlay_hwc_padded_rows(const simlay_window *w);
+
+/// Fills rows py0..<py1 of `padded` ([padded_h][padded_w][channels]) from a channels-last input x
+/// ([in_h*in_w][channels]) with zero borders, adding `bias` (may be NULL) and clamping to lo..hi on the way:
+/// the epilogue of the GEMM that produced x.
 void simlay_hwc_pad_bias_clamp(const float *x, int channels, const simlay_window *w, const float *bias, float lo,
-                               float hi, float *padded);
+                               float hi, int py0, int py1, float *padded);
 
 /// Output rows oy0..<oy1 of a channels-last depthwise convolution over a padded input (see
 /// simlay_hwc_pad_bias_clamp) into out ([out_h*out_w][channels]). `weights` is [taps][ldw].

@@ -14,9 +14,9 @@ enum GEMM {
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, context: ExecutionContext? = nil
   ) {
     if m == 0 || n == 0 { return }
-    if let context, context.threads > 1, m * n * k >= 64 * 64 * 64, n >= 256 || m >= 128 {
-      // Wide products split by columns; tall narrow ones (7x7 and 14x14 feature maps) by rows.
-      let byColumns = n >= 256
+    if let context, context.threads > 1, m * n * k >= 64 * 64 * 64, max(m, n) >= 128 {
+      // Split the longer side: wide products by columns, tall ones (projections of 7x7 and 14x14 maps) by rows.
+      let byColumns = n >= m
       let extent = byColumns ? n : m
       let blocks = min(context.threads, extent / 64)
       let size = (extent / max(blocks, 1) + 15) / 16 * 16

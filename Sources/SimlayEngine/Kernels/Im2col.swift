@@ -21,33 +21,37 @@ struct Window2D: Sendable, Hashable {
 /// Unfolds input patches into columns so a convolution becomes one GEMM:
 /// cols[(c * kH + ky) * kW + kx, oy * outW + ox] = x[c, iy, ix], zero outside the image.
 enum Im2col {
-  static func unfold(_ x: UnsafePointer<Float>, channels: Int, window w: Window2D, into cols: UnsafeMutablePointer<Float>) {
+  static func unfold(_ x: UnsafePointer<Float>, channels: Int, window w: Window2D, into cols: UnsafeMutablePointer<Float>,
+                     context: ExecutionContext? = nil) {
+    let rows = channels * w.kH * w.kW
     let planeOut = w.outH * w.outW
-    var row = cols
-    for c in 0..<channels {
-      let plane = x + c * w.inH * w.inW
-      for ky in 0..<w.kH {
-        for kx in 0..<w.kW {
-          let valid = w.validColumns(kx: kx)
-          for oy in 0..<w.outH {
-            let dst = row + oy * w.outW
-            let iy = oy * w.strideH - w.padTop + ky * w.dilationH
-            if iy < 0 || iy >= w.inH {
-              dst.update(repeating: 0, count: w.outW)
-              continue
-            }
-            let src = plane + iy * w.inW + kx * w.dilationW - w.padLeft
-            for ox in 0..<valid.lowerBound { dst[ox] = 0 }
-            if w.strideW == 1 {
-              for ox in valid { dst[ox] = src[ox] }
-            } else {
-              for ox in valid { dst[ox] = src[ox * w.strideW] }
-            }
-            for ox in valid.upperBound..<w.outW { dst[ox] = 0 }
-          }
-          row += planeOut
-        }
+    // Rows are independent: large unfolds (the stem's 27 x 112*112) split over the engine's threads.
+    let fill = { (range: Range<Int>) in
+      for r in range { unfoldRow(x, row: r, window: w, into: cols + r * planeOut) }
+    }
+    if let context, rows * planeOut >= 1 << 16 { context.parallelFor(rows, fill) } else { fill(0..<rows) }
+  }
+
+  /// Row r = (c * kH + ky) * kW + kx of the unfolded matrix.
+  private static func unfoldRow(_ x: UnsafePointer<Float>, row r: Int, window w: Window2D, into row: UnsafeMutablePointer<Float>) {
+    let (c, ky, kx) = (r / (w.kH * w.kW), (r / w.kW) % w.kH, r % w.kW)
+    let plane = x + c * w.inH * w.inW
+    let valid = w.validColumns(kx: kx)
+    for oy in 0..<w.outH {
+      let dst = row + oy * w.outW
+      let iy = oy * w.strideH - w.padTop + ky * w.dilationH
+      if iy < 0 || iy >= w.inH {
+        dst.update(repeating: 0, count: w.outW)
+        continue
       }
+      let src = plane + iy * w.inW + kx * w.dilationW - w.padLeft
+      for ox in 0..<valid.lowerBound { dst[ox] = 0 }
+      if w.strideW == 1 {
+        for ox in valid { dst[ox] = src[ox] }
+      } else {
+        for ox in valid { dst[ox] = src[ox * w.strideW] }
+      }
+      for ox in valid.upperBound..<w.outW { dst[ox] = 0 }
     }
   }
 }

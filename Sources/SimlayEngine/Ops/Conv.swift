@@ -110,7 +110,7 @@ struct Conv: CompiledOperator {
           let dst = y + n * outChannels * outPlane
           GEMM.multiply(m: outChannels, n: outPlane, k: inChannels, a: w, lda: inChannels,
                         b: x.pointer + n * inChannels * inPlane, ldb: outPlane, c: dst, ldc: outPlane, context: context)
-          Epilogue.apply(dst, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi)
+          Epilogue.apply(dst, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi, context: context)
         }
       case .im2col:
         let cg = inChannels / group, mg = outChannels / group
@@ -119,11 +119,12 @@ struct Conv: CompiledOperator {
         defer { cols.deallocate() }
         for n in 0..<batch {
           for g in 0..<group {
-            Im2col.unfold(x.pointer + (n * inChannels + g * cg) * inPlane, channels: cg, window: window, into: cols)
+            Im2col.unfold(x.pointer + (n * inChannels + g * cg) * inPlane, channels: cg, window: window, into: cols, context: context)
             GEMM.multiply(m: mg, n: outPlane, k: k, a: w + g * mg * k, lda: k, b: cols, ldb: outPlane,
                           c: y + (n * outChannels + g * mg) * outPlane, ldc: outPlane, context: context)
           }
-          Epilogue.apply(y + n * outChannels * outPlane, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi)
+          Epilogue.apply(y + n * outChannels * outPlane, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi,
+                         context: context)
         }
       }
     }

@@ -71,7 +71,11 @@ struct DepthwiseBlock: CompiledOperator {
         // E[cells, mid] = X^T W_a^T: channels-last straight out of the GEMM.
         GEMM.multiply(transA: true, transB: true, m: inCells, n: mid, k: cin, a: x.pointer + n * cin * inCells, lda: inCells,
                       b: expand.weights.pointer, ldb: cin, c: work, ldc: mid, context: context)
-        simlay_hwc_pad_bias_clamp(work, Int32(mid), &dw, expand.bias.map { UnsafePointer($0.pointer) }, expand.lo, expand.hi, padded)
+        let (expandBias, elo, ehi) = (expand.bias.map { UnsafePointer($0.pointer) }, expand.lo, expand.hi)
+        context.parallelFor(Int(simlay_hwc_padded_rows(&dw)), minimumPerThread: 4) { range in
+          var cw = dw
+          simlay_hwc_pad_bias_clamp(work, Int32(mid), &cw, expandBias, elo, ehi, Int32(range.lowerBound), Int32(range.upperBound), padded)
+        }
         let rows = depthwise.window.outH
         let (taps, bias) = (tapsMajor.pointer, depthwise.bias.map { UnsafePointer($0.pointer) })
         let (lo, hi) = (depthwise.lo, depthwise.hi)
@@ -85,7 +89,7 @@ struct DepthwiseBlock: CompiledOperator {
         GEMM.multiply(transB: true, m: cout, n: outCells, k: mid, a: project.weights.pointer, lda: mid, b: work, ldb: mid,
                       c: dst, ldc: outCells, context: context)
         Epilogue.apply(dst, channels: cout, size: outCells, bias: project.bias.map { UnsafePointer($0.pointer) },
-                       lo: project.lo, hi: project.hi)
+                       lo: project.lo, hi: project.hi, context: context)
       }
     }
     return [out]

@@ -137,7 +137,11 @@ extension ExecutionPlan {
 
   static func record(_ step: Step, _ d: Duration) {
     var key = step.node.opType
-    if let conv = step.op as? Conv { key += ".\(conv.kind)" + (ProcessInfo.processInfo.environment["SIMLAY_PROFILE_SHAPES"] != nil ? "\(conv.outputTypes[0].shape)k\(conv.window.kH)s\(conv.window.strideH)" : "") }
+    let shapes = ProcessInfo.processInfo.environment["SIMLAY_PROFILE_SHAPES"] != nil
+    if let conv = step.op as? Conv { key += ".\(conv.kind)" + (shapes ? "\(conv.outputTypes[0].shape)k\(conv.window.kH)s\(conv.window.strideH)" : "") }
+    if let block = step.op as? DepthwiseBlock, shapes {
+      key += "\(block.expand.outputTypes[0].shape)k\(block.depthwise.window.kH)s\(block.depthwise.window.strideH)->\(block.outputTypes[0].shape[1])"
+    }
     timings.withLock { $0[key, default: .zero] += d }
   }
 
