@@ -22,6 +22,8 @@ struct KernelTests {
     // Channel counts that use the channels-last kernel's 64- and 16-wide blocks and its scalar tail.
     DepthwiseCase(c: 80, h: 9, w: 7, k: 3, s: 1, p: 1, d: 1),
     DepthwiseCase(c: 124, h: 13, w: 13, k: 5, s: 2, p: 2, d: 1),
+    DepthwiseCase(c: 48, h: 15, w: 17, k: 5, s: 2, p: 2, d: 1),
+    DepthwiseCase(c: 32, h: 6, w: 13, k: 3, s: 1, p: 1, d: 2),
   ])
   func depthwise(_ t: DepthwiseCase) {
     let e = KernelCheck.depthwiseMaxError(channels: t.c, height: t.h, width: t.w, kernel: t.k, stride: t.s, pad: t.p, dilation: t.d)
