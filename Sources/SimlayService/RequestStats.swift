@@ -18,16 +18,19 @@ public final class RequestStats: Sendable {
   /// Records one request.
   public func record(method: String, milliseconds: Double, failed: Bool) {
     methods.withLock { m in
-      var s = m[method, default: Method()]
-      s.requests += 1
-      if failed { s.errors += 1 }
-      if s.recent.count < Self.window {
-        s.recent.append(milliseconds)
-      } else {
-        s.recent[s.next] = milliseconds
-        s.next = (s.next + 1) % Self.window
-      }
-      m[method] = s
+      // Mutated in place: a copy out of the dictionary and back would copy the whole window every call.
+      Self.add(milliseconds, failed: failed, to: &m[method, default: Method()])
+    }
+  }
+
+  private static func add(_ milliseconds: Double, failed: Bool, to s: inout Method) {
+    s.requests += 1
+    if failed { s.errors += 1 }
+    if s.recent.count < window {
+      s.recent.append(milliseconds)
+    } else {
+      s.recent[s.next] = milliseconds
+      s.next = (s.next + 1) % window
     }
   }
 
