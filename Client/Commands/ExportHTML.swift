@@ -62,18 +62,8 @@ struct ExportHTML: AsyncParsableCommand {
   @Argument(help: "Image files (PNG or JPEG), one column each.")
   var images: [String]
 
-  /// `--nmf-policy`.
-  enum NMFPolicy: String, CaseIterable, ExpressibleByArgument {
-    case refuse, clamp, split
-
-    var proto: Simlay_V1_NmfPolicy {
-      switch self {
-      case .refuse: return .refuse
-      case .clamp: return .clamp
-      case .split: return .split
-      }
-    }
-  }
+  /// `--nmf-policy`: the same choices as `simlay nmf --policy`.
+  typealias NMFPolicy = PolicyChoice
 
   /// `--layer` values with commas split out.
   var layerNames: [String] {

@@ -22,7 +22,7 @@ extension DaemonState {
     case .bilinear: upsample = .bilinear
     case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown upsample mode \(v)")
     }
-    let range = try valueRange(answers: answers, metric: metric, colormap: colormap, options: options)
+    let range = try valueRange(of: answers.flatMap(\.maps), metric: metric, colormap: colormap, options: options)
     let style = OverlayStyle(colormap: colormap, upsample: upsample, opacity: opacity, valueRange: range)
     let tiles = targets.map { ImageScaler.fit($0.image, longestSide: tileSize) }
     var grid = GridComposer(rows: answers.count, columns: targets.count)
@@ -60,8 +60,8 @@ extension DaemonState {
   }
 
   /// The values mapped to the colormap's ends: the caller's, else the metric's natural range.
-  private func valueRange(answers: [LayerAnswer], metric: Simlay_V1_Metric, colormap: Colormap,
-                          options: Simlay_V1_RenderOptions) throws -> ClosedRange<Float> {
+  func valueRange(of values: [Float], metric: Simlay_V1_Metric, colormap: Colormap,
+                  options: Simlay_V1_RenderOptions) throws -> ClosedRange<Float> {
     if options.valueMin != 0 || options.valueMax != 0 {
       guard options.valueMin < options.valueMax else {
         throw ServiceError(.invalidArgument, "value_min \(options.valueMin) must be below value_max \(options.valueMax)")
@@ -69,7 +69,7 @@ extension DaemonState {
       return options.valueMin...options.valueMax
     }
     if metric == .cosine { return colormap == .diverging ? -1...1 : 0...1 }
-    let finite = answers.flatMap(\.maps).filter(\.isFinite)
+    let finite = values.filter(\.isFinite)
     guard var lo = finite.min(), var hi = finite.max() else { return 0...1 }
     if colormap == .diverging {
       let m = max(abs(lo), abs(hi))

@@ -49,7 +49,8 @@ extension DaemonState {
     }
     let upsample: MapResize = options.upsample == .bilinear ? .bilinear : .nearest
     let style = OverlayStyle(colormap: colormap, upsample: upsample, opacity: opacity,
-                             valueRange: try stripRange(answer, metric: metric, colormap: colormap, options: options))
+                             valueRange: try valueRange(of: answer.maps.flatMap { $0[0..<(answer.height * answer.width)] }, metric: metric,
+                                                         colormap: colormap, options: options))
     let plane = answer.height * answer.width
     var grid = GridComposer(rows: 1, columns: images.count)
     if !options.noTitles {
@@ -84,20 +85,4 @@ extension DaemonState {
     }
   }
 
-  /// The values at the colormap's ends: the caller's, else the metric's natural range, else the maps' range.
-  private func stripRange(_ answer: SweepAnswer, metric: Simlay_V1_Metric, colormap: Colormap,
-                          options: Simlay_V1_RenderOptions) throws -> ClosedRange<Float> {
-    if options.valueMin != 0 || options.valueMax != 0 {
-      guard options.valueMin < options.valueMax else {
-        throw ServiceError(.invalidArgument, "value_min \(options.valueMin) must be below value_max \(options.valueMax)")
-      }
-      return options.valueMin...options.valueMax
-    }
-    if metric == .cosine { return colormap == .diverging ? -1...1 : 0...1 }
-    let plane = answer.height * answer.width
-    let finite = answer.maps.flatMap { $0[0..<plane] }.filter(\.isFinite)
-    guard var lo = finite.min(), var hi = finite.max() else { return 0...1 }
-    if colormap == .diverging { (lo, hi) = (-max(abs(lo), abs(hi)), max(abs(lo), abs(hi))) }
-    return lo < hi ? lo...hi : lo...(lo + 1)
-  }
 }
