@@ -58,25 +58,26 @@ final class ActivationCache: Sendable {
     state.withLock { s in
       var out: [[ActivationGrid]] = []
       out.reserveCapacity(images.count)
+      var keys: [Key] = []
+      keys.reserveCapacity(images.count * layers.count)
       for (i, image) in images.enumerated() {
         let variant = variants?[i].key ?? ""
         var row: [ActivationGrid] = []
         row.reserveCapacity(layers.count)
         for layer in layers {
-          guard let e = s.entries[Key(model: model.name, image: image.id, variant: variant, layer: layer)] else { return nil }
+          let key = Key(model: model.name, image: image.id, variant: variant, layer: layer)
+          guard let e = s.entries[key] else { return nil }
           row.append(e.grid)
+          keys.append(key)
         }
         out.append(row)
       }
-      for (i, image) in images.enumerated() {
-        let variant = variants?[i].key ?? ""
-        for layer in layers {
-          let key = Key(model: model.name, image: image.id, variant: variant, layer: layer)
-          s.tick += 1
-          s.entries[key]!.tick = s.tick
-          s.hits += 1
-        }
+      // Counted and marked used only once every entry is known to be there.
+      for key in keys {
+        s.tick += 1
+        s.entries[key]!.tick = s.tick
       }
+      s.hits += Int64(keys.count)
       return out
     }
   }

@@ -9,13 +9,7 @@ extension DaemonState {
               options: Simlay_V1_RenderOptions) throws -> RGBImage {
     let tileSize = try tileSize(options)
     let opacity = try opacity(options)
-    let colormap: Colormap
-    switch options.colormap {
-    case .mask: colormap = .mask
-    case .viridis: colormap = .viridis
-    case .diverging: colormap = .diverging
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown colormap \(v)")
-    }
+    let colormap = try colormap(options)
     let upsample: MapResize
     switch options.upsample {
     case .nearest: upsample = .nearest
@@ -50,6 +44,16 @@ extension DaemonState {
       throw ServiceError(.invalidArgument, "tile_size \(tileSize) must be between 8 and \(configuration.maxTileSize)")
     }
     return tileSize
+  }
+
+  /// The colormap of `options`, or INVALID_ARGUMENT for a value this daemon does not know.
+  func colormap(_ options: Simlay_V1_RenderOptions) throws -> Colormap {
+    switch options.colormap {
+    case .mask: return .mask
+    case .viridis: return .viridis
+    case .diverging: return .diverging
+    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown colormap \(v)")
+    }
   }
 
   /// The overlay opacity of `options` (0 = 0.6), checked to lie in (0, 1].

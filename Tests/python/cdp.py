@@ -35,6 +35,19 @@ def chromium_path() -> str | None:
     return None
 
 
+def require_chromium() -> str:
+    """The browser binary; without one the calling test fails under SIMLAY_REQUIRE_BIN=1 (CI), else skips."""
+    import pytest
+
+    binary = chromium_path()
+    if binary is None:
+        message = "chromium not found (apt-get install chromium, or set SIMLAY_CHROMIUM)"
+        if os.environ.get("SIMLAY_REQUIRE_BIN") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
 class CDPError(RuntimeError):
     """A command answered with an error, or the browser went away."""
 

@@ -226,12 +226,7 @@ def test_shown_viewer_works_inside_its_iframe_in_chromium(daemon, executed_examp
     with no console error, and the iframe is tall enough for the whole page."""
     import cdp
 
-    binary = cdp.chromium_path()
-    if binary is None:
-        message = "chromium not found (apt-get install chromium, or set SIMLAY_CHROMIUM)"
-        if os.environ.get("SIMLAY_REQUIRE_BIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    binary = cdp.require_chromium()
     simlay = _client_module()
     frame = html_outputs(cell_with(executed_example, "c.show("))[0]
     host = tmp_path / "cell.html"

@@ -37,12 +37,7 @@ LAYERS = ["blocks.10", "blocks.4"]  # 14x14 and 28x28
 
 @pytest.fixture(scope="module")
 def browser():
-    binary = cdp.chromium_path()
-    if binary is None:
-        message = "chromium not found (apt-get install chromium, or set SIMLAY_CHROMIUM)"
-        if os.environ.get("SIMLAY_REQUIRE_BIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    binary = cdp.require_chromium()
     with cdp.Browser(binary) as b:
         yield b
 

@@ -34,19 +34,9 @@ extension DaemonState {
   /// The strip: each transformed input, titled with its parameter, the first query's map overlaid and every
   /// in-bounds tracked cell outlined in its query's colour.
   func sweepStrip(_ answer: SweepAnswer, images: [RGBImage], metric: Simlay_V1_Metric, options: Simlay_V1_RenderOptions) throws -> RGBImage {
-    let tileSize = options.tileSize == 0 ? 256 : Int(options.tileSize)
-    guard tileSize >= 8, tileSize <= configuration.maxTileSize else {
-      throw ServiceError(.invalidArgument, "tile_size \(tileSize) must be between 8 and \(configuration.maxTileSize)")
-    }
-    let opacity = options.opacity == 0 ? 0.6 : options.opacity
-    guard opacity > 0, opacity <= 1 else { throw ServiceError(.invalidArgument, "opacity \(options.opacity) must be in (0, 1]") }
-    let colormap: Colormap
-    switch options.colormap {
-    case .mask: colormap = .mask
-    case .viridis: colormap = .viridis
-    case .diverging: colormap = .diverging
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown colormap \(v)")
-    }
+    let tileSize = try tileSize(options)
+    let opacity = try opacity(options)
+    let colormap = try colormap(options)
     let upsample: MapResize = options.upsample == .bilinear ? .bilinear : .nearest
     let style = OverlayStyle(colormap: colormap, upsample: upsample, opacity: opacity,
                              valueRange: try valueRange(of: answer.maps.flatMap { $0[0..<(answer.height * answer.width)] }, metric: metric,

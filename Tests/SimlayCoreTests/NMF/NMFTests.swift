@@ -96,15 +96,9 @@ struct NMFTests {
   }
 }
 
-/// SplitMix64 again, so the tests do not depend on the library's generator.
-struct TestRandom {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func unit() -> Double {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return Double((z ^ (z >> 31)) >> 11) * 0x1p-53
-  }
+/// Uniform doubles in [0, 1) from the suite's seeded generator.
+typealias TestRandom = SeededGenerator
+
+extension SeededGenerator {
+  mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }
