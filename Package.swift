@@ -20,6 +20,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
@@ -73,6 +74,13 @@ let package = Package(
       path: "Sources/SimlayProto"
     ),
 
+    // Runs Swift tasks on a NIO event loop: the hover path's thread in the daemon and in bench clients.
+    .target(
+      name: "SimlayEventLoop",
+      dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+      path: "Sources/SimlayEventLoop"
+    ),
+
     // The service: RPC handlers, image store, activation cache, limits, auth, stats.
     .target(
       name: "SimlayService",
@@ -92,6 +100,9 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        "SimlayEventLoop",
       ],
       path: "Client"
     ),
@@ -103,6 +114,9 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        "SimlayEventLoop",
       ],
       path: "Server"
     ),
@@ -113,11 +127,17 @@ let package = Package(
       name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests", exclude: ["Fixtures"]),
     .testTarget(name: "SimlayCoreTests", dependencies: ["SimlayCore"], path: "Tests/SimlayCoreTests"),
     .testTarget(
+      name: "SimlayEventLoopTests",
+      dependencies: ["SimlayEventLoop", .product(name: "NIOPosix", package: "swift-nio")],
+      path: "Tests/SimlayEventLoopTests"),
+    .testTarget(
       name: "SimlayServiceTests",
       dependencies: [
         "SimlayService",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        "SimlayEventLoop",
       ],
       path: "Tests/SimlayServiceTests"
     ),

@@ -3,7 +3,10 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import NIOCore
+import NIOPosix
 import SimlayCore
+import SimlayEventLoop
 import SimlayService
 
 /// `simlayd`: holds models and an activation cache and answers gRPC requests over a Unix socket and/or TCP.
@@ -46,12 +49,15 @@ struct SimlayD: AsyncParsableCommand {
   @Option(name: .customLong("forward-threads"), help: "Forward passes at once (default: cores - 1, at least 1, so one core stays free for queries).")
   var forwardThreads: Int?
 
+  @Option(name: .customLong("io-threads"), help: "Threads for connections and the hover path. With one (the default) a streamed query is read, answered and written on one thread, without hand-offs.")
+  var ioThreads: Int = 1
+
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "info"
 
   func validate() throws {
     for (v, name) in [(cacheMB, "--cache-mb"), (imageCacheMB, "--image-cache-mb"), (maxMessageMB, "--max-message-mb"),
-                      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers")] where v <= 0 {
+                      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers"), (ioThreads, "--io-threads")] where v <= 0 {
       throw ValidationError("\(name) must be positive")
     }
     guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
@@ -92,6 +98,8 @@ struct SimlayD: AsyncParsableCommand {
     if let unixPath { try UnixSocket.prepare(path: unixPath) }
 
     let specs = try models.map(Self.parseModel)
+    let ioGroup = MultiThreadedEventLoopGroup(numberOfThreads: ioThreads)
+    if ioThreads == 1 { config.hoverExecutor = EventLoopExecutor(ioGroup.next()) }
     let state = DaemonState(configuration: config, defaultModelName: specs.first?.0 ?? DaemonDefaults.defaultModelName, logger: logger)
     do {
       let list = specs.isEmpty ? [(DaemonDefaults.defaultModelName, try ModelLocator.defaultModelPath())] : specs
@@ -108,15 +116,17 @@ struct SimlayD: AsyncParsableCommand {
     let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService()]
     // The transport resets streams over its limit without a status, so it gets twice the configured
     // limit and the handlers enforce the limit itself with RESOURCE_EXHAUSTED and a message.
-    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes }
+    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults {
+      $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes
+    }
 
     var servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)] = []
     if let unixPath {
-      let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: unixPath), transportSecurity: .plaintext, config: transportConfig)
+      let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: unixPath), transportSecurity: .plaintext, config: transportConfig, eventLoopGroup: ioGroup)
       servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "unix:\(unixPath)"))
     }
     if let tcpAddress {
-      let transport = HTTP2ServerTransport.Posix(address: tcpAddress.socketAddress, transportSecurity: .plaintext, config: transportConfig)
+      let transport = HTTP2ServerTransport.Posix(address: tcpAddress.socketAddress, transportSecurity: .plaintext, config: transportConfig, eventLoopGroup: ioGroup)
       servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "\(tcpAddress)"))
     }
 
@@ -140,6 +150,7 @@ struct SimlayD: AsyncParsableCommand {
         }
       }
     }
+    try? await ioGroup.shutdownGracefully()
     logger.notice("stopped")
   }
 

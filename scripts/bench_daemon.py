@@ -205,7 +205,7 @@ def main():
                 for mode in ("unary", "stream"):
                     for clients in (1, 8):
                         for layer in LAYERS:
-                            flags = ["--stream"] if mode == "stream" else []
+                            flags = [f"--{mode}"]
                             out = simlay(server, "bench", "query", "--layer", layer, "--clients", clients,
                                          "--seconds", args.seconds, *flags, *images).stdout
                             row = json.loads(out.strip().splitlines()[-1])

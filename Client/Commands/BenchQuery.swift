@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import GRPCCore
+import NIOCore
+import NIOPosix
+import SimlayEventLoop
+import SimlayCore
 import SimlayProto
 
 extension Bench {
@@ -11,7 +15,9 @@ extension Bench {
       discussion: """
         The images are uploaded once and one warm-up query caches their activations. Each client has its \
         own connection and makes one untimed query before the clock starts; then it queries a random cell \
-        of a random IMAGE (targets: all IMAGEs) until S seconds have passed, one call at a time.
+        of a random IMAGE (targets: all IMAGEs) until S seconds have passed, one query at a time. By default \
+        each client sends its queries on one SimilarityStream, as a hover client does; --unary makes every \
+        query its own Similarity call (a new HTTP/2 stream each). The JSON line's "mode" says which.
         """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -31,8 +37,20 @@ extension Bench {
     @Option(help: "Similarity measure.")
     var metric: MetricChoice = .cosine
 
-    @Flag(help: "Send the queries on one SimilarityStream per client (the interactive hover path) instead of unary calls.")
-    var stream = false
+    @Flag(help: "How each client sends its queries.")
+    var mode: Mode = .stream
+
+    /// The RPC a client's queries go through.
+    enum Mode: String, EnumerableFlag {
+      case stream, unary
+
+      static func help(for value: Mode) -> ArgumentHelp? {
+        switch value {
+        case .stream: "One SimilarityStream per client: the interactive hover path."
+        case .unary: "One unary Similarity call per query."
+        }
+      }
+    }
 
     @Argument(help: "Image files (PNG or JPEG).")
     var images: [String]
@@ -50,7 +68,7 @@ extension Bench {
         let plan = try await endpoint.withDaemon { daemon in
           let ids = try await daemon.upload(files, model: model).map(\.id)
           var plan = QueryPlan(model: model, layer: layer, metric: metric.proto, ids: ids, height: 1, width: 1)
-          var rng = SystemRandomNumberGenerator()
+          var rng = SplitMix64(seed: UInt64.random(in: .min ... .max))
           let warm = try await withProgress("computing activations...") { try await daemon.similarity(plan.random(&rng)) }
           let maps = try MapStack(warm.maps)
           (plan.height, plan.width) = (maps.height, maps.width)
@@ -58,15 +76,20 @@ extension Bench {
         }
         let gate = StartGate(parties: clients)
         let duration = Duration.milliseconds(Int64((seconds * 1000).rounded()))
+        // All clients' connections and loops share one event loop thread, like a load generator's: the
+        // clients then cost the machine little CPU beside the daemon they measure (see EventLoopExecutor).
+        let io = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let executor = EventLoopExecutor(io.next())
         let runs = try await withThrowingTaskGroup(of: ClientRun.self) { group in
           for _ in 0..<clients {
-            group.addTask {
-              try await stream ? plan.runStreamingClient(endpoint, gate: gate, duration: duration)
-                               : plan.runClient(endpoint, gate: gate, duration: duration)
+            group.addTask(executorPreference: executor) {
+              try await mode == .stream ? plan.runStreamingClient(endpoint, io: io, gate: gate, duration: duration)
+                               : plan.runClient(endpoint, io: io, gate: gate, duration: duration)
             }
           }
           return try await group.reduce(into: [ClientRun]()) { $0.append($1) }
         }
+        try? await io.shutdownGracefully()
         print(report(runs, plan: plan, server: endpoint.address.description).text)
         if runs.contains(where: \.lostDaemon) {
           throw CLIError("UNAVAILABLE: lost simlayd at \(endpoint.address) during the run")
@@ -93,7 +116,7 @@ extension Bench {
       let mean = latencies.isEmpty ? nil : latencies.reduce(0, +) / Double(latencies.count)
       return .object([
         ("clients", .int(clients)),
-        ("mode", .string(stream ? "stream" : "unary")),
+        ("mode", .string(mode.rawValue)),
         ("seconds", seconds == seconds.rounded() ? .int(Int(seconds)) : .double(seconds)),
         ("queries", .int(latencies.count)),
         ("qps", JSON.rounded(Double(latencies.count) / max(elapsed, 1e-9), 2)),
@@ -118,9 +141,9 @@ struct QueryPlan: Sendable {
   var width: Int
 
   /// One client: connect, one untimed query, wait for the others, then query until the time is up.
-  func runClient(_ endpoint: Endpoint, gate: StartGate, duration: Duration) async throws -> ClientRun {
-    try await endpoint.withDaemon { daemon in
-      var rng = SystemRandomNumberGenerator()
+  func runClient(_ endpoint: Endpoint, io: any EventLoopGroup, gate: StartGate, duration: Duration) async throws -> ClientRun {
+    try await endpoint.withDaemon(eventLoopGroup: io) { daemon in
+      var rng = SplitMix64(seed: UInt64.random(in: .min ... .max))
       let clock = ContinuousClock()
       var run = ClientRun()
       do {

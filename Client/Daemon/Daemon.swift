@@ -1,6 +1,8 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOCore
+import NIOPosix
 import SimlayProto
 
 /// One connection to simlayd: the generated client plus what every call carries (the bearer token and
@@ -74,13 +76,15 @@ struct Endpoint: Sendable {
   var sendsToken: Bool
 
   /// Opens one connection (HTTP/2, plaintext), runs `body` with it and closes it. gRPC failures come out
-  /// as `DaemonFailure`s, whose description is one line: `<STATUS>: <message>`.
-  func withDaemon<Result: Sendable>(_ body: (Daemon) async throws -> Result) async throws -> Result {
+  /// as `DaemonFailure`s, whose description is one line: `<STATUS>: <message>`. The connection runs on
+  /// `eventLoopGroup` (default: NIO's shared group).
+  func withDaemon<Result: Sendable>(eventLoopGroup: any EventLoopGroup = .singletonMultiThreadedEventLoopGroup,
+                                    _ body: (Daemon) async throws -> Result) async throws -> Result {
     var options = CallOptions.defaults
     options.maxRequestMessageBytes = 1 << 30
     options.maxResponseMessageBytes = 1 << 30
     do {
-      let transport = try HTTP2ClientTransport.Posix(target: address.target, transportSecurity: .plaintext)
+      let transport = try HTTP2ClientTransport.Posix(target: address.target, transportSecurity: .plaintext, eventLoopGroup: eventLoopGroup)
       return try await withGRPCClient(transport: transport) { client in
         try await body(Daemon(client: Daemon.Client(wrapping: client), metadata: metadata, options: options,
                               server: address.description))

@@ -58,26 +58,26 @@ final class ActivationCache: Sendable {
     state.withLock { s in
       var out: [[ActivationGrid]] = []
       out.reserveCapacity(images.count)
-      var keys: [Key] = []
-      keys.reserveCapacity(images.count * layers.count)
+      // Positions, not keys: each key is hashed once (nothing is inserted or removed until they are used).
+      var found: [Dictionary<Key, Entry>.Index] = []
+      found.reserveCapacity(images.count * layers.count)
       for (i, image) in images.enumerated() {
         let variant = variants?[i].key ?? ""
         var row: [ActivationGrid] = []
         row.reserveCapacity(layers.count)
         for layer in layers {
-          let key = Key(model: model.name, image: image.id, variant: variant, layer: layer)
-          guard let e = s.entries[key] else { return nil }
-          row.append(e.grid)
-          keys.append(key)
+          guard let index = s.entries.index(forKey: Key(model: model.name, image: image.id, variant: variant, layer: layer)) else { return nil }
+          row.append(s.entries.values[index].grid)
+          found.append(index)
         }
         out.append(row)
       }
       // Counted and marked used only once every entry is known to be there.
-      for key in keys {
+      for index in found {
         s.tick += 1
-        s.entries[key]!.tick = s.tick
+        s.entries.values[index].tick = s.tick
       }
-      s.hits += Int64(keys.count)
+      s.hits += Int64(found.count)
       return out
     }
   }

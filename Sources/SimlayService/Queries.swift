@@ -56,7 +56,8 @@ extension DaemonState {
 
   /// The query's cell rectangle on an h x w grid, or OUT_OF_RANGE / INVALID_ARGUMENT.
   func queryCells(_ query: Simlay_V1_Query, image: StoredImage, layer: String, height h: Int, width w: Int) throws -> LayerAnswer.Region {
-    let grid = "layer '\(layer)' has a grid of \(h) x \(w) cells (y in 0..<\(h), x in 0..<\(w))"
+    // Formatted only for an error: this runs for every hover query.
+    var grid: String { "layer '\(layer)' has a grid of \(h) x \(w) cells (y in 0..<\(h), x in 0..<\(w))" }
     switch query.position {
     case .cell(let c):
       guard c.y >= 0, c.y < h, c.x >= 0, c.x < w else {

@@ -18,6 +18,10 @@ public struct ServiceConfiguration: Sendable {
   /// Longest side of an overlay tile, at most.
   public var maxTileSize: Int = 1024
 
+  /// Where Similarity and SimilarityStream handlers run: the transport's event loop when it has only one
+  /// (see `EventLoopExecutor`), or nil for Swift's shared pool. Nothing CPU-heavy runs there.
+  public var hoverExecutor: (any TaskExecutor)? = nil
+
   /// The defaults.
   public init() {}
 }

@@ -69,12 +69,15 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   }
 
   public func similarity(request: Simlay_V1_SimilarityRequest, context: ServerContext) async throws -> Simlay_V1_SimilarityResponse {
-    try await handle { try await similarityResponse(request) }
+    try await handle {
+      try await withTaskExecutorPreference(state.configuration.hoverExecutor) { try await similarityResponse(request) }
+    }
   }
 
   public func similarityStream(request: RPCAsyncSequence<Simlay_V1_SimilarityRequest, any Error>,
                                response: RPCWriter<Simlay_V1_SimilarityResponse>, context: ServerContext) async throws {
     try await handle {
+      try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
       for try await query in request {
         let started = ContinuousClock.now
         do {
@@ -84,6 +87,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
           state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: true)
           throw error
         }
+      }
       }
     }
   }

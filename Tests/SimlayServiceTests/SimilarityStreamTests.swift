@@ -1,4 +1,6 @@
 import GRPCCore
+import NIOPosix
+import SimlayEventLoop
 import SimlayProto
 import SimlayService
 import Synchronization
@@ -16,9 +18,13 @@ struct SimilarityStreamTests {
     }
   }
 
-  @Test("answers each query in order, equal to the unary call; a bad query ends the stream with its status")
-  func answersInOrder() async throws {
-    let state = try H.makeState()
+  @Test("answers each query in order, equal to the unary call; a bad query ends the stream with its status",
+        arguments: [false, true])
+  func answersInOrder(onEventLoop: Bool) async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    defer { group.shutdownGracefully { _ in } }
+    let hover = CountingExecutor(EventLoopExecutor(group.next()))
+    let state = try H.makeState { if onEventLoop { $0.hoverExecutor = hover } }
     try await H.withClient(state) { client in
       let ids = try await client.addImages(H.upload(H.photo(["cat.png", "pig.jpeg"]))).images.map(\.id)
       let queries = [Self.query(ids, image: 0, y: 3, x: 5), Self.query(ids, image: 1, y: 13, x: 0), Self.query(ids, image: 0, y: 7, x: 7)]
@@ -54,6 +60,22 @@ struct SimilarityStreamTests {
       // The daemon keeps serving.
       #expect(try await client.similarity(queries[2]).maps.data == expected[2])
     }
+    // The hover handlers ran on the configured executor, and only when one was configured.
+    #expect((hover.jobs.withLock { $0 } > 0) == onEventLoop)
+  }
+}
+
+/// Counts the jobs it runs, then runs them on an event loop.
+final class CountingExecutor: TaskExecutor {
+  let jobs = Mutex(0)
+  let base: EventLoopExecutor
+
+  init(_ base: EventLoopExecutor) { self.base = base }
+
+  func enqueue(_ job: consuming ExecutorJob) {
+    jobs.withLock { $0 += 1 }
+    let job = UnownedJob(job)
+    base.loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
   }
 }
 

@@ -90,16 +90,17 @@ def test_models_layers_stats(setup):
     assert capacity > 0 and int(cache.get("bytes", 0)) <= capacity, cache
 
 
-def test_bench_query_one_json_line(setup):
+@pytest.mark.parametrize("flags, mode", [([], "stream"), (["--unary"], "unary"), (["--stream"], "stream")])
+def test_bench_query_one_json_line(setup, flags, mode):
     daemon, _, paths, _ = setup
     proc = assert_ok(daemon.cli("bench", "query", "--model", DEFAULT_MODEL_NAME, "--layer", "blocks.10",
-                                "--clients", "2", "--seconds", "2", *paths[:2]))
+                                "--clients", "2", "--seconds", "1", *flags, *paths[:2]))
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one JSON line:\n{proc.stdout}"
     record = json.loads(lines[0])
     for key in ("p50_ms", "p99_ms", "qps", "clients"):
         assert key in record, f"{key} missing from {record}"
-    assert record["clients"] == 2
+    assert record["clients"] == 2 and record["mode"] == mode and record["errors"] == 0, record
     assert 0 < record["p50_ms"] <= record["p99_ms"] and record["qps"] > 0, record
 
 
