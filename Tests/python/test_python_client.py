@@ -549,3 +549,42 @@ def test_nmf_group_query_equals_raw_stubs(client, raw):
     assert maps.shape == (3, 14, 14) and maps.tobytes() == expected.tobytes()
     with pytest.raises(ValueError, match="group"):
         client.similarity(layer="blocks.10", query={"group": 1}, images=ids)
+
+
+def test_hover_session_equals_similarity_and_survives_a_bad_query(client, raw):
+    paths = example_images()
+    ids = client.add_images(paths)
+    queries = [(0, 3, 5), {"image": 2, "region": (1, 2, 4, 6)}, (ids[1], 13, 0), {"image": 0, "pixel": (170.0, 115.0)}]
+    for metric in METRICS:
+        expected = [client.similarity(layer="blocks.10", query=q, images=ids, metric=metric) for q in queries]
+        with client.hover(layer="blocks.10", images=ids, metric=metric) as h:
+            assert h.image_ids == ids
+            got = [h.query(q) for q in queries]
+        for q, e, g in zip(queries, expected, got):
+            assert g.dtype == np.float32 and g.shape == (3, 14, 14)
+            assert g.tobytes() == e.tobytes(), f"{metric} {q}: the hover session's maps differ from similarity()'s"
+    # Paths are uploaded (content-addressed: the same ids); a failed query raises the daemon's status and
+    # message, and the session opens a new stream for the next query.
+    h = client.hover(layer="head", images=paths[:2])
+    assert h.image_ids == ids[:2]
+    first = h.query((0, 1, 1))
+    with pytest.raises(simlay.OutOfRangeError) as info:
+        h.query((1, 7, 0))
+    assert info.value.method == "SimilarityStream" and "7 x 7" in str(info.value)
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    with pytest.raises(simlay.NotFoundError):
+        h.query(("0" * 32, 1, 1))
+    np.testing.assert_array_equal(h.query((0, 1, 1)), first)
+    np.testing.assert_array_equal(first, raw.similarity("head", ids[0], ids[:2], cell=(1, 1))[1])
+    h.close()
+    h.close()
+    with pytest.raises(simlay.SimlayError) as info:
+        h.query((0, 1, 1))
+    assert info.value.code == "CANCELLED"
+    # Client-side mistakes are ordinary Python errors, before anything is sent.
+    with client.hover(layer="head", images=ids) as h:
+        with pytest.raises(IndexError):
+            h.query((5, 0, 0))
+        assert h.query((0, 0, 0)).shape == (3, 7, 7)
+    with pytest.raises(ValueError, match="metric"):
+        client.hover(layer="head", images=ids, metric="manhattan")
