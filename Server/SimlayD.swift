@@ -116,9 +116,7 @@ struct SimlayD: AsyncParsableCommand {
     let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService()]
     // The transport resets streams over its limit without a status, so it gets twice the configured
     // limit and the handlers enforce the limit itself with RESOURCE_EXHAUSTED and a message.
-    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults {
-      $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes
-    }
+    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes }
 
     var servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)] = []
     if let unixPath {

@@ -3,8 +3,8 @@ import Foundation
 import GRPCCore
 import NIOCore
 import NIOPosix
-import SimlayEventLoop
 import SimlayCore
+import SimlayEventLoop
 import SimlayProto
 
 extension Bench {

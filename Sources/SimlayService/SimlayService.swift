@@ -78,16 +78,16 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
                                response: RPCWriter<Simlay_V1_SimilarityResponse>, context: ServerContext) async throws {
     try await handle {
       try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
-      for try await query in request {
-        let started = ContinuousClock.now
-        do {
-          try await response.write(try await similarityResponse(query))
-          state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: false)
-        } catch {
-          state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: true)
-          throw error
+        for try await query in request {
+          let started = ContinuousClock.now
+          do {
+            try await response.write(try await similarityResponse(query))
+            state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: false)
+          } catch {
+            state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: true)
+            throw error
+          }
         }
-      }
       }
     }
   }
