@@ -221,6 +221,13 @@ public struct LayerInfo: Sendable, Equatable {
     shape.count == 4 ? (shape[1], shape[2], shape[3]) : nil
   }
 
+  /// How the tensor lies on a grid of cells, or nil when it is not a grid (logits, pooled vectors).
+  /// Today every 4-D tensor is read as NCHW; token tensors and channels-last tensors come with issue 10.
+  public var grid: LayerGrid? {
+    guard shape.count == 4 else { return nil }
+    return LayerGrid(layout: .nchw, channels: shape[1], height: shape[2], width: shape[3])
+  }
+
   /// Input pixels per cell along height and width, for 4-D tensors.
   public var stride: (y: Double, x: Double)? {
     guard let chw, chw.h > 0, chw.w > 0 else { return nil }

@@ -44,6 +44,33 @@ public final class ActivationGrid: Sendable {
     self.init(height: s[2], width: s[3], depth: s[1], cellMajor: raw)
   }
 
+  /// Builds from a tensor laid out as `grid` says, taking batch item `batchIndex`: NCHW planes are
+  /// transposed to cell-major rows; channels-last and token tensors already hold one cell's vector
+  /// contiguously, so their rows are copied (a token tensor's `prefix` tokens are skipped).
+  /// Traps unless the tensor is float32 and its shape matches `grid` with `batchIndex` in range.
+  public convenience init(tensor: Tensor, grid: LayerGrid, batchIndex: Int = 0) {
+    let s = tensor.shape
+    let (c, h, w) = (grid.channels, grid.height, grid.width)
+    precondition(tensor.dataType == .float32 && !s.isEmpty && (0..<s[0]).contains(batchIndex),
+                 "ActivationGrid needs a float32 tensor with batch item \(batchIndex), got \(tensor.dataType)\(s)")
+    switch grid.layout {
+    case .nchw:
+      precondition(s == [s[0], c, h, w], "shape \(s) is not NCHW [N, \(c), \(h), \(w)]")
+      self.init(tensor: tensor, batchIndex: batchIndex)
+    case .nhwc:
+      precondition(s == [s[0], h, w, c], "shape \(s) is not NHWC [N, \(h), \(w), \(c)]")
+      let item = h * w * c
+      let rows = tensor.withFloats { Array($0[(batchIndex * item)..<((batchIndex + 1) * item)]) }
+      self.init(height: h, width: w, depth: c, cellMajor: rows)
+    case .tokens(let prefix):
+      precondition(s == [s[0], prefix + h * w, c], "shape \(s) is not tokens [N, \(prefix) + \(h)*\(w), \(c)]")
+      let item = (prefix + h * w) * c
+      let start = batchIndex * item + prefix * c
+      let rows = tensor.withFloats { Array($0[start..<(start + h * w * c)]) }
+      self.init(height: h, width: w, depth: c, cellMajor: rows)
+    }
+  }
+
   /// Builds from `chw`: `depth` planes of height*width values (one image's slice of an NCHW tensor).
   /// Traps if `chw.count != depth * height * width`.
   public convenience init(height: Int, width: Int, depth: Int, chw: [Float]) {

@@ -27,6 +27,31 @@ struct ActivationGridTests {
     }
   }
 
+  @Test("channels-last and token tensors build the same grid as the NCHW tensor they transpose", arguments: [0, 1])
+  func otherLayouts(batchIndex: Int) {
+    let (d, h, w, prefix) = (13, 5, 7, 3)
+    let nchw = Self.codedTensor(batch: 2, depth: d, height: h, width: w)
+    let reference = TestData.cells(ActivationGrid(tensor: nchw, batchIndex: batchIndex))
+    // The same values as [N, H, W, C] and as [N, P + H*W, C] behind `prefix` tokens of -1.
+    var nhwc: [Float] = [], tokens: [Float] = []
+    for n in 0..<2 {
+      tokens += [Float](repeating: -1, count: prefix * d)
+      for y in 0..<h { for x in 0..<w { for c in 0..<d {
+        nhwc.append(Self.code(n: n, d: c, y: y, x: x))
+        tokens.append(Self.code(n: n, d: c, y: y, x: x))
+      } } }
+    }
+    let lastGrid = LayerGrid(layout: .nhwc, channels: d, height: h, width: w)
+    let tokenGrid = LayerGrid(layout: .tokens(prefix: prefix), channels: d, height: h, width: w)
+    let fromNHWC = ActivationGrid(tensor: Tensor(shape: [2, h, w, d], floats: nhwc), grid: lastGrid, batchIndex: batchIndex)
+    let fromTokens = ActivationGrid(tensor: Tensor(shape: [2, prefix + h * w, d], floats: tokens), grid: tokenGrid, batchIndex: batchIndex)
+    let fromNCHW = ActivationGrid(tensor: nchw, grid: LayerGrid(layout: .nchw, channels: d, height: h, width: w), batchIndex: batchIndex)
+    #expect(TestData.cells(fromNHWC) == reference)
+    #expect(TestData.cells(fromTokens) == reference)
+    #expect(TestData.cells(fromNCHW) == reference)
+    #expect(tokenGrid.layoutName == "tokens+3" && lastGrid.layoutName == "nhwc" && tokenGrid.cellCount == h * w)
+  }
+
   @Test("the batch index defaults to 0, and chw planes build the same grid")
   func chwMatchesTensor() {
     let (d, h, w) = (40, 28, 28)  // deeper than the 32-wide transpose tile, in both directions
