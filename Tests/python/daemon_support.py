@@ -5,7 +5,6 @@ Environment:
 
 * ``SIMLAYD_BIN`` / ``SIMLAY_BIN``: the daemon and the CLI (default ``<repo>/.build/release/...``).
   Missing binaries skip the tests, or fail them with ``SIMLAY_REQUIRE_BIN=1`` (CI).
-* ``SIMLAY_SHARED``: the shared photographs (default ``<repo>/../shared/images``).
 
 Every daemon listens on a Unix socket in a short private directory under /tmp (socket paths are limited
 to 107 bytes, and pytest's tmp paths can be longer) and, when asked, on a free TCP port of 127.0.0.1.
@@ -36,7 +35,6 @@ SCRIPTS = REPO / "scripts"
 DEFAULT_MODEL = REPO / "models" / "efficientnet-lite0.onnx"
 DEFAULT_MODEL_NAME = "efficientnet-lite0"
 EXAMPLES = REPO / "examples" / "images"
-SHARED = Path(os.environ.get("SIMLAY_SHARED", REPO.parent / "shared" / "images"))
 
 STARTUP_TIMEOUT = 60.0  # model loading takes ~1 s; a cold page cache on the shared machine, longer
 STOP_TIMEOUT = 60.0

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import photo_fixtures
 from daemon_support import (DEFAULT_MODEL_NAME, EXAMPLES, KNOWN_LAYERS, REPO, SCRIPTS, assert_ok, noise_png,
                             rpc_error, running_daemon, short_tmpdir, tensor)
 
@@ -51,9 +52,7 @@ METRICS = ("cosine", "dot", "euclidean")
 
 def example_images() -> list[Path]:
     paths = [EXAMPLES / name for name in ("chelsea.png", "coffee.png", "astronaut.png")]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        pytest.skip(f"example images missing: {', '.join(missing)} (scripts/example_images.sh)")
+    photo_fixtures.example_photos()  # fetches them if missing (fails, never skips)
     return paths
 
 
