@@ -115,11 +115,11 @@ def photo_set(example_images, photo_variants) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def daemon_stubs(tmp_path_factory):
-    """Python gRPC stubs generated from Protos/ (scripts/gen_python_stubs.py) into a temp dir on sys.path."""
+def daemon_stubs():
+    """The client package's generated gRPC modules (python/simlay/_proto, imported from the working tree)."""
     import daemon_support
 
-    return daemon_support.load_stubs(tmp_path_factory.mktemp("stubs"))
+    return daemon_support.stubs()
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +134,7 @@ def daemon(daemon_stubs):
 
 @pytest.fixture
 def client(daemon):
-    """A grpcio client of the shared daemon over its Unix socket."""
+    """A wire-level client (daemon_support.Client over a simlay.Client) of the shared daemon's Unix socket."""
     return daemon.client("unix")
 
 
