@@ -7,7 +7,6 @@ preprocessing a model without simlay.* metadata gets from LoadModel and from sim
 from __future__ import annotations
 
 import importlib.util
-import os
 
 import grpc
 import pytest
@@ -58,7 +57,8 @@ def test_load_model_refuses_bad_file(guarded, files, name):
     assert [(l.name, l.channels, l.height, l.width) for l in info.layers][-1] == ("y", 8, 16, 16)
     image = client.add([(noise_png(40, 30, seed=7), "n.png")], model="valid")[0]
     _, maps = client.similarity("y", image.id, [image.id], cell=(3, 4), model="valid")
-    assert maps.shape == (1, 16, 16) and abs(maps[0, 3, 4] - 1) < 1e-5
+    # Cosine with the article's 1e-4 in each norm: a cell's similarity to itself is just under 1, and the top.
+    assert maps.shape == (1, 16, 16) and abs(maps[0, 3, 4] - 1) < 1e-3 and maps[0, 3, 4] == maps.max()
     assert f"bad-{name}" not in {m.name for m in client.list_models().models}
 
 
@@ -74,8 +74,9 @@ def test_model_dir_policy(guarded, files, tmp_path):
     outside.write_bytes(files["valid"].read_bytes())
     _expect(client, grpc.StatusCode.PERMISSION_DENIED, ["--model-dir"], "out", outside)
     # `..` and a symlink inside the directory that points out of it resolve outside.
-    escape = files["valid"].parent / ".." / ".." / outside.relative_to("/")
-    _expect(client, grpc.StatusCode.PERMISSION_DENIED, ["--model-dir"], "dots", "/" + os.path.relpath(escape, "/"))
+    inside = files["valid"].parent
+    escape = str(inside) + "/.." * (len(inside.parts) - 1) + str(outside)  # DIR/../../../tmp/.../outside.onnx
+    _expect(client, grpc.StatusCode.PERMISSION_DENIED, ["--model-dir"], "dots", escape)
     link = files["valid"].parent / "link.onnx"
     link.symlink_to(outside)
     _expect(client, grpc.StatusCode.PERMISSION_DENIED, ["--model-dir"], "link", link)
