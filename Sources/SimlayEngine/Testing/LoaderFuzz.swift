@@ -34,7 +34,8 @@ import Foundation
   static let interesting: [Int64] = [0, 1, 2, 3, -1, -2, 7, 1 << 31, 1 << 32, 1 << 40, 1 << 62, .max, .min, -(1 << 40)]
 
   /// The seed model's bytes: x [1, 3, 8, 8] -> Conv -> Relu -> MaxPool -> Pad -> Slice -> Concat ->
-  /// BatchNormalization -> Transpose -> Reshape -> Gemm -> Softmax, plus GlobalAveragePool and Unsqueeze.
+  /// BatchNormalization -> Transpose -> Reshape -> Gemm -> Softmax; GlobalAveragePool -> Unsqueeze and
+  /// Squeeze; LRN -> AveragePool -> Flatten -> MatMul -> Clip; Shape -> Gather.
   public static func seedModel() -> Data {
     try! seedProto().serializedData()
   }
@@ -88,7 +89,8 @@ import Foundation
     g.initializer = [floats("w", [4, 3, 3, 3]), floats("b", [4]), ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]),
                      ints("starts", [1, 1]), ints("ends", [5, .max]), ints("axes", [2, 3]),
                      floats("scale", [8]), floats("bias", [8]), floats("mean", [8]), floats("var", [8]),
-                     ints("shape", [1, -1]), floats("gw", [160, 5]), floats("gb", [5]), ints("uaxes", [0])]
+                     ints("shape", [1, -1]), floats("gw", [160, 5]), floats("gb", [5]), ints("uaxes", [0]),
+                     ints("gidx", [2]), floats("mw", [256, 4]), ints("saxes", [2, 3]), floats("cmin", [])]
     g.node = [
       node("Conv", ["x", "w", "b"], ["c1"], [attr("pads", [1, 1, 1, 1]), attr("strides", [1, 1]), attr("kernel_shape", [3, 3])]),
       node("Relu", ["c1"], ["r1"]),
@@ -103,9 +105,17 @@ import Foundation
       node("Softmax", ["gm"], ["y"], [attr("axis", [1])]),
       node("GlobalAveragePool", ["cc"], ["gp"]),
       node("Unsqueeze", ["gp", "uaxes"], ["un"]),
+      node("Shape", ["c1"], ["shp"]),
+      node("Gather", ["shp", "gidx"], ["dim2"], [attr("axis", [0])]),
+      node("LRN", ["r1"], ["lrn"], [attr("size", [3])]),
+      node("AveragePool", ["lrn"], ["ap"], [attr("kernel_shape", [3, 3]), attr("pads", [1, 1, 1, 1]), attr("count_include_pad", [1])]),
+      node("Flatten", ["ap"], ["f2"], [attr("axis", [1])]),
+      node("MatMul", ["f2", "mw"], ["mm"]),
+      node("Clip", ["mm", "cmin"], ["cl"]),
+      node("Squeeze", ["gp", "saxes"], ["sq"]),
     ]
     g.input = [value("x", [1, 3, 8, 8])]
-    g.output = [value("y", nil), value("un", nil)]
+    g.output = [value("y", nil), value("un", nil), value("cl", nil), value("sq", nil), value("dim2", nil)]
     var m = Onnx_ModelProto()
     m.irVersion = 8
     var opset = Onnx_OperatorSetIdProto()
