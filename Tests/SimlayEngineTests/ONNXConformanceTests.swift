@@ -18,6 +18,11 @@ struct ONNXConformanceTests {
     "Mul", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LRN", "Concat", "Flatten",
     "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax", "Dropout", "Identity", "Pad",
     "Constant", "Shape", "Gather", "Cast", "Slice",
+    "Pow", "Max", "Min", "Mod", "Erf", "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Floor", "Ceil",
+    "Round", "Sin", "Cos", "Softplus", "Not", "Gelu", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual",
+    "And", "Or", "Xor", "Where", "Expand", "ConstantOfShape", "Range", "ReduceMean", "ReduceSum", "ReduceMax",
+    "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp", "LayerNormalization",
+    "Split", "ScatterND",
   ]
 
   enum Outcome { case passed, skipped(String), failed(String) }
