@@ -110,7 +110,8 @@ struct ONNXConformanceTests {
     for (name, why) in skipped { print("  skipped \(name): \(why)") }
     for (name, why) in failed { print("  FAILED \(name): \(why)") }
     #expect(failed.isEmpty, "\(failed.count) cases failed: \(failed.map(\.0).joined(separator: ", "))")
-    #expect(passed.count >= 150, "only \(passed.count) cases passed")
+    // 320 pass with the operators of issue 10 (162 before them); the bound keeps a regression from hiding as skips.
+    #expect(passed.count >= 300, "only \(passed.count) cases passed")
   }
 }
 
