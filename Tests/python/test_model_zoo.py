@@ -35,8 +35,8 @@ REL_TOL = 1e-4
 FLOOR = 1e-30
 
 
-def compared_names(model_path, ref_dir) -> list[str]:
-    """Graph outputs, then every dumped tensor that is 4-D or a token tensor [1, T, D], in graph order."""
+def compared_names(model_path, ref_dir, batch: int) -> list[str]:
+    """Graph outputs, then every dumped tensor that is 4-D or a token tensor [batch, T, D], in graph order."""
     model = onnx.load(str(model_path), load_external_data=False)
     outputs = [o.name for o in model.graph.output]
     names = (ref_dir / "_names.txt").read_text(encoding="utf-8").splitlines()
@@ -44,7 +44,7 @@ def compared_names(model_path, ref_dir) -> list[str]:
     picked = []
     for name in names:
         shape = np.load(ref_dir / file_name_for(name), mmap_mode="r").shape
-        if name in outputs or len(shape) == 4 or (len(shape) == 3 and shape[0] == 1):
+        if name in outputs or len(shape) == 4 or (len(shape) == 3 and shape[0] == batch):
             picked.append(name)
     return picked
 
@@ -99,7 +99,7 @@ def test_fixture_matches_ort(fixture, simlay_bin, tmp_path):
     ref_dir = tmp_path / "ref"
     proc = run([sys.executable, SCRIPTS / "ort_dump.py", "--model", model, "--input", x_path, "--out", ref_dir])
     assert proc.returncode == 0, describe(proc)
-    names = compared_names(model, ref_dir)
+    names = compared_names(model, ref_dir, info["input_shape"][0])
     assert names, "no tensors to compare"
 
     ours_dir = tmp_path / "ours"
