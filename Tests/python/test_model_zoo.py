@@ -113,3 +113,34 @@ def test_fixture_matches_ort(fixture, simlay_bin, tmp_path):
     bad = [r for r in records if r["problem"]]
     print(f"{fixture}: {len(records) - len(bad)}/{len(records)} tensors match\n" + worst(records, 5))
     assert not bad, f"{len(bad)} of {len(records)} tensors of {fixture} differ from ONNX Runtime:\n" + worst(records)
+
+
+def _sized_model(op: str, tmp_path):
+    """x + OP(...) where OP's output size comes from constants in the file: 100000 x 100000 elements."""
+    from onnx import TensorProto, helper, numpy_helper
+    big = numpy_helper.from_array(np.array([100000, 100000], np.int64), "dims")
+    if op == "ConstantOfShape":
+        nodes = [helper.make_node("ConstantOfShape", ["dims"], ["c"], name="huge")]
+        inits = [big]
+    elif op == "Expand":
+        nodes = [helper.make_node("Expand", ["one", "dims"], ["c"], name="huge")]
+        inits = [big, numpy_helper.from_array(np.ones((1, 1), np.float32), "one")]
+    else:  # Range
+        nodes = [helper.make_node("Range", ["s", "l", "d"], ["c"], name="huge")]
+        inits = [numpy_helper.from_array(np.array(v, np.float32), n) for n, v in [("s", 0), ("l", 1e10), ("d", 1)]]
+    nodes.append(helper.make_node("Add", ["x", "c"], ["y"], name="add"))
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = tmp_path / f"{op}.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+@pytest.mark.parametrize("op", ["ConstantOfShape", "Expand", "Range"])
+def test_sizes_computed_from_the_file_are_bounded(op, simlay_bin, tmp_path):
+    """An op whose output size the file sets (10^10 elements here) is refused at load with one line naming
+    the node, instead of allocating 40 GB."""
+    proc = run([simlay_bin, "layers", "--model", _sized_model(op, tmp_path)])
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, describe(proc)
+    assert "huge" in lines[0] and op in lines[0], describe(proc)

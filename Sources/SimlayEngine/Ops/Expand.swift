@@ -28,8 +28,9 @@ struct Expand: CompiledOperator {
 /// Bounds for tensors whose size an op computes from values in the file (Expand, ConstantOfShape, Range,
 /// Tile), so that a crafted model is refused instead of exhausting memory.
 enum Limits {
-  /// At most 2^31 elements (8 GiB of float32) in one tensor.
-  static let maxElements = 1 << 31
+  /// At most 2^28 elements (1 GiB of float32) in one tensor: far above any activation of the models Simlay
+  /// serves (VGG's largest at 224x224 has 3.2M), far below what would exhaust a machine.
+  static let maxElements = 1 << 28
 
   static func checkElementCount(_ shape: [Int], _ ctx: OperatorContext) throws {
     var n = 1
