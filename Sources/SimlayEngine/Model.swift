@@ -85,7 +85,9 @@ public final class Model: Sendable {
     self.outputs = graph.outputs
     self.metadata = Dictionary(proto.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     self.opset = graph.opset
-    if graph.inputs.count == 1, let shape = defaultInputShape(batch: 1) {
+    // Validate at the batch the file declares (1 when symbolic): a graph may depend on it (LayerNormalization
+    // over axis 0), and the file's own size must load.
+    if graph.inputs.count == 1, let shape = defaultInputShape(batch: input.shape?.first.flatMap { $0 } ?? 1) {
       do {
         _ = try plan(for: [shape], fused: true)
       } catch let e as EngineError {
