@@ -22,8 +22,13 @@ struct SimlayD: AsyncParsableCommand {
   @Option(help: "TCP address HOST:PORT (or PORT for 127.0.0.1). Non-loopback hosts need --token-file.")
   var tcp: String?
 
-  @Option(name: .customLong("model"), help: "NAME=PATH.onnx to load at start; repeatable. The first is the default model.")
+  @Option(name: .customLong("model"), help: ArgumentHelp(
+    "NAME=PATH.onnx[,mean=R:G:B][,std=R:G:B][,size=H:W][,order=rgb|bgr] to load at start; repeatable. The first is the default model.",
+    discussion: "The options give the preprocessing of a model whose file has no simlay.* metadata (mean and std in 0..255 units; size = input height and width, needed when the file's is symbolic)."))
   var models: [String] = []
+
+  @Option(name: .customLong("model-dir"), help: "Directory LoadModel may read model files from (symlinks and .. resolved); repeatable. Without one, clients cannot load files.")
+  var modelDirs: [String] = []
 
   @Option(name: .customLong("cache-mb"), help: "Activation cache size in MiB.")
   var cacheMB: Int = 1024
@@ -97,15 +102,20 @@ struct SimlayD: AsyncParsableCommand {
     let unixPath = unix ?? (tcp == nil ? DaemonDefaults.socketPath() : nil)
     if let unixPath { try UnixSocket.prepare(path: unixPath) }
 
-    let specs = try models.map(Self.parseModel)
+    let specs = try models.map(ModelSpec.init(parsing:))
+    do {
+      config.modelDirectories = try ModelDirectories(resolving: modelDirs)
+    } catch let e as ServiceError {
+      throw DaemonError(e.message)
+    }
     let ioGroup = MultiThreadedEventLoopGroup(numberOfThreads: ioThreads)
     if ioThreads == 1 { config.hoverExecutor = EventLoopExecutor(ioGroup.next()) }
-    let state = DaemonState(configuration: config, defaultModelName: specs.first?.0 ?? DaemonDefaults.defaultModelName, logger: logger)
+    let state = DaemonState(configuration: config, defaultModelName: specs.first?.name ?? DaemonDefaults.defaultModelName, logger: logger)
     do {
-      let list = specs.isEmpty ? [(DaemonDefaults.defaultModelName, try ModelLocator.defaultModelPath())] : specs
-      for (name, path) in list {
-        try state.models.add(try LoadedModel(name: name, path: path))
-        logger.info("model loaded", metadata: ["name": "\(name)", "path": "\(path)"])
+      let list = specs.isEmpty ? [ModelSpec(name: DaemonDefaults.defaultModelName, path: try ModelLocator.defaultModelPath())] : specs
+      for spec in list {
+        try state.models.add(try LoadedModel(name: spec.name, path: spec.path, overrides: spec.overrides))
+        logger.info("model loaded", metadata: ["name": "\(spec.name)", "path": "\(spec.path)"])
       }
     } catch {
       throw DaemonError("cannot load model: \(error)")
@@ -157,13 +167,6 @@ struct SimlayD: AsyncParsableCommand {
     let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !token.isEmpty else { throw DaemonError("token file '\(path)' is empty") }
     return token
-  }
-
-  static func parseModel(_ spec: String) throws -> (String, String) {
-    guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
-      throw DaemonError("--model needs NAME=PATH.onnx, got '\(spec)'")
-    }
-    return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
   }
 }
 

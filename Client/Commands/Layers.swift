@@ -63,7 +63,7 @@ struct Layers: AsyncParsableCommand {
     let width = model.layers.map(\.name.count).max() ?? 10
     for layer in model.layers {
       print(Self.line(layer.name, width: width, c: Int(layer.channels), h: Int(layer.height), w: Int(layer.width),
-                      strideY: layer.strideY, strideX: layer.strideX, layout: ""))
+                      strideY: layer.strideY, strideX: layer.strideX, layout: layer.layout))
     }
   }
 

@@ -47,7 +47,7 @@ public struct InputPipeline: Sendable, Hashable {
     var size = overrides.size
     if size == nil, let shape = model.defaultInputShape(batch: 1) { size = (shape[2], shape[3]) }
     guard let size else {
-      throw EngineError(.invalidInput, "the model's input size is not fixed and its metadata does not give one; pass --input-size H,W")
+      throw EngineError(.invalidInput, "the model's input size is not fixed and its metadata does not give one: give an input size (--input-size H,W; simlayd --model NAME=PATH,size=H:W; LoadModel input_height and input_width)")
     }
     let p = Preprocessing(width: size.width, height: size.height,
                           mean: overrides.mean ?? floats("simlay.mean") ?? [123.675, 116.28, 103.53],

@@ -42,6 +42,10 @@ public final class Model: Sendable {
     guard FileManager.default.fileExists(atPath: path) else {
       throw EngineError(.io, "model file '\(path)' does not exist")
     }
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    guard size <= EngineLimits.maxModelFileBytes else {
+      throw EngineError(.invalidModel, "model file '\(path)' has \(size) bytes, beyond ONNX's limit of 2 GiB for one file")
+    }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw EngineError(.io, "cannot read model file '\(path)'")
     }
@@ -68,7 +72,7 @@ public final class Model: Sendable {
       graph.initializers[name] = value
       graph.inputs.removeAll { $0.name == name }
     }
-    guard let input = graph.inputs.first else { throw EngineError(.invalidModel, "the graph has no input") }
+    guard let input = graph.inputs.first else { throw EngineError(.invalidModel, "\(origin): the graph has no input") }
     for node in graph.nodes where OperatorRegistry.factories[node.opType] == nil || node.opType.hasPrefix("_") {
       throw EngineError(.unsupportedOperator, "unsupported operator '\(node.opType)' in node '\(node.name)' (supported: \(OperatorRegistry.supported.joined(separator: ", ")))")
     }
@@ -81,8 +85,14 @@ public final class Model: Sendable {
     self.outputs = graph.outputs
     self.metadata = Dictionary(proto.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     self.opset = graph.opset
-    if graph.inputs.count == 1, let shape = defaultInputShape(batch: 1) {
-      _ = try plan(for: [shape], fused: true)
+    // Validate at the batch the file declares (1 when symbolic): a graph may depend on it (LayerNormalization
+    // over axis 0), and the file's own size must load.
+    if graph.inputs.count == 1, let shape = defaultInputShape(batch: input.shape?.first.flatMap { $0 } ?? 1) {
+      do {
+        _ = try plan(for: [shape], fused: true)
+      } catch let e as EngineError {
+        throw EngineError(e.code, "\(origin): \(e.message)")
+      }
     }
   }
 
@@ -113,6 +123,19 @@ public final class Model: Sendable {
     }
   }
 
+  /// Bounds an input shape: images at most `EngineLimits.maxInputSide` on a side, any input within the
+  /// per-tensor budget.
+  static func checkInputSize(_ shape: [Int], of input: ValueInfo) throws {
+    if shape.count == 4, shape[2] > EngineLimits.maxInputSide || shape[3] > EngineLimits.maxInputSide {
+      throw EngineError(.invalidInput, "input '\(input.name)' of \(shape[2])x\(shape[3]) exceeds the limit of \(EngineLimits.maxInputSide) pixels per side (EngineLimits.maxInputSide)")
+    }
+    do {
+      try EngineLimits.checkSize(shape, "input '\(input.name)'")
+    } catch let e as EngineError {
+      throw EngineError(.invalidInput, e.message)
+    }
+  }
+
   func plan(for shapes: [[Int]], types: [DataType]? = nil, fused useFused: Bool, keep: Set<String> = []) throws -> ExecutionPlan {
     let unfused = keep.intersection(blockIntermediates).sorted()
     let key = PlanKey(shapes: shapes, fused: useFused, unfusedBlocks: useFused ? unfused : [])
@@ -123,6 +146,7 @@ public final class Model: Sendable {
     var inputTypes: [String: TensorType] = [:]
     for (i, (info, shape)) in zip(inputs, shapes).enumerated() {
       try validateInputShape(shape, of: info)
+      try Self.checkInputSize(shape, of: info)
       inputTypes[info.name] = TensorType(types?[i] ?? info.dataType ?? .float32, shape)
     }
     var planned = useFused ? fused.graph : graph
@@ -191,6 +215,10 @@ public final class Model: Sendable {
 public enum ONNXTensorFile {
   /// Decodes a serialized TensorProto.
   public static func read(_ path: String) throws -> Tensor {
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    guard size <= EngineLimits.maxModelFileBytes else {
+      throw EngineError(.invalidModel, "model file '\(path)' has \(size) bytes, beyond ONNX's limit of 2 GiB for one file")
+    }
     guard let data = FileManager.default.contents(atPath: path) else { throw EngineError(.io, "cannot read '\(path)'") }
     do {
       return try ONNXImport.tensor(from: Onnx_TensorProto(serializedBytes: data))

@@ -13,6 +13,8 @@ extension LoadedModel {
       m.inputWidth = Int32(pipeline.preprocessing.width)
       m.mean = pipeline.preprocessing.mean
       m.std = pipeline.preprocessing.std
+      m.channelOrder = pipeline.bgr ? "bgr" : "rgb"
+      m.preprocessingSource = preprocessingSource
       m.layers = layers.map { l in
         Simlay_V1_Layer.with {
           $0.name = l.name
@@ -21,9 +23,41 @@ extension LoadedModel {
           $0.width = Int32(l.width)
           $0.strideY = l.stride.y
           $0.strideX = l.stride.x
+          $0.layout = l.grid.layoutName
         }
       }
     }
+  }
+}
+
+extension Simlay_V1_LoadModelRequest {
+  /// The preprocessing the request gives (empty fields keep the file's), or INVALID_ARGUMENT naming the
+  /// field.
+  func overrides() throws -> InputPipeline.Overrides {
+    var o = InputPipeline.Overrides()
+    for (values, field) in [(mean, "mean"), (std, "std")] where !values.isEmpty {
+      guard values.count == 3, values.allSatisfy(\.isFinite) else {
+        throw ServiceError(.invalidArgument, "\(field) needs 3 finite values (R, G, B in 0..255 units), got \(values)")
+      }
+    }
+    guard std.allSatisfy({ $0 > 0 }) else { throw ServiceError(.invalidArgument, "std values must be positive, got \(std)") }
+    if !mean.isEmpty { o.mean = mean }
+    if !std.isEmpty { o.std = std }
+    if inputHeight != 0 || inputWidth != 0 {
+      let limit = Int32(EngineLimits.maxInputSide)
+      guard (1...limit).contains(inputHeight), (1...limit).contains(inputWidth) else {
+        throw ServiceError(.invalidArgument, "input_height and input_width must both be in 1...\(limit) (or both 0 for the file's size), got \(inputHeight)x\(inputWidth)")
+      }
+      o.size = (Int(inputHeight), Int(inputWidth))
+    }
+    if !channelOrder.isEmpty {
+      let order = channelOrder.lowercased()
+      guard order == "rgb" || order == "bgr" else {
+        throw ServiceError(.invalidArgument, "channel_order must be rgb or bgr, got '\(channelOrder)'")
+      }
+      o.channelOrder = order
+    }
+    return o
   }
 }
 

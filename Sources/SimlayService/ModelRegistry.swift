@@ -18,16 +18,33 @@ public struct LoadedModel: Sendable {
   public let layers: [GridLayer]
   let layerIndex: [String: Int]
 
-  /// Loads `path` as `name`.
-  public init(name: String, path: String) throws {
+  /// Where its preprocessing came from: "given" (any override), "metadata" (the file's simlay.*
+  /// properties) or "default" (ImageNet's normalisation at the input's declared size).
+  public let preprocessingSource: String
+
+  /// Loads `path` as `name`, with `overrides` for what the file's metadata does not say.
+  public init(name: String, path: String, overrides: InputPipeline.Overrides = .init()) throws {
     self.name = name
     self.path = path
     model = try Model(contentsOf: path)
-    pipeline = try InputPipeline.forModel(model)
+    pipeline = try InputPipeline.forModel(model, overrides: overrides)
     let p = pipeline.preprocessing
     layers = try model.layers(inputShape: [1, 3, p.height, p.width]).compactMap(\.gridLayer)
     layerIndex = Dictionary(layers.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
-    preprocessingKey = "size=\(p.width)x\(p.height);mean=\(p.mean);std=\(p.std);bgr=\(pipeline.bgr)"
+    preprocessingKey = Self.key(pipeline)
+    if overrides.size != nil || overrides.mean != nil || overrides.std != nil || overrides.channelOrder != nil {
+      preprocessingSource = "given"
+    } else if model.metadata.keys.contains(where: { $0.hasPrefix("simlay.") }) {
+      preprocessingSource = "metadata"
+    } else {
+      preprocessingSource = "default"
+    }
+  }
+
+  /// The description of `pipeline` that `preprocessingKey` holds.
+  static func key(_ pipeline: InputPipeline) -> String {
+    let p = pipeline.preprocessing
+    return "size=\(p.width)x\(p.height);mean=\(p.mean);std=\(p.std);bgr=\(pipeline.bgr)"
   }
 
   /// The layer named `name`, or NOT_FOUND listing close names.
@@ -66,13 +83,18 @@ public final class ModelRegistry: Sendable {
     order.withLock { if !$0.contains(model.name) { $0.append(model.name) } }
   }
 
-  /// Loads `path` as `name` unless that exact model is already loaded.
-  public func load(name: String, path: String) throws -> LoadedModel {
+  /// Loads `path` as `name` unless that exact model (same file; the same preprocessing when overrides are
+  /// given) is already loaded. A name is never rebound to another file or another preprocessing.
+  public func load(name: String, path: String, overrides: InputPipeline.Overrides = .init()) throws -> LoadedModel {
     if let m = models.withLock({ $0[name] }) {
       guard m.path == path else { throw ServiceError(.alreadyExists, "model name '\(name)' is already used for \(m.path)") }
+      let given = overrides.size != nil || overrides.mean != nil || overrides.std != nil || overrides.channelOrder != nil
+      if given, try LoadedModel.key(InputPipeline.forModel(m.model, overrides: overrides)) != m.preprocessingKey {
+        throw ServiceError(.alreadyExists, "model '\(name)' is already loaded from \(m.path) with other preprocessing (\(m.preprocessingKey)); load it under another name")
+      }
       return m
     }
-    let loaded = try LoadedModel(name: name, path: path)
+    let loaded = try LoadedModel(name: name, path: path, overrides: overrides)
     try add(loaded)
     return loaded
   }

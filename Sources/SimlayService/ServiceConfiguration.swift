@@ -15,6 +15,8 @@ public struct ServiceConfiguration: Sendable {
   /// Forward passes that may run at once (each on its own thread, outside the RPC threads, so queries on
   /// cached activations never queue behind them).
   public var forwardConcurrency: Int = 1
+  /// Where LoadModel may read files from (simlayd --model-dir); none = client paths are refused.
+  public var modelDirectories = ModelDirectories()
   /// Longest side of an overlay tile, at most.
   public var maxTileSize: Int = 1024
 

@@ -18,6 +18,8 @@ public struct ServiceError: Error, CustomStringConvertible, Sendable {
     public static let resourceExhausted = Code(status: .resourceExhausted)
     /// A name that is already taken.
     public static let alreadyExists = Code(status: .alreadyExists)
+    /// A request the daemon's configuration forbids (a model path outside every --model-dir).
+    public static let permissionDenied = Code(status: .permissionDenied)
     /// A failure inside the daemon.
     public static let internalError = Code(status: .internalError)
   }

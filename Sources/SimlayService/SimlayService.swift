@@ -33,8 +33,10 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   public func loadModel(request: Simlay_V1_LoadModelRequest, context: ServerContext) async throws -> Simlay_V1_ModelInfo {
     try await handle {
       guard !request.name.isEmpty, !request.path.isEmpty else { throw ServiceError(.invalidArgument, "name and path are both required") }
+      let path = try state.configuration.modelDirectories.resolve(request.path)
+      let overrides = try request.overrides()
       let registry = state.models
-      let loaded = try await state.executor.run { try registry.load(name: request.name, path: request.path) }
+      let loaded = try await state.executor.run { try registry.load(name: request.name, path: path, overrides: overrides) }
       state.logger.info("model loaded", metadata: ["name": "\(loaded.name)", "path": "\(loaded.path)"])
       return loaded.info
     }

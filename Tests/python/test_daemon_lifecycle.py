@@ -124,7 +124,7 @@ def test_named_models_first_is_default(daemon_stubs, default_model):
 
 
 def test_load_model_rpc(daemon_stubs, default_model):
-    with running_daemon() as d:
+    with running_daemon(["--model-dir", str(default_model.parent)]) as d:
         client = d.client()
         pb = client.pb
         info = client.call("LoadModel", pb.LoadModelRequest(name="again", path=str(default_model)))

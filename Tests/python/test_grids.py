@@ -157,11 +157,14 @@ def test_layer_sync_across_layouts(served):
             assert np.abs(maps[i] - reference_map(u, a[lm.layer], "cosine")).max() <= 1e-5, (lm.layer, i)
 
 
-def test_list_models_shows_token_grids(served):
-    _, client, _, _, _ = served
+def test_list_models_and_daemon_listing_show_token_grids(served):
+    daemon, client, _, _, _ = served
     model = next(m for m in client.list_models().models if m.name == "tok")
-    layers = {l.name: (l.channels, l.height, l.width) for l in model.layers}
-    for name, (_, c, h, w) in GRIDS.items():
-        assert layers.get(name) == (c, h, w), (name, layers.get(name))
-    for name in NOT_GRIDS:
+    layers = {l.name: (l.layout, l.channels, l.height, l.width) for l in model.layers}
+    for name, expected in GRIDS.items():
+        assert layers.get(name) == expected, (name, layers.get(name))
+    for name in NOT_GRIDS + WEIGHTS:
         assert name not in layers
+    proc = assert_ok(daemon.cli("layers", "--model", "tok"))
+    listed = {m[1]: (m[5], int(m[2]), int(m[3]), int(m[4])) for m in map(LINE.match, proc.stdout.splitlines()[1:]) if m}
+    assert listed == {k: v for k, v in layers.items()}, proc.stdout

@@ -200,9 +200,18 @@ class Client:
         """A model's layers in execution order ("" = the default model): name, channels, height, width, strides."""
         return list(self.model(model).layers)
 
-    def load_model(self, name: str, path: Union[str, os.PathLike]) -> Model:
-        """Loads an ONNX file (a path on the daemon's machine) as ``name``, or returns it if already loaded."""
-        reply = self._call("LoadModel", pb.LoadModelRequest(name=name, path=os.fspath(path)))
+    def load_model(self, name: str, path: Union[str, os.PathLike], *, mean: Optional[Sequence[float]] = None,
+                   std: Optional[Sequence[float]] = None, input_size: Optional[tuple[int, int]] = None,
+                   channel_order: Optional[str] = None) -> Model:
+        """Loads an ONNX file (a path on the daemon's machine, under one of its ``--model-dir`` directories) as
+        ``name``, or returns it if already loaded. ``mean``/``std`` (R, G, B in 0..255 units), ``input_size``
+        (height, width) and ``channel_order`` ("rgb"/"bgr") give the preprocessing of a model whose file has no
+        simlay.* metadata; None keeps the file's."""
+        request = pb.LoadModelRequest(name=name, path=os.fspath(path), mean=list(mean or ()), std=list(std or ()),
+                                      channel_order=channel_order or "")
+        if input_size is not None:
+            request.input_height, request.input_width = int(input_size[0]), int(input_size[1])
+        reply = self._call("LoadModel", request)
         return self._model(reply)
 
     def stats(self) -> dict:
@@ -215,7 +224,8 @@ class Client:
         layers = tuple(Layer(name=layer.name, channels=layer.channels, height=layer.height, width=layer.width,
                              stride_y=layer.stride_y, stride_x=layer.stride_x) for layer in m.layers)
         return Model(name=m.name, path=m.path, input_height=m.input_height, input_width=m.input_width,
-                     mean=tuple(m.mean), std=tuple(m.std), layers=layers, default=default)
+                     mean=tuple(m.mean), std=tuple(m.std), layers=layers, default=default,
+                     channel_order=m.channel_order or "rgb", preprocessing_source=m.preprocessing_source)
 
     # -- images
 

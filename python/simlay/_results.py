@@ -78,6 +78,10 @@ class Model:
     std: tuple[float, ...]
     layers: tuple[Layer, ...]
     default: bool = False
+    #: "rgb", or "bgr" for Caffe models.
+    channel_order: str = "rgb"
+    #: Where the preprocessing came from: "metadata", "given" (LoadModel / --model options) or "default".
+    preprocessing_source: str = ""
 
     def layer(self, name: str) -> Layer:
         """The layer called ``name`` (KeyError if there is none)."""

@@ -20,7 +20,9 @@ enum ONNXImport {
       let name = proto.name.isEmpty ? "\(proto.opType)#\(index)" : proto.name
       var attributes: [String: Attribute] = [:]
       for a in proto.attribute {
-        attributes[a.name] = try attribute(from: a, node: name, opType: proto.opType)
+        let value = try attribute(from: a, node: name, opType: proto.opType)
+        try checkBounds(value, a.name, node: "\(proto.opType) node '\(name)'")
+        attributes[a.name] = value
       }
       nodes.append(Node(name: name, opType: proto.opType, domain: proto.domain, inputs: proto.input,
                         outputs: proto.output, attributes: attributes))
@@ -31,32 +33,74 @@ enum ONNXImport {
                  initializers: initializers, inputs: inputs, outputs: g.output.map(valueInfo), opset: opset)
   }
 
-  /// ONNX requires topological order, but some exporters emit nodes out of order; sorting costs little
-  /// and turns a dangling input into an error that names it.
+  /// ONNX requires topological order, but some exporters emit nodes out of order. A file already in order
+  /// keeps it (one pass); otherwise Kahn's algorithm sorts it in time linear in the graph's size. Either
+  /// way a dangling input, a tensor written twice and a cycle are errors naming the node and tensor.
   static func topologicallySorted(_ nodes: [Node], available start: Set<String>) throws -> [Node] {
-    var available = start
-    available.insert("")
-    var pending = nodes
-    var sorted: [Node] = []
-    sorted.reserveCapacity(nodes.count)
-    while !pending.isEmpty {
-      var next: [Node] = []
-      for node in pending {
-        if node.inputs.allSatisfy(available.contains) {
-          sorted.append(node)
-          node.outputs.forEach { available.insert($0) }
-        } else {
-          next.append(node)
+    var producer: [String: Int] = [:]
+    producer.reserveCapacity(nodes.count)
+    for (i, node) in nodes.enumerated() {
+      for out in node.outputs where !out.isEmpty {
+        if start.contains(out) {
+          throw EngineError(.invalidModel, "\(node.label) writes tensor '\(out)', which is already a graph input or initializer")
+        }
+        if let p = producer.updateValue(i, forKey: out) {
+          throw EngineError(.invalidModel, "tensor '\(out)' is written by two nodes, \(nodes[p].label) and \(node.label)")
         }
       }
-      if next.count == pending.count {
-        let node = next[0]
-        let missing = node.inputs.first { !available.contains($0) } ?? "?"
+    }
+    func known(_ name: String) -> Bool { name.isEmpty || start.contains(name) }
+    for node in nodes {
+      if let missing = node.inputs.first(where: { !known($0) && producer[$0] == nil }) {
         throw EngineError(.invalidModel, "\(node.label) reads tensor '\(missing)', which no node, input or initializer produces")
       }
-      pending = next
     }
-    return sorted
+
+    // Fast path: the file's order is already topological.
+    var done = [Bool](repeating: false, count: nodes.count)
+    var inOrder = true
+    for (i, node) in nodes.enumerated() {
+      if node.inputs.allSatisfy({ known($0) || done[producer[$0]!] }) { done[i] = true } else { inOrder = false; break }
+    }
+    if inOrder { return nodes }
+
+    // Kahn: each node waits for its inputs' producers; each edge is visited once.
+    var waiting = [Int](repeating: 0, count: nodes.count)
+    var readers: [[Int]] = Array(repeating: [], count: nodes.count)
+    for (i, node) in nodes.enumerated() {
+      for input in node.inputs where !known(input) {
+        waiting[i] += 1
+        readers[producer[input]!].append(i)
+      }
+    }
+    var queue = nodes.indices.filter { waiting[$0] == 0 }
+    var head = 0
+    while head < queue.count {
+      let i = queue[head]
+      head += 1
+      for r in readers[i] {
+        waiting[r] -= 1
+        if waiting[r] == 0 { queue.append(r) }
+      }
+    }
+    guard queue.count == nodes.count else { throw cycleError(nodes, producer: producer, waiting: waiting, known: known) }
+    return queue.map { nodes[$0] }
+  }
+
+  /// An error naming a node on a cycle: walking from any unsorted node to the producer of an unsorted
+  /// input must revisit a node, and that node lies on the cycle.
+  static func cycleError(_ nodes: [Node], producer: [String: Int], waiting: [Int], known: (String) -> Bool) -> EngineError {
+    var i = waiting.firstIndex { $0 > 0 }!
+    var seen = Set<Int>()
+    while seen.insert(i).inserted {
+      var next: Int?
+      for input in nodes[i].inputs where !known(input) {
+        if let p = producer[input], waiting[p] > 0 { next = p; break }
+      }
+      guard let next else { break }
+      i = next
+    }
+    return EngineError(.invalidModel, "the graph has a cycle through \(nodes[i].label): it depends on its own output")
   }
 
   static func valueInfo(_ proto: Onnx_ValueInfoProto) -> ValueInfo {
@@ -93,10 +137,10 @@ enum ONNXImport {
       throw EngineError(.invalidModel, "tensor '\(name)' stores its data in an external file, which Simlay does not read; re-save the model with all tensors inside it (onnx.save_model(..., save_as_external_data=False))")
     }
     let shape = proto.dims.map { Int($0) }
-    guard shape.allSatisfy({ $0 >= 0 }) else {
-      throw EngineError(.invalidModel, "tensor '\(name)' has a negative dimension in \(shape)")
-    }
-    let count = shape.reduce(1, *)
+    // Floats are stored as float32 and integers as int64, whatever the file's element type.
+    let stored = [7, 6, 5, 4, 3, 2, 9, 12, 13].contains(proto.dataType) ? 8 : 4
+    try EngineLimits.checkSize(shape, elementBytes: stored, "tensor '\(name)'")
+    let count = EngineLimits.elementCount(shape)!
     let raw = proto.hasRawData ? proto.rawData : nil
     func check(_ n: Int) throws {
       guard n == count else {
@@ -105,27 +149,32 @@ enum ONNXImport {
     }
     func fromRaw<T>(_ type: T.Type) throws -> [T] {
       let raw = raw!
-      try check(raw.count / MemoryLayout<T>.size)
+      guard raw.count == count * MemoryLayout<T>.size else {
+        throw EngineError(.invalidModel, "tensor '\(name)' has \(raw.count) bytes of raw data but its shape \(shape) needs \(count * MemoryLayout<T>.size)")
+      }
       return raw.withUnsafeBytes { bytes in (0..<count).map { bytes.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
     }
     switch proto.dataType {
     case 1:  // FLOAT
       if let raw {
-        try check(raw.count / 4)
+        guard raw.count == count * 4 else {
+          throw EngineError(.invalidModel, "tensor '\(name)' has \(raw.count) bytes of raw data but its shape \(shape) needs \(count * 4)")
+        }
+        guard count > 0 else { return Tensor.zeros(shape) }
         return Tensor(shape: shape) { dst in
           raw.withUnsafeBytes { UnsafeMutableRawPointer(dst).copyMemory(from: $0.baseAddress!, byteCount: count * 4) }
         }
       }
       try check(proto.floatData.count)
-      return Tensor(shape: shape, floats: proto.floatData)
+      return count == 0 ? Tensor.zeros(shape) : Tensor(shape: shape, floats: proto.floatData)
     case 11:  // DOUBLE
       let values = raw != nil ? try fromRaw(Double.self) : proto.doubleData
       try check(values.count)
-      return Tensor(shape: shape, floats: values.map { Float($0) })
+      return floatTensor(shape, values.map { Float($0) })
     case 10, 16:  // FLOAT16, BFLOAT16: stored as uint16 bit patterns
       let bits: [UInt16] = raw != nil ? try fromRaw(UInt16.self) : proto.int32Data.map { UInt16(truncatingIfNeeded: $0) }
       try check(bits.count)
-      return Tensor(shape: shape, floats: bits.map { proto.dataType == 10 ? Float(Float16(bitPattern: $0)) : Float(bitPattern: UInt32($0) << 16) })
+      return floatTensor(shape, bits.map { proto.dataType == 10 ? Float(Float16(bitPattern: $0)) : Float(bitPattern: UInt32($0) << 16) })
     case 7:  // INT64
       let values = raw != nil ? try fromRaw(Int64.self) : proto.int64Data
       try check(values.count)
@@ -155,6 +204,26 @@ enum ONNXImport {
       let type = typeNames[proto.dataType] ?? "type \(proto.dataType)"
       throw EngineError(.invalidModel, "tensor '\(name)' has element type \(type), which Simlay does not support")
     }
+  }
+
+  /// Window attributes (pads, strides, kernel_shape, dilations) size loops and buffers: bounded here so
+  /// that no operator's shape arithmetic can overflow on them.
+  static func checkBounds(_ value: Attribute, _ name: String, node: String) throws {
+    guard EngineLimits.windowAttributes.contains(name) else { return }
+    let values: [Int]
+    switch value {
+    case .int(let v): values = [v]
+    case .ints(let v): values = v
+    default: return
+    }
+    if let bad = values.first(where: { $0.magnitude > EngineLimits.maxWindowValue }) {
+      throw EngineError(.invalidModel, "\(node) has \(name) value \(bad), beyond the limit of \(EngineLimits.maxWindowValue) (EngineLimits.maxWindowValue)")
+    }
+  }
+
+  /// A float tensor; empty ones without touching a buffer address (an empty array may have none).
+  static func floatTensor(_ shape: [Int], _ values: [Float]) -> Tensor {
+    values.isEmpty ? Tensor.zeros(shape) : Tensor(shape: shape, floats: values)
   }
 
   static func attribute(from a: Onnx_AttributeProto, node: String, opType: String) throws -> Attribute {

@@ -23,6 +23,13 @@ struct Pad: CompiledOperator {
     if ctx.has(3) {
       axes = try ctx.requireConstant(3, "axes").ints.map { $0 < 0 ? $0 + rank : $0 }
     }
+    // Untrusted files: pads beyond the window limit and axes outside the rank are refused, not trapped on.
+    if let bad = pads.first(where: { $0.magnitude > EngineLimits.maxWindowValue }) {
+      throw ctx.error(.invalidModel, "has pad \(bad), beyond the limit of \(EngineLimits.maxWindowValue) (EngineLimits.maxWindowValue)")
+    }
+    guard axes.allSatisfy({ (0..<rank).contains($0) }) else {
+      throw ctx.shapeError(input: 0, "of rank \(rank) does not have axes \(axes)")
+    }
     guard pads.count == 2 * axes.count else {
       throw ctx.shapeError(input: 0, "of rank \(rank) does not fit pads \(pads)")
     }

@@ -19,13 +19,14 @@ struct Reshaping: CompiledOperator {
       let allowZero = node.int("allowzero", default: 0) != 0
       var dims = target.enumerated().map { i, d in d == 0 && !allowZero ? (i < x.count ? x[i] : 0) : d }
       if let unknown = dims.firstIndex(of: -1) {
-        let known = dims.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
+        // Checked: target dims come from the file and may overflow a plain product.
+        let known = EngineLimits.elementCount(dims.enumerated().filter { $0.offset != unknown }.map(\.element)) ?? 0
         guard known > 0, t.count % known == 0 else {
           throw ctx.shapeError(input: 0, "of shape \(x) cannot be reshaped to \(target)")
         }
         dims[unknown] = t.count / known
       }
-      guard dims.reduce(1, *) == t.count, dims.allSatisfy({ $0 >= 0 }) else {
+      guard EngineLimits.elementCount(dims) == t.count else {
         throw ctx.shapeError(input: 0, "of shape \(x) (\(t.count) elements) cannot be reshaped to \(target)")
       }
       shape = dims
@@ -34,8 +35,8 @@ struct Reshaping: CompiledOperator {
       if ctx.opset >= 13 && ctx.has(1) { axes = try ctx.requireConstant(1, "axes").ints }
       let outRank = node.opType == "Squeeze" ? x.count : x.count + (axes?.count ?? 0)
       let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + outRank : $0 })
-      guard normalized.allSatisfy({ $0 >= 0 && $0 < outRank }) else {
-        throw ctx.error(.invalidModel, "axes \(axes ?? []) out of range for shape \(x)")
+      guard normalized.allSatisfy({ $0 >= 0 && $0 < outRank }), normalized.count == (axes ?? []).count else {
+        throw ctx.error(.invalidModel, "axes \(axes ?? []) out of range or repeated for shape \(x)")
       }
       if node.opType == "Squeeze" {
         if axes == nil {

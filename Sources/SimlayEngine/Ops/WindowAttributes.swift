@@ -14,7 +14,10 @@ enum WindowAttributes {
     let (h, w) = (input[2], input[3])
     let extent = [dilations[0] * (kernel[0] - 1) + 1, dilations[1] * (kernel[1] - 1) + 1]
     var pads = node.ints("pads") ?? [0, 0, 0, 0]
-    guard pads.count == 4 else { throw ctx.error(.invalidModel, "pads \(pads) must have 4 values") }
+    guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else {
+      throw ctx.error(.invalidModel, "pads \(pads) must be 4 non-negative values")
+    }
+    guard kernel.allSatisfy({ $0 > 0 }) else { throw ctx.error(.invalidModel, "kernel \(kernel) must be positive") }
     let autoPad = node.string("auto_pad") ?? "NOTSET"
     var out = [0, 0]
     switch autoPad {

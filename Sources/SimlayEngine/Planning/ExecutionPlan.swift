@@ -67,6 +67,11 @@ final class ExecutionPlan: Sendable {
       let ctx = OperatorContext(node: node, inputTypes: inputSlotList.map { $0.map { types[$0] } },
                                 constants: inputSlotList.map { $0.flatMap { constants[$0] } }, opset: graph.opset)
       let op = try factory(ctx)
+      // Every value is bounded before anything allocates it (folding below runs the op) or derives shapes
+      // from it, so an untrusted file cannot make a later step overflow or exhaust memory.
+      for (name, type) in zip(node.outputs, op.outputTypes) where !name.isEmpty {
+        try EngineLimits.checkSize(type.shape, elementBytes: type.dataType == .int64 ? 8 : 4, "output '\(name)' of \(node.label)")
+      }
       guard op.outputTypes.count >= node.outputs.filter({ !$0.isEmpty }).count else {
         throw ctx.error(.invalidModel, "declares \(node.outputs.count) outputs, the operator produces \(op.outputTypes.count)")
       }

@@ -384,8 +384,25 @@ public nonisolated struct Simlay_V1_LoadModelRequest: Sendable {
   /// Name to refer to the model by. Required.
   public var name: String = String()
 
-  /// Path of an .onnx file on the daemon's machine. Required.
+  /// Path of an .onnx file on the daemon's machine, under one of the directories simlayd was started with
+  /// (--model-dir); a daemon started with none refuses every path (PERMISSION_DENIED). Required.
   public var path: String = String()
+
+  /// Preprocessing for models whose file carries no simlay.* metadata; each field left empty keeps what the
+  /// file's metadata says, else ImageNet's torchvision normalisation and the input's declared size.
+  /// Per-channel mean, R,G,B in 0..255 units: empty or exactly 3 values.
+  public var mean: [Float] = []
+
+  /// Per-channel std, R,G,B in 0..255 units: empty or exactly 3 positive values.
+  public var std: [Float] = []
+
+  /// Input size images are squashed to; both 0 = the file's (required when its input size is symbolic).
+  public var inputHeight: Int32 = 0
+
+  public var inputWidth: Int32 = 0
+
+  /// "rgb" or "bgr" (Caffe models); empty = the file's metadata, else rgb.
+  public var channelOrder: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -416,6 +433,14 @@ public nonisolated struct Simlay_V1_ModelInfo: Sendable {
   /// Every named 4-D tensor (NCHW) of the graph, in execution order.
   public var layers: [Simlay_V1_Layer] = []
 
+  /// Channel order of its input planes: "rgb", or "bgr" for Caffe models.
+  public var channelOrder: String = String()
+
+  /// Where its preprocessing came from: "metadata" (the file's simlay.* properties), "given" (the
+  /// LoadModel request or simlayd's --model options; any field given counts) or "default" (ImageNet's
+  /// torchvision normalisation at the input's declared size).
+  public var preprocessingSource: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -439,6 +464,10 @@ public nonisolated struct Simlay_V1_Layer: Sendable {
   public var strideY: Double = 0
 
   public var strideX: Double = 0
+
+  /// Layout the tensor's grid came from: "nchw", "nhwc", or "tokens+P" for a token tensor [1, T, D] whose
+  /// first P tokens are prefix (class/register) tokens and the rest the h x w patch grid.
+  public var layout: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1492,7 +1521,7 @@ nonisolated extension Simlay_V1_ListModelsResponse: SwiftProtobuf.Message, Swift
 
 nonisolated extension Simlay_V1_LoadModelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LoadModelRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}path\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}path\0\u{1}mean\0\u{1}std\0\u{3}input_height\0\u{3}input_width\0\u{3}channel_order\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1502,6 +1531,11 @@ nonisolated extension Simlay_V1_LoadModelRequest: SwiftProtobuf.Message, SwiftPr
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      case 3: try { try decoder.decodeRepeatedFloatField(value: &self.mean) }()
+      case 4: try { try decoder.decodeRepeatedFloatField(value: &self.std) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.inputHeight) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.inputWidth) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.channelOrder) }()
       default: break
       }
     }
@@ -1514,12 +1548,32 @@ nonisolated extension Simlay_V1_LoadModelRequest: SwiftProtobuf.Message, SwiftPr
     if !self.path.isEmpty {
       try visitor.visitSingularStringField(value: self.path, fieldNumber: 2)
     }
+    if !self.mean.isEmpty {
+      try visitor.visitPackedFloatField(value: self.mean, fieldNumber: 3)
+    }
+    if !self.std.isEmpty {
+      try visitor.visitPackedFloatField(value: self.std, fieldNumber: 4)
+    }
+    if self.inputHeight != 0 {
+      try visitor.visitSingularInt32Field(value: self.inputHeight, fieldNumber: 5)
+    }
+    if self.inputWidth != 0 {
+      try visitor.visitSingularInt32Field(value: self.inputWidth, fieldNumber: 6)
+    }
+    if !self.channelOrder.isEmpty {
+      try visitor.visitSingularStringField(value: self.channelOrder, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Simlay_V1_LoadModelRequest, rhs: Simlay_V1_LoadModelRequest) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.path != rhs.path {return false}
+    if lhs.mean != rhs.mean {return false}
+    if lhs.std != rhs.std {return false}
+    if lhs.inputHeight != rhs.inputHeight {return false}
+    if lhs.inputWidth != rhs.inputWidth {return false}
+    if lhs.channelOrder != rhs.channelOrder {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1527,7 +1581,7 @@ nonisolated extension Simlay_V1_LoadModelRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Simlay_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}path\0\u{3}input_height\0\u{3}input_width\0\u{1}mean\0\u{1}std\0\u{1}layers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}path\0\u{3}input_height\0\u{3}input_width\0\u{1}mean\0\u{1}std\0\u{1}layers\0\u{3}channel_order\0\u{3}preprocessing_source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1542,6 +1596,8 @@ nonisolated extension Simlay_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf.
       case 5: try { try decoder.decodeRepeatedFloatField(value: &self.mean) }()
       case 6: try { try decoder.decodeRepeatedFloatField(value: &self.std) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.layers) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.channelOrder) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.preprocessingSource) }()
       default: break
       }
     }
@@ -1569,6 +1625,12 @@ nonisolated extension Simlay_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.layers.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.layers, fieldNumber: 7)
     }
+    if !self.channelOrder.isEmpty {
+      try visitor.visitSingularStringField(value: self.channelOrder, fieldNumber: 8)
+    }
+    if !self.preprocessingSource.isEmpty {
+      try visitor.visitSingularStringField(value: self.preprocessingSource, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1580,6 +1642,8 @@ nonisolated extension Simlay_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.mean != rhs.mean {return false}
     if lhs.std != rhs.std {return false}
     if lhs.layers != rhs.layers {return false}
+    if lhs.channelOrder != rhs.channelOrder {return false}
+    if lhs.preprocessingSource != rhs.preprocessingSource {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1587,7 +1651,7 @@ nonisolated extension Simlay_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Simlay_V1_Layer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Layer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}channels\0\u{1}height\0\u{1}width\0\u{3}stride_y\0\u{3}stride_x\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}channels\0\u{1}height\0\u{1}width\0\u{3}stride_y\0\u{3}stride_x\0\u{1}layout\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1601,6 +1665,7 @@ nonisolated extension Simlay_V1_Layer: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.width) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.strideY) }()
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.strideX) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.layout) }()
       default: break
       }
     }
@@ -1625,6 +1690,9 @@ nonisolated extension Simlay_V1_Layer: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.strideX.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.strideX, fieldNumber: 6)
     }
+    if !self.layout.isEmpty {
+      try visitor.visitSingularStringField(value: self.layout, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1635,6 +1703,7 @@ nonisolated extension Simlay_V1_Layer: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.width != rhs.width {return false}
     if lhs.strideY != rhs.strideY {return false}
     if lhs.strideX != rhs.strideX {return false}
+    if lhs.layout != rhs.layout {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
