@@ -28,7 +28,9 @@ echo "== pip install ./python (the Python client, import simlay)"
 .venv/bin/python -m pip install -q --disable-pip-version-check ./python
 
 echo "== swift build -c release"
-swift build -c release 2>&1 | tail -n 1
+# Quiet on success (one line); on failure the compiler's last 40 lines, which name the error.
+log=$(mktemp)
+if swift build -c release >"$log" 2>&1; then tail -n 1 "$log"; rm -f "$log"; else tail -n 40 "$log"; rm -f "$log"; exit 1; fi
 
 [ -f models/efficientnet-lite0.onnx ] || .venv/bin/python scripts/convert_efficientnet_lite0.py
 "$root/scripts/example_images.sh"
