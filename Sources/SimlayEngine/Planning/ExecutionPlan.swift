@@ -147,6 +147,7 @@ extension ExecutionPlan {
     if let block = step.op as? DepthwiseBlock, shapes {
       key += "\(block.expand.outputTypes[0].shape)k\(block.depthwise.window.kH)s\(block.depthwise.window.strideH)->\(block.outputTypes[0].shape[1])"
     }
+    if let mm = step.op as? MatMul, shapes { key += "[\(mm.batchOffsets.count)x \(mm.m)x\(mm.k) * \(mm.k)x\(mm.n)]" }
     timings.withLock { $0[key, default: .zero] += d }
   }
 
