@@ -25,6 +25,7 @@ Output: a table, then one line of JSON with per-config numbers and the ratio our
 Usage::
 
     python3 scripts/bench_forward.py [--model M] [--runs 30] [--warmup 5] [--rounds 1] [--image IMG]
+        [--threads 1,2] [--batches 1,8]
 """
 
 from __future__ import annotations
@@ -45,8 +46,6 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = REPO / "models" / "efficientnet-lite0.onnx"
 DEFAULT_SIMLAY = Path(os.environ.get("SIMLAY_BIN", REPO / ".build" / "release" / "simlay"))
 SHARED_IMAGES = Path(os.environ.get("SIMLAY_SHARED", REPO.parent / "shared" / "images"))
-THREADS = (1, 2)
-BATCHES = (1, 8)
 SIZE = 224
 
 
@@ -72,7 +71,9 @@ def bench_ort(model: Path, threads: int, batch: int, runs: int, warmup: int) -> 
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).uniform(-1, 1, size=(batch, 3, SIZE, SIZE)).astype(np.float32)
+    dims = sess.get_inputs()[0].shape
+    h, w = (d if isinstance(d, int) and d > 0 else SIZE for d in dims[2:4])
+    x = np.random.default_rng(0).uniform(-1, 1, size=(batch, 3, h, w)).astype(np.float32)
     feed = {sess.get_inputs()[0].name: x}
     for _ in range(warmup):
         sess.run(None, feed)
@@ -199,6 +200,9 @@ def main(argv=None) -> int:
     ap.add_argument("--image", type=Path, help="image for the memory measurement")
     ap.add_argument("--ort-only", action="store_true", help="do not run simlay (also implied if missing)")
     ap.add_argument("--no-rss", action="store_true", help="skip the peak-memory measurement")
+    ap.add_argument("--threads", default="1,2", help="thread counts to measure, comma-separated")
+    ap.add_argument("--batches", default="1,8", help="batch sizes to measure, comma-separated (a model "
+                    "exported with a fixed batch of 1 takes only 1)")
     args = ap.parse_args(argv)
 
     simlay = None if args.ort_only or not args.simlay.is_file() else args.simlay
@@ -216,7 +220,9 @@ def main(argv=None) -> int:
         print(f"warning: load average {load1:.2f}: other processes are running; timings are unreliable",
               file=sys.stderr)
 
-    configs = [(t, b) for t in THREADS for b in BATCHES]
+    threads = [int(v) for v in args.threads.split(",")]
+    batches = [int(v) for v in args.batches.split(",")]
+    configs = [(t, b) for t in threads for b in batches]
     samples: dict[tuple, dict[str, list]] = {c: {"ort": [], "simlay": []} for c in configs}
     for rnd in range(args.rounds):
         for t, b in configs:

@@ -13,4 +13,4 @@ swift build -c release
 [ -f models/efficientnet-lite0.onnx ] || "$py" scripts/convert_efficientnet_lite0.py
 swift test -c release --disable-testable-imports
 export SIMLAY_BIN="$root/.build/release/simlay" SIMLAYD_BIN="$root/.build/release/simlayd" SIMLAY_REQUIRE_BIN=1
-"$py" -m pytest -q Tests/python
+"$py" -m pytest -q -rs Tests/python

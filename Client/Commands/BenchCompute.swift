@@ -24,9 +24,12 @@ extension Bench {
         let pipeline = try modelOptions.pipeline(for: model)
         let grids = try images.map { path in
           let image = try ImageDecoder.decode(contentsOf: path, maxPixels: modelOptions.maxPixels)
-          let t = try model.run(pipeline.tensor(for: [image]), keep: [layer])[layer]!
-          guard t.rank == 4 else { throw CLIError("layer '\(layer)' is not a 4-D tensor") }
-          return ActivationGrid(tensor: t)
+          let input = pipeline.tensor(for: [image])
+          let t = try model.run(input, keep: [layer])[layer]!
+          guard let grid = LayerGrid.infer(shape: t.shape, inputHeight: input.shape[2], inputWidth: input.shape[3]) else {
+            throw CLIError("layer '\(layer)' is not a grid of cells (see `simlay layers`)")
+          }
+          return ActivationGrid(tensor: t, grid: grid)
         }
         ExecutionContext(threads: 1).configureBLASThreads()
         let result = SimilarityBench.run(grids: grids, queries: max(queries, 1), metric: metric)

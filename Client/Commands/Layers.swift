@@ -7,7 +7,7 @@ import SimlayProto
 /// held by simlayd.
 struct Layers: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "List every named tensor of a model with its shape (C, H, W) and stride relative to the input.",
+    abstract: "List every activation of a model: grids with channels, cells, stride and layout; other tensors with their shape.",
     discussion: """
       Runs in-process when --model is an .onnx file (or omitted, without --server), or with --local; \
       otherwise --model names a model of the daemon (ListModels), "" meaning its default model.
@@ -41,8 +41,9 @@ struct Layers: AsyncParsableCommand {
     print(Self.header(height: p.height, width: p.width))
     let width = layers.map(\.name.count).max() ?? 10
     for layer in layers {
-      if let chw = layer.chw, let s = layer.stride {
-        print(Self.line(layer.name, width: width, c: chw.c, h: chw.h, w: chw.w, strideY: s.y, strideX: s.x))
+      if let grid = layer.grid, let s = layer.stride {
+        print(Self.line(layer.name, width: width, c: grid.channels, h: grid.height, w: grid.width, strideY: s.y, strideX: s.x,
+                        layout: grid.layoutName))
       } else {
         let name = layer.name.padding(toLength: width, withPad: " ", startingAt: 0)
         print("\(name)  shape \(layer.shape.dropFirst().map(String.init).joined(separator: "x"))")
@@ -62,20 +63,22 @@ struct Layers: AsyncParsableCommand {
     let width = model.layers.map(\.name.count).max() ?? 10
     for layer in model.layers {
       print(Self.line(layer.name, width: width, c: Int(layer.channels), h: Int(layer.height), w: Int(layer.width),
-                      strideY: layer.strideY, strideX: layer.strideX))
+                      strideY: layer.strideY, strideX: layer.strideX, layout: layer.layout))
     }
   }
 
   /// The listing's first line.
   static func header(height: Int, width: Int) -> String {
-    "# input \(height)x\(width); name, C H W (or shape), stride in input pixels"
+    "# input \(height)x\(width); name, C H W (or shape), stride in input pixels, layout"
   }
 
-  /// One 4-D layer: `name  C=.. H=.. W=..  stride S` (or `stride SYxSX` when they differ).
-  static func line(_ name: String, width: Int, c: Int, h: Int, w: Int, strideY: Double, strideX: Double) -> String {
+  /// One grid layer: `name  C=.. H=.. W=..  stride S  layout L` (or `stride SYxSX` when they differ);
+  /// the layout is nchw, nhwc or tokens+P (P prefix tokens before the patch grid).
+  static func line(_ name: String, width: Int, c: Int, h: Int, w: Int, strideY: Double, strideX: Double,
+                   layout: String) -> String {
     let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
     let stride = strideY == strideX ? format(strideY) : "\(format(strideY))x\(format(strideX))"
-    return "\(padded)  C=\(c) H=\(h) W=\(w)  stride \(stride)"
+    return "\(padded)  C=\(c) H=\(h) W=\(w)  stride \(stride)  layout \(layout.isEmpty ? "nchw" : layout)"
   }
 
   private static func format(_ v: Double) -> String {

@@ -85,7 +85,9 @@ public final class Model: Sendable {
     self.outputs = graph.outputs
     self.metadata = Dictionary(proto.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     self.opset = graph.opset
-    if graph.inputs.count == 1, let shape = defaultInputShape(batch: 1) {
+    // Validate at the batch the file declares (1 when symbolic): a graph may depend on it (LayerNormalization
+    // over axis 0), and the file's own size must load.
+    if graph.inputs.count == 1, let shape = defaultInputShape(batch: input.shape?.first.flatMap { $0 } ?? 1) {
       do {
         _ = try plan(for: [shape], fused: true)
       } catch let e as EngineError {
@@ -176,12 +178,14 @@ public final class Model: Sendable {
     return try plan.run(inputs: given, keep: keepSet, context: context)
   }
 
-  /// The named tensors of the graph (input, every node output; not weights) with their shapes, in
-  /// execution order, for an input of `shape`.
+  /// The activations of the graph (the input and every float tensor computed from it) with their
+  /// shapes, in execution order, for an input of `shape`. Weights, constants and whatever is computed
+  /// from them alone (Identity on an initializer, shape arithmetic, Constant scalars) are folded at
+  /// plan time and are not layers.
   public func layers(inputShape shape: [Int]) throws -> [LayerInfo] {
     let plan = try plan(for: [shape], fused: false)
     let inputHW = shape.count == 4 ? (shape[2], shape[3]) : (0, 0)
-    return plan.names.indices.filter { !plan.weightSlots.contains($0) && plan.types[$0].dataType == .float32 }
+    return plan.names.indices.filter { plan.constants[$0] == nil && plan.types[$0].dataType == .float32 }
       .map { LayerInfo(name: plan.names[$0], shape: plan.types[$0].shape, inputSize: inputHW) }
   }
 
@@ -230,37 +234,5 @@ public enum ONNXTensorFile {
     guard let data = FileManager.default.contents(atPath: path),
           let proto = try? Onnx_TensorProto(serializedBytes: data) else { return nil }
     return ONNXImport.typeNames[proto.dataType] ?? "type \(proto.dataType)"
-  }
-}
-
-/// A named tensor of the graph, as `simlay layers` lists it.
-public struct LayerInfo: Sendable, Equatable {
-  /// The tensor's name.
-  public var name: String
-  /// Its ONNX shape (batch first).
-  public var shape: [Int]
-  /// Input height and width the shape was inferred for.
-  public var inputSize: (height: Int, width: Int)
-
-  /// Channels, height and width of a 4-D (NCHW) tensor; nil otherwise.
-  public var chw: (c: Int, h: Int, w: Int)? {
-    shape.count == 4 ? (shape[1], shape[2], shape[3]) : nil
-  }
-
-  /// How the tensor lies on a grid of cells, or nil when it is not a grid (logits, pooled vectors).
-  /// Today every 4-D tensor is read as NCHW; token tensors and channels-last tensors come with issue 10.
-  public var grid: LayerGrid? {
-    guard shape.count == 4 else { return nil }
-    return LayerGrid(layout: .nchw, channels: shape[1], height: shape[2], width: shape[3])
-  }
-
-  /// Input pixels per cell along height and width, for 4-D tensors.
-  public var stride: (y: Double, x: Double)? {
-    guard let chw, chw.h > 0, chw.w > 0 else { return nil }
-    return (Double(inputSize.height) / Double(chw.h), Double(inputSize.width) / Double(chw.w))
-  }
-
-  public static func == (a: LayerInfo, b: LayerInfo) -> Bool {
-    a.name == b.name && a.shape == b.shape && a.inputSize == b.inputSize
   }
 }

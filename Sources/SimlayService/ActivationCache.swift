@@ -140,10 +140,14 @@ final class ActivationCache: Sendable {
       let values = try model.model.run(input, keep: layers)
       var grids: [String: ActivationGrid] = [:]
       for name in layers {
-        guard let t = values[name], t.rank == 4 else {
-          throw ServiceError(.invalidArgument, "layer '\(name)' is not a 4-D [N, C, H, W] tensor")
+        // The grid is read off the tensor itself (same rule as the listing), so a transformed input
+        // of another size still yields a grid that matches the values.
+        guard let t = values[name],
+              let grid = LayerGrid.infer(shape: t.shape, inputHeight: input.shape[2], inputWidth: input.shape[3], batch: input.shape[0])
+        else {
+          throw ServiceError(.invalidArgument, "layer '\(name)' is not a grid of cells (NCHW, NHWC or tokens; see `simlay layers`)")
         }
-        grids[name] = ActivationGrid(tensor: t, batchIndex: 0)
+        grids[name] = ActivationGrid(tensor: t, grid: grid, batchIndex: 0)
       }
       return grids
     }

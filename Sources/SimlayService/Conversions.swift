@@ -18,12 +18,12 @@ extension LoadedModel {
       m.layers = layers.map { l in
         Simlay_V1_Layer.with {
           $0.name = l.name
-          $0.channels = Int32(l.chw!.c)
-          $0.height = Int32(l.chw!.h)
-          $0.width = Int32(l.chw!.w)
-          $0.strideY = l.stride!.y
-          $0.strideX = l.stride!.x
-          $0.layout = l.grid?.layoutName ?? ""
+          $0.channels = Int32(l.channels)
+          $0.height = Int32(l.height)
+          $0.width = Int32(l.width)
+          $0.strideY = l.stride.y
+          $0.strideX = l.stride.x
+          $0.layout = l.grid.layoutName
         }
       }
     }

@@ -13,8 +13,9 @@ public struct LoadedModel: Sendable {
   public let model: Model
   /// How images become its input.
   public let pipeline: InputPipeline
-  /// Its 4-D (NCHW) tensors, the layers a query can name, by name and in order.
-  public let layers: [LayerInfo]
+  /// Its grid layers (NCHW, NHWC and token tensors; see `LayerGrid.infer`), the layers a query can
+  /// name, in execution order.
+  public let layers: [GridLayer]
   let layerIndex: [String: Int]
 
   /// Where its preprocessing came from: "given" (any override), "metadata" (the file's simlay.*
@@ -28,7 +29,7 @@ public struct LoadedModel: Sendable {
     model = try Model(contentsOf: path)
     pipeline = try InputPipeline.forModel(model, overrides: overrides)
     let p = pipeline.preprocessing
-    layers = try model.layers(inputShape: [1, 3, p.height, p.width]).filter { $0.chw != nil }
+    layers = try model.layers(inputShape: [1, 3, p.height, p.width]).compactMap(\.gridLayer)
     layerIndex = Dictionary(layers.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
     preprocessingKey = Self.key(pipeline)
     if overrides.size != nil || overrides.mean != nil || overrides.std != nil || overrides.channelOrder != nil {
@@ -47,7 +48,7 @@ public struct LoadedModel: Sendable {
   }
 
   /// The layer named `name`, or NOT_FOUND listing close names.
-  func layer(_ name: String) throws -> LayerInfo {
+  func layer(_ name: String) throws -> GridLayer {
     guard let i = layerIndex[name] else {
       throw ServiceError(.notFound, "model '\(self.name)' has no layer '\(name)'\(Model.suggestions(for: name, in: layers.map(\.name)))")
     }

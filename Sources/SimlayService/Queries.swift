@@ -24,7 +24,7 @@ extension DaemonState {
     try checkLimit(request.targetIds.count, configuration.maxImagesPerRequest, "target images")
     let metric = try request.metric.similarityMetric()
     let targets = try images(request.targetIds, for: model)
-    let (h, w) = (layer.chw!.h, layer.chw!.w)
+    let (h, w) = (layer.height, layer.width)
     if case .group(let group) = request.query.position {
       let query = try await groupCentroid(group, layer: layer.name)
       let grids = try await grids(model: model, images: targets, layers: [layer.name]).map { $0[0] }
@@ -104,12 +104,12 @@ extension DaemonState {
     let layers = try request.layers.map { try model.layer($0) }
     let pointImage = try images([request.imageID], for: model)[0]
     let targets = try images(request.targetIds, for: model)
-    let cells = try layers.map { try cell(of: request.point, in: pointImage, height: $0.chw!.h, width: $0.chw!.w) }
+    let cells = try layers.map { try cell(of: request.point, in: pointImage, height: $0.height, width: $0.width) }
     let names = layers.map(\.name)
     let all = try await grids(model: model, images: [pointImage] + targets, layers: names)
     var answers: [LayerAnswer] = []
     for (li, layer) in layers.enumerated() {
-      let (h, w) = (layer.chw!.h, layer.chw!.w)
+      let (h, w) = (layer.height, layer.width)
       let query = QueryVector(all[0][li].vector(y: cells[li].y, x: cells[li].x))
       let maps = Self.maps(of: query, over: all.dropFirst().map { $0[li] }, metric: metric)
       answers.append(LayerAnswer(layer: layer.name, height: h, width: w, maps: maps,

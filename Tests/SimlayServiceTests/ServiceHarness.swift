@@ -13,15 +13,12 @@ enum ServiceHarness {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   static let modelPath = root.appendingPathComponent("models/efficientnet-lite0.onnx").path
 
-  /// Photos: the shared test images when present, else the examples scripts/example_images.sh fetches.
+  /// Photos for `names.count` uploads: the example photos scripts/example_images.sh fetches, in turn (the
+  /// names only say what a test asks for; nothing outside the repository and its setup is read).
   static func photo(_ names: [String]) -> [String] {
-    let shared = root.appendingPathComponent("../shared/images").standardized.path
     let examples = root.appendingPathComponent("examples/images").path
-    let fallback = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "motorcycle_left.png"]
-    return names.enumerated().map { i, n in
-      let p = (shared as NSString).appendingPathComponent(n)
-      return FileManager.default.fileExists(atPath: p) ? p : (examples as NSString).appendingPathComponent(fallback[i % fallback.count])
-    }
+    let files = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "motorcycle_left.png"]
+    return names.indices.map { (examples as NSString).appendingPathComponent(files[$0 % files.count]) }
   }
 
   static let sharedModel: LoadedModel? = try? LoadedModel(name: DaemonDefaults.defaultModelName, path: modelPath)

@@ -4,8 +4,10 @@ Environment:
 
 * ``SIMLAY_BIN``: the CLI under test (default ``<repo>/.build/release/simlay``). Tests that need it
   are skipped when it does not exist, unless ``SIMLAY_REQUIRE_BIN=1`` (for CI), which makes them fail.
-* ``SIMLAY_SHARED``: directory of the shared test photographs (default ``<repo>/../shared/images``).
-  Tests that need them are skipped when it does not exist: they are not part of the repository.
+
+Every input comes from the repository or from ``scripts/setup.sh``: the example photos of
+``scripts/example_images.sh`` and variants cut from them (``photo_fixtures.py``), images and models the
+tests make themselves, and small committed fixtures.
 
 Run from the repository root::
 
@@ -15,7 +17,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
 DEFAULT_MODEL = REPO / "models" / "efficientnet-lite0.onnx"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Generous: a debug build of the engine on a 2-core machine can take a while on batch 2.
 SUBPROCESS_TIMEOUT = 900
 
@@ -90,31 +90,36 @@ def all_models(default_model, test_models) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def shared_images_dir() -> Path:
-    """The shared photographs directory; skips when this machine does not have it."""
-    path = Path(os.environ.get("SIMLAY_SHARED", REPO.parent / "shared" / "images"))
-    if not path.is_dir():
-        pytest.skip(f"shared test images not found at {path} (set SIMLAY_SHARED)")
-    return path
+def example_images() -> list[Path]:
+    """The example photos of ``scripts/example_images.sh`` (fetched once if missing)."""
+    import photo_fixtures
+
+    return photo_fixtures.example_photos()
 
 
 @pytest.fixture(scope="session")
-def shared_images(shared_images_dir) -> list[Path]:
-    images = sorted(p for p in shared_images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
-        pytest.skip(f"no images in {shared_images_dir}")
-    return images
+def photo_variants(tmp_path_factory) -> dict[str, Path]:
+    """Crops of the example photos at 512x341, 512x600, 512x929 (JPEG) and 224x224 (JPEG), by file name."""
+    import photo_fixtures
+
+    return photo_fixtures.make_variants(tmp_path_factory.mktemp("photos"))
+
+
+@pytest.fixture(scope="session")
+def photo_set(example_images, photo_variants) -> list[Path]:
+    """Every photograph the classification and preprocessing tests run on: PNG and JPEG, 224x224 to 741x500."""
+    return [*example_images, *photo_variants.values()]
 
 
 # --- Daemon tests (test_daemon*.py); helpers in daemon_support.py ---------------------------------------
 
 
 @pytest.fixture(scope="session")
-def daemon_stubs(tmp_path_factory):
-    """Python gRPC stubs generated from Protos/ (scripts/gen_python_stubs.py) into a temp dir on sys.path."""
+def daemon_stubs():
+    """The client package's generated gRPC modules (python/simlay/_proto, imported from the working tree)."""
     import daemon_support
 
-    return daemon_support.load_stubs(tmp_path_factory.mktemp("stubs"))
+    return daemon_support.stubs()
 
 
 @pytest.fixture(scope="session")
@@ -129,27 +134,23 @@ def daemon(daemon_stubs):
 
 @pytest.fixture
 def client(daemon):
-    """A grpcio client of the shared daemon over its Unix socket."""
+    """A wire-level client (daemon_support.Client over a simlay.Client) of the shared daemon's Unix socket."""
     return daemon.client("unix")
 
 
 @pytest.fixture(scope="session")
-def photos(shared_images_dir) -> dict[str, Path]:
+def photos(example_images, photo_variants) -> dict[str, Path]:
     """Photographs of different aspect ratios for the daemon tests, by short name."""
     import daemon_support
 
-    paths = {
-        "cat": shared_images_dir / "cat.png",  # 512 x 341
-        "grace": shared_images_dir / "grace_hopper.png",  # 512 x 600
-        "parrot": shared_images_dir / "parrot.jpg",  # 512 x 929
-        "dogcat": shared_images_dir / "dog_cat.jpeg",  # 224 x 224
+    return {
+        "landscape": photo_variants["landscape.png"],  # 512 x 341
+        "portrait": photo_variants["portrait.png"],  # 512 x 600
+        "tall": photo_variants["tall.jpg"],  # 512 x 929, JPEG
+        "square": photo_variants["square.jpg"],  # 224 x 224, JPEG
         "chelsea": daemon_support.EXAMPLES / "chelsea.png",  # 451 x 300
         "coffee": daemon_support.EXAMPLES / "coffee.png",  # 600 x 400
     }
-    missing = [str(p) for p in paths.values() if not p.exists()]
-    if missing:
-        pytest.skip(f"images missing: {', '.join(missing)} (SIMLAY_SHARED; scripts/example_images.sh)")
-    return paths
 
 
 def pytest_configure(config):

@@ -1,11 +1,11 @@
-"""Helpers for the daemon tests (``test_daemon*.py``): run the real ``simlayd``, talk to it with grpcio,
-compute reference maps with numpy, run the ``simlay`` CLI, read rendered overlays.
+"""Helpers for the daemon tests (``test_daemon*.py``): run the real ``simlayd``, talk to it through the
+Python client package (``python/simlay``: its connections and its generated stubs, for raw wire-level
+calls), compute reference maps with numpy, run the ``simlay`` CLI, read rendered overlays.
 
 Environment:
 
 * ``SIMLAYD_BIN`` / ``SIMLAY_BIN``: the daemon and the CLI (default ``<repo>/.build/release/...``).
   Missing binaries skip the tests, or fail them with ``SIMLAY_REQUIRE_BIN=1`` (CI).
-* ``SIMLAY_SHARED``: the shared photographs (default ``<repo>/../shared/images``).
 
 Every daemon listens on a Unix socket in a short private directory under /tmp (socket paths are limited
 to 107 bytes, and pytest's tmp paths can be longer) and, when asked, on a free TCP port of 127.0.0.1.
@@ -36,13 +36,11 @@ SCRIPTS = REPO / "scripts"
 DEFAULT_MODEL = REPO / "models" / "efficientnet-lite0.onnx"
 DEFAULT_MODEL_NAME = "efficientnet-lite0"
 EXAMPLES = REPO / "examples" / "images"
-SHARED = Path(os.environ.get("SIMLAY_SHARED", REPO.parent / "shared" / "images"))
 
 STARTUP_TIMEOUT = 60.0  # model loading takes ~1 s; a cold page cache on the shared machine, longer
 STOP_TIMEOUT = 60.0
 RPC_TIMEOUT = 120.0  # a first query runs forward passes; the 2-core machine is shared
 CLI_TIMEOUT = 300.0
-MAX_MESSAGE = 256 << 20
 
 # Default model: layer name -> (C, H, W), from `simlay layers --model models/efficientnet-lite0.onnx`.
 KNOWN_LAYERS = {
@@ -79,34 +77,34 @@ def simlay_bin() -> Path:
     return _binary("SIMLAY_BIN", "simlay")
 
 
-def load_stubs(out_dir: Path) -> SimpleNamespace:
-    """Generates the stubs with scripts/gen_python_stubs.py into ``out_dir``, imports them.
+PYTHON_DIR = REPO / "python"
 
-    Returns a namespace: ``pb`` / ``rpc`` (simlay.v1 messages and service stub), ``health_pb`` /
-    ``health_rpc`` and ``grpc``.
-    """
+
+def working_tree_package():
+    """``simlay`` from python/ (not an installed copy): the tests test this checkout whether or not
+    ``pip install ./python`` ran."""
+    if str(PYTHON_DIR) not in sys.path:
+        sys.path.insert(0, str(PYTHON_DIR))
+    loaded = sys.modules.get("simlay")
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != \
+            (PYTHON_DIR / "simlay" / "__init__.py").resolve():
+        for name in [n for n in sys.modules if n == "simlay" or n.startswith("simlay.")]:
+            del sys.modules[name]
     try:
         import grpc  # noqa: F401
-        import grpc_tools  # noqa: F401
-    except ImportError as error:  # scripts/requirements.txt has both
-        pytest.fail(f"grpcio / grpcio-tools missing ({error}): pip install -r scripts/requirements.txt")
-    proc = subprocess.run([sys.executable, str(SCRIPTS / "gen_python_stubs.py"), str(out_dir)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, f"gen_python_stubs.py failed:\n{proc.stdout}\n{proc.stderr}"
-    if str(out_dir) not in sys.path:
-        sys.path.insert(0, str(out_dir))
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-    from simlay.v1 import simlay_pb2, simlay_pb2_grpc
-    return SimpleNamespace(pb=simlay_pb2, rpc=simlay_pb2_grpc, health_pb=health_pb2, health_rpc=health_pb2_grpc,
-                           grpc=grpc)
+    except ImportError as error:  # scripts/requirements.txt has it
+        pytest.fail(f"grpcio missing ({error}): pip install -r scripts/requirements.txt")
+    import simlay
+    return simlay
 
 
 def stubs() -> SimpleNamespace:
-    """The stubs loaded by the session fixture (``daemon_stubs`` in conftest.py)."""
-    from simlay.v1 import simlay_pb2, simlay_pb2_grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    """The package's generated modules (``python/simlay/_proto``, made by scripts/gen_python_package_stubs.py):
+    ``pb`` / ``rpc`` (simlay.v1 messages and service stub), ``health_pb`` / ``health_rpc`` and ``grpc``."""
+    working_tree_package()
     import grpc
+    from simlay._proto import health_pb2, health_pb2_grpc
+    from simlay.v1 import simlay_pb2, simlay_pb2_grpc
     return SimpleNamespace(pb=simlay_pb2, rpc=simlay_pb2_grpc, health_pb=health_pb2, health_rpc=health_pb2_grpc,
                            grpc=grpc)
 
@@ -127,10 +125,6 @@ def short_tmpdir(prefix: str = "sld-") -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
 
 
-def channel_options():
-    return [("grpc.max_receive_message_length", MAX_MESSAGE), ("grpc.max_send_message_length", MAX_MESSAGE)]
-
-
 class Daemon:
     """One ``simlayd`` process, its socket, optional TCP port, and files holding its stderr (the log) and stdout."""
 
@@ -147,7 +141,7 @@ class Daemon:
         self.cwd = cwd
         self.proc: subprocess.Popen | None = None
         self.returncode: int | None = None
-        self._channels = []
+        self._connections = []
 
     # -- process
 
@@ -194,7 +188,7 @@ class Daemon:
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         """Until the socket accepts and Health.Check says SERVING (on TCP as well, when enabled)."""
-        s = stubs()
+        simlay = working_tree_package()
         deadline = time.monotonic() + timeout
         targets = [self.unix_target()] + ([self.tcp_target()] if self.tcp_port is not None else [])
         pending = list(targets)
@@ -208,16 +202,15 @@ class Daemon:
             if target.startswith("unix:") and not self.socket.exists():
                 time.sleep(0.05)
                 continue
-            with s.grpc.insecure_channel(target, options=channel_options()) as ch:
+            with simlay.Client(target, token=self.token, timeout=2) as probe:
                 try:
-                    reply = s.health_rpc.HealthStub(ch).Check(s.health_pb.HealthCheckRequest(service=""), timeout=2,
-                                                              metadata=self.metadata())
-                    if reply.status == s.health_pb.HealthCheckResponse.SERVING:
+                    status = probe.health()
+                    if status == "SERVING":
                         pending.pop(0)
                         continue
-                    last = f"status {reply.status}"
-                except s.grpc.RpcError as error:
-                    last = f"{error.code()}: {error.details()}"
+                    last = f"status {status}"
+                except simlay.SimlayError as error:
+                    last = f"{error.code}: {error}"
             time.sleep(0.1)
 
     def signal(self, sig=signal.SIGTERM) -> None:
@@ -253,9 +246,9 @@ class Daemon:
         self._close()
 
     def _close(self) -> None:
-        for ch in self._channels:
-            ch.close()
-        self._channels.clear()
+        for connection in self._connections:
+            connection.close()
+        self._connections.clear()
         for f in (getattr(self, "_log", None), getattr(self, "_out", None)):
             if f:
                 f.close()
@@ -269,16 +262,21 @@ class Daemon:
         assert self.tcp_port is not None, "this daemon has no TCP listener"
         return f"127.0.0.1:{self.tcp_port}"
 
-    def channel(self, transport: str = "unix"):
-        """A new channel (closed when the daemon is stopped)."""
-        s = stubs()
+    def connection(self, transport: str = "unix"):
+        """A new ``simlay.Client`` of this daemon (closed when the daemon is stopped). Without a token: raw
+        calls through it say their metadata (``Client.metadata``), so tests can send wrong ones."""
+        simlay = working_tree_package()
         target = self.unix_target() if transport == "unix" else self.tcp_target()
-        ch = s.grpc.insecure_channel(target, options=channel_options())
-        self._channels.append(ch)
-        return ch
+        connection = simlay.Client(target, timeout=RPC_TIMEOUT)
+        self._connections.append(connection)
+        return connection
+
+    def channel(self, transport: str = "unix"):
+        """The gRPC channel of a new connection (closed when the daemon is stopped)."""
+        return self.connection(transport).channel
 
     def client(self, transport: str = "unix") -> "Client":
-        return Client(self.channel(transport), self.metadata())
+        return Client(self.connection(transport), self.metadata())
 
     def cli(self, *args, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
         """``simlay --server unix:SOCK ARGS...``."""
@@ -304,14 +302,17 @@ def running_daemon(args=(), **kwargs):
 
 
 class Client:
-    """A thin wrapper over the generated stub: timeouts, metadata and numpy conversions."""
+    """Wire-level calls over one connection of the package's ``simlay.Client``: requests built from the
+    package's ``simlay.v1`` messages, sent through its stub with this helper's timeout and metadata (tests of
+    the contract need the raw messages and ``grpc.RpcError`` codes the package's own methods map away)."""
 
-    def __init__(self, channel, metadata=None):
+    def __init__(self, connection, metadata=None):
         s = stubs()
         self.pb = s.pb
-        self.channel = channel
-        self.stub = s.rpc.SimlayStub(channel)
-        self.health = s.health_rpc.HealthStub(channel)
+        self.connection = connection
+        self.channel = connection.channel
+        self.stub = connection.stub
+        self.health = s.health_rpc.HealthStub(self.channel)
         self.metadata = metadata
 
     def call(self, method: str, request, timeout: float = RPC_TIMEOUT, metadata=None):

@@ -12,9 +12,9 @@ i.e. a relative tolerance on the tensor's scale: float32 accumulation order diff
 (im2col/GEMM blocking, Winograd, ...), so elementwise relative error is meaningless near zero, while a
 real bug (wrong padding, BN epsilon, LRN window) moves values by a sizeable fraction of the scale.
 
-Also here: classification of the shared photographs by the CLI, and the pure-Python checks of the
-reference itself (the converted model classifies correctly under onnxruntime; model metadata; the
-test models run), which need no Swift binary.
+Also here: classification of the example photographs and their crops by the CLI, and the pure-Python
+checks of the reference itself (the converted model classifies correctly under onnxruntime; model
+metadata; the test models run), which need no Swift binary.
 """
 
 from __future__ import annotations
@@ -28,24 +28,11 @@ import onnx
 import pytest
 
 from conftest import SCRIPTS, describe, load_script, run
+from photo_fixtures import EXPECTED_TOP1
 
 INPUTS = {"b1_224x224": (1, 3, 224, 224), "b2_160x192": (2, 3, 160, 192)}
 MODELS = ["efficientnet-lite0", "googlenet_like", "resnet_like", "mobilenet_like"]
 REL_TOL, ABS_TOL = 1e-4, 1e-5
-
-# Expected top-1 of the converted model under onnxruntime (from the images' README). Flowers sits
-# between "pitcher" and "vase", so either is accepted.
-EXPECTED_TOP1 = {
-    "bird.png": {"chickadee"},
-    "cat.png": {"Egyptian cat"},
-    "dog_cat.jpeg": {"golden retriever"},
-    "flowers.jpeg": {"pitcher", "vase"},
-    "grace_hopper.png": {"military uniform"},
-    "owl.jpg": {"ruffed grouse"},
-    "parrot.jpg": {"macaw"},
-    "pig.jpeg": {"hog"},
-    "sunflower.png": {"daisy"},
-}
 
 
 def _seeded_input(model_key: str, input_key: str) -> np.ndarray:
@@ -187,15 +174,15 @@ def block_for(blocks: dict, image) -> list:
     return matches[0]
 
 
-def test_classify_shared_images(simlay_bin, default_model, shared_images):
+def test_classify_photos(simlay_bin, default_model, photo_set):
     cmd = [simlay_bin, "classify", "--model", default_model, "--top", "5"]
-    for img in shared_images:
+    for img in photo_set:
         cmd += ["--image", img]
     proc = run(cmd)
     assert proc.returncode == 0, describe(proc)
     blocks = parse_classify(proc.stdout)
 
-    tops = {img.name: block_for(blocks, img) for img in shared_images}
+    tops = {img.name: block_for(blocks, img) for img in photo_set}
     for name, entries in tops.items():
         assert len(entries) >= 3, f"{name}: fewer than 3 predictions\n{describe(proc)}"
         probs = [p for p, _, _ in entries if p is not None]
@@ -206,10 +193,10 @@ def test_classify_shared_images(simlay_bin, default_model, shared_images):
     def labels(name, k):
         return [label.lower() for _, _, label in tops[name][:k]]
 
-    checks = [("cat.png", 1, "cat"), ("grace_hopper.png", 3, "military uniform"), ("parrot.jpg", 1, "macaw")]
+    checks = [("chelsea.png", 1, "cat"), ("square.jpg", 1, "cat"), ("coffee.png", 3, "espresso"),
+              ("tall.jpg", 3, "moped")]
     for name, k, text in checks:
-        if name in tops:
-            assert any(text in lab for lab in labels(name, k)), f"{name}: top-{k} {labels(name, k)}"
+        assert any(text in lab for lab in labels(name, k)), f"{name}: top-{k} {labels(name, k)}"
 
     # Index and label must agree with the model's label list wherever the index was printed.
     model_labels = {p.key: p.value for p in onnx.load(str(default_model), load_external_data=False)
@@ -221,21 +208,22 @@ def test_classify_shared_images(simlay_bin, default_model, shared_images):
                        label.lower() in model_labels[idx].lower(), f"{name}: index {idx} printed as {label!r}"
 
 
-def test_classify_agrees_with_ort(simlay_bin, default_model, shared_images):
+def test_classify_agrees_with_ort(simlay_bin, default_model, photo_set):
     """Swift's top-1 must be within onnxruntime+Pillow's top-3 for every image.
 
     Not top-1 equality: the CLI decodes and resizes with its own code, so probabilities move a little
-    and close calls (flowers: pitcher vs vase) may flip; anything beyond top-3 would be a real bug.
+    and close calls (the square crop of chelsea: tiger cat vs Egyptian cat) may flip; anything beyond
+    top-3 would be a real bug.
     """
     convert = load_script("convert_efficientnet_lite0")
-    ref = {img.name: top for img, top in convert.classify_images(default_model, shared_images, top=3)}
+    ref = {img.name: top for img, top in convert.classify_images(default_model, photo_set, top=3)}
     cmd = [simlay_bin, "classify", "--model", default_model, "--top", "5"]
-    for img in shared_images:
+    for img in photo_set:
         cmd += ["--image", img]
     proc = run(cmd)
     assert proc.returncode == 0, describe(proc)
     blocks = parse_classify(proc.stdout)
-    for img in shared_images:
+    for img in photo_set:
         ours_label = block_for(blocks, img)[0][2].lower()
         ref_labels = [label.lower() for _, _, label in ref[img.name]]
         assert any(ours_label in r or r in ours_label for r in ref_labels), \
@@ -246,14 +234,15 @@ def test_classify_agrees_with_ort(simlay_bin, default_model, shared_images):
 # Pure Python: the reference itself
 # ---------------------------------------------------------------------------------------------------
 
-def test_ort_classifies_shared_images(default_model, shared_images):
+def test_ort_classifies_photos(default_model, photo_set):
     """The converted model, run by onnxruntime on Pillow-preprocessed images, gives the known top-1s.
 
     This is the end-to-end check of the converter (legacy pickle strides, BN folding, SAME padding,
     channel order): any of those wrong and these photographs are misclassified.
     """
     convert = load_script("convert_efficientnet_lite0")
-    results = {img.name: top for img, top in convert.classify_images(default_model, shared_images, top=3)}
+    results = {img.name: top for img, top in convert.classify_images(default_model, photo_set, top=3)}
+    assert set(EXPECTED_TOP1) <= set(results), sorted(set(EXPECTED_TOP1) - set(results))
     wrong = {}
     for name, top in results.items():
         top1 = top[0][2].split(",")[0]

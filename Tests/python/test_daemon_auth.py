@@ -25,7 +25,7 @@ def secured(daemon_stubs):
 
 
 def _client(daemon, transport, metadata):
-    return Client(daemon.channel(transport), metadata)
+    return Client(daemon.connection(transport), metadata)
 
 
 @pytest.mark.parametrize("transport", ["tcp", "unix"])

@@ -88,7 +88,7 @@ def test_two_clients_share_images_and_activations(daemon):
 
 def test_similarity_identical_over_unix_and_tcp(daemon, photos):
     unix, tcp = daemon.client("unix"), daemon.client("tcp")
-    infos = unix.add([photos["cat"], photos["grace"], photos["dogcat"]])
+    infos = unix.add([photos["landscape"], photos["portrait"], photos["square"]])
     ids = [i.id for i in infos]
     for metric in (0, 1, 2):
         r_unix, m_unix = unix.similarity("blocks.10", ids[1], ids, cell=(6, 8), metric=metric)
@@ -118,7 +118,7 @@ def test_stats_reports_requests_and_cache(client, photos):
 
 def test_render_overlay_returns_png(client, photos):
     pb = client.pb
-    infos = client.add([photos["cat"], photos["grace"]])
+    infos = client.add([photos["landscape"], photos["portrait"]])
     ids = [i.id for i in infos]
     request = client.similarity_request("blocks.10", ids[1], ids, cell=(4, 5))
     reply = client.call("RenderOverlay", pb.RenderOverlayRequest(similarity=request,
@@ -127,7 +127,7 @@ def test_render_overlay_returns_png(client, photos):
     assert (reply.width, reply.height) == (png.shape[1], png.shape[0])
     tiles = find_tiles(png)
     assert len(tiles) == 1 and len(tiles[0]) == 2, f"expected 1 row of 2 tiles, found {tiles}"
-    # Longest side 128: cat 512x341 -> 128x85, grace 512x600 -> 109x128 (either may be off by one).
+    # Longest side 128: landscape 512x341 -> 128x85, portrait 512x600 -> 109x128 (either may be off by one).
     sizes = [(t.width, t.height) for t in tiles[0]]
     for (w, h), (ew, eh) in zip(sizes, [(128, 85), (109, 128)]):
         assert abs(w - ew) <= 1 and abs(h - eh) <= 1, sizes

@@ -12,7 +12,7 @@ import pytest
 from daemon_support import (DEFAULT_MODEL_NAME, KNOWN_LAYERS, assert_ok, assert_one_line_error, image_size,
                             pixel_to_cell, run_cli, tensor)
 
-IMAGE_KEYS = ["cat", "grace", "parrot"]
+IMAGE_KEYS = ["landscape", "portrait", "tall"]
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def test_bench_query_one_json_line(setup, flags, mode):
 
 
 def test_activations_in_process_shape(photos, tmp_path):
-    assert_ok(run_cli(["activations", "--model", "models/efficientnet-lite0.onnx", "--image", photos["cat"],
+    assert_ok(run_cli(["activations", "--model", "models/efficientnet-lite0.onnx", "--image", photos["landscape"],
                        "--layer", "blocks.10", "--layer", "head", "--out", tmp_path]))
     assert np.load(tmp_path / "blocks.10.npy").shape == (1, 112, 14, 14)
     assert np.load(tmp_path / "head.npy").shape == (1, 1280, 7, 7)

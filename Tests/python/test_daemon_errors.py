@@ -16,7 +16,7 @@ from daemon_support import noise_png, rpc_error, running_daemon, solid_png
 @pytest.fixture(scope="module")
 def setup(daemon, photos):
     client = daemon.client()
-    infos = client.add([photos["cat"], photos["grace"]])
+    infos = client.add([photos["landscape"], photos["portrait"]])
     ids = [i.id for i in infos]
     client.similarity("blocks.10", ids[0], ids, cell=(1, 1))  # cache both images' blocks.10
     return client, ids, infos

@@ -14,7 +14,7 @@ from daemon_support import (activations, assert_ok, assert_one_line_error, decod
 
 LAYER = "blocks.10.expand"  # post-ReLU6: non-negative
 SIGNED = "blocks.10"  # a block output: no activation, negative values
-KEYS = ["cat", "grace", "parrot", "dogcat", "chelsea"]
+KEYS = ["landscape", "portrait", "tall", "square", "chelsea"]
 
 
 @pytest.fixture(scope="module")

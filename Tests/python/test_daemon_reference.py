@@ -19,7 +19,7 @@ from daemon_support import (KNOWN_LAYERS, METRICS, activations, image_size, map_
                             query_vector, reference_map)
 
 LAYERS = ["blocks.4", "blocks.10", "head"]  # 28x28, 14x14, 7x7
-IMAGE_KEYS = ["grace", "cat", "parrot", "dogcat"]  # query from image 1 (cat, 512x341)
+IMAGE_KEYS = ["portrait", "landscape", "tall", "square"]  # query from image 1 (landscape, 512x341)
 QUERY_INDEX = 1
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from daemon_support import (KNOWN_LAYERS, assert_ok, cell_pixel_rect, decode_png, find_tiles, image_size, luminance,
                             pixel_to_cell, spearman, yellow_mask)
 
-IMAGE_KEYS = ["cat", "grace", "dogcat"]  # 512x341, 512x600, 224x224
+IMAGE_KEYS = ["landscape", "portrait", "square"]  # 512x341, 512x600, 224x224
 QUERY = 1
 TILE = 256
 

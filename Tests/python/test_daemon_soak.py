@@ -55,7 +55,7 @@ def test_concurrent_identical_first_requests_compute_once(daemon):
 def test_soak_mixed_clients_small_cache(daemon_stubs, photos):
     with running_daemon(["--cache-mb", "8"]) as d:
         setup = d.client()
-        base = setup.add([photos[k] for k in ("cat", "grace", "parrot", "dogcat", "chelsea", "coffee")])
+        base = setup.add([photos[k] for k in ("landscape", "portrait", "tall", "square", "chelsea", "coffee")])
         pool = [(i.id, i.width, i.height) for i in base]
         pool_lock = threading.Lock()
         sim_layers = ["blocks.2", "blocks.4", "blocks.10"]

@@ -16,7 +16,7 @@ from daemon_support import (KNOWN_LAYERS, activations, image_size, map_tolerance
                             reference_map, tensor)
 
 SYNC_LAYERS = ["stem", "blocks.1.expand", "blocks.2", "blocks.4", "blocks.10", "head"]  # 112 112 56 28 14 7
-IMAGE_KEYS = ["cat", "parrot", "dogcat"]  # 512x341 (landscape), 512x929 (portrait), 224x224 (square)
+IMAGE_KEYS = ["landscape", "tall", "square"]  # 512x341, 512x929 (portrait), 224x224
 
 
 def _points(width: int, height: int) -> list[tuple[float, float]]:
@@ -68,7 +68,7 @@ def test_sync_cells_follow_floor_rule_and_match_similarity(setup, image_index):
 
 
 def test_sync_maps_match_reference_and_metrics(setup):
-    """Point on image 1 (parrot); stem (112x112) and blocks.10 (14x14) against numpy, for all metrics."""
+    """Point on image 1 (tall, 512x929); stem (112x112) and blocks.10 (14x14) against numpy, for all metrics."""
     client, ids, sizes, acts = setup
     width, height = sizes[1]
     point = (width - 1.0, 0.4 * height)

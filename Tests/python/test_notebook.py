@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import photo_fixtures
 from daemon_support import EXAMPLES, REPO
 
 NOTEBOOK = REPO / "examples" / "notebook.ipynb"
@@ -31,9 +32,7 @@ def _client_module():
 
 def _set_kernel_env(mp: pytest.MonkeyPatch, daemon) -> None:
     """Environment the kernel starts with: the daemon's socket, the example images, python/ first."""
-    missing = [n for n in ("chelsea.png", "coffee.png", "astronaut.png") if not (EXAMPLES / n).exists()]
-    if missing:
-        pytest.skip(f"example images missing: {missing} (scripts/example_images.sh)")
+    photo_fixtures.example_photos()  # fetches them if missing (fails, never skips)
     mp.setenv("SIMLAY_SERVER", daemon.unix_target())
     mp.setenv("SIMLAY_EXAMPLE_IMAGES", str(EXAMPLES))
     mp.setenv("PYTHONPATH", os.pathsep.join([str(PYTHON_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]))

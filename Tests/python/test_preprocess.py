@@ -128,8 +128,8 @@ def assert_close_to_pillow(ours: np.ndarray, ref: np.ndarray, what: str):
         f"per-channel mean {per_channel}; worst pixel {np.unravel_index(diff.argmax(), diff.shape)}")
 
 
-def test_shared_images_match_pillow(simlay_bin, default_model, shared_images, tmp_path):
-    for i, image in enumerate(shared_images):
+def test_photos_match_pillow(simlay_bin, default_model, photo_set, tmp_path):
+    for i, image in enumerate(photo_set):
         ours = simlay_input(simlay_bin, default_model, image, tmp_path / str(i))
         assert_close_to_pillow(ours, pillow_reference(image), image.name)
 

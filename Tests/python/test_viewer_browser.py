@@ -31,7 +31,7 @@ import pytest
 import cdp
 from daemon_support import assert_ok, assert_one_line_error, tensor
 
-IMAGE_KEYS = ["cat", "grace", "chelsea"]  # landscape, portrait, landscape: different display sizes
+IMAGE_KEYS = ["landscape", "portrait", "chelsea"]  # landscape, portrait, landscape: different display sizes
 LAYERS = ["blocks.10", "blocks.4"]  # 14x14 and 28x28
 
 

@@ -245,6 +245,60 @@ def _calibrate_bn(model: onnx.ModelProto, rng: np.random.Generator) -> onnx.Mode
     return model
 
 
+
+def tokens_like(seed: int = 4) -> onnx.ModelProto:
+    """A tiny vision transformer front end on a fixed 1x3x64x80 input, with every grid layout Simlay reads.
+
+    Patch embedding Conv 8x8/8 (NCHW, 8x10 cells of 24 channels), flattened and transposed to patch
+    tokens [1, 80, 24] (tokens+0), a class token and two register tokens concatenated in front
+    [1, 83, 24] (tokens+3) plus a position embedding, a residual token MLP (MatMul over the last axis),
+    the patch tokens sliced out again and reshaped channels-last [1, 8, 10, 24] (NHWC) with a per-cell
+    linear map, and back to NCHW for the pooled classifier. Non-square on purpose, so that a swapped
+    height and width cannot pass. Also an attention-like [1, 2, 83, 83] tensor that must not be a grid.
+    """
+    b = _Builder(seed)
+    d, gh, gw, prefix = 24, 8, 10, 3
+    t = gh * gw + prefix
+    x = b.conv("input", "patch_embed", 3, d, 8, stride=8)
+    shape = lambda name, v: b._param(name, np.array(v, dtype=np.float32))  # noqa: E731
+    b.inits.append(numpy_helper.from_array(np.array([1, d, gh * gw], dtype=np.int64), "shape.flat"))
+    x = b.node("Reshape", [x, "shape.flat"], "patch_embed.flat")
+    x = b.node("Transpose", [x], "tokens.patches", perm=[0, 2, 1])
+    prefix_tokens = shape("tokens.prefix", b.rng.normal(0.0, 1.0, size=(1, prefix, d)))
+    x = b.node("Concat", [prefix_tokens, x], "tokens.cat", axis=1)
+    x = b.node("Add", [x, shape("tokens.pos", b.rng.normal(0.0, 0.5, size=(1, t, d)))], "tokens.pos_added")
+    w1 = shape("block0.fc.weight", b.rng.normal(0.0, np.sqrt(2.0 / d), size=(d, d)))
+    h = b.node("MatMul", [x, w1], "block0.fc")
+    h = b.node("Add", [h, shape("block0.fc.bias", b.rng.normal(0.0, 0.1, size=d))], "block0.fc_bias")
+    h = b.relu(h, "block0.act")
+    x = b.node("Add", [x, h], "block0")
+    # Attention-like scores [1, 2, T, T]: tokens against themselves, two "heads" (a constant scale each).
+    scores = b.node("MatMul", [x, b.node("Transpose", [x], "block0.keys", perm=[0, 2, 1])], "attn.scores3")
+    b.inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), "axes.1"))
+    scores = b.node("Unsqueeze", [scores, "axes.1"], "attn.scores4")
+    scores = b.node("Mul", [scores, shape("attn.scale", np.array([0.1, 0.2]).reshape(1, 2, 1, 1))], "attn.scores")
+    for name, v in [("slice.start", [prefix]), ("slice.end", [t]), ("slice.axes", [1])]:
+        b.inits.append(numpy_helper.from_array(np.array(v, dtype=np.int64), name))
+    x = b.node("Slice", [x, "slice.start", "slice.end", "slice.axes"], "tokens.grid")
+    b.inits.append(numpy_helper.from_array(np.array([1, gh, gw, d], dtype=np.int64), "shape.nhwc"))
+    x = b.node("Reshape", [x, "shape.nhwc"], "stage.nhwc")
+    w2 = shape("stage.fc.weight", b.rng.normal(0.0, np.sqrt(2.0 / d), size=(d, d)))
+    x = b.relu(b.node("MatMul", [x, w2], "stage.fc"), "stage.act")
+    x = b.node("Transpose", [x], "stage.nchw", perm=[0, 3, 1, 2])
+    x = b.node("GlobalAveragePool", [x], "pool")
+    x = b.node("Flatten", [x], "flatten", axis=1)
+    x = b.gemm(x, "fc", d, 10)
+    graph = helper.make_graph(
+        b.nodes, "tokens_like",
+        inputs=[helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 64, 80])],
+        outputs=[helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 10]),
+                 helper.make_tensor_value_info(scores, TensorProto.FLOAT, [1, 2, t, t])],
+        initializer=b.inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION,
+                          producer_name="simlay/Tests/python/testmodels.py")
+    onnx.checker.check_model(m, full_check=True)
+    return m
+
 def save(model: onnx.ModelProto, path) -> Path:
     """Check and write ``model`` to ``path`` (parent directories are created); returns the path."""
     path = Path(path)

@@ -135,6 +135,19 @@ class Client:
         self._closed = False
         self._image_sizes: dict[str, tuple[int, int]] = {}  # id -> (width, height), from add_images
 
+    # -- raw gRPC access
+
+    @property
+    def channel(self) -> grpc.Channel:
+        """The connection's ``grpc.Channel`` (for other services or raw calls; closed by ``close()``)."""
+        return self._channel
+
+    @property
+    def stub(self) -> simlay_pb2_grpc.SimlayStub:
+        """The generated ``SimlayStub`` on this connection, for raw calls with ``simlay.v1`` messages (pass
+        ``timeout=`` and, for a daemon with a token, ``metadata=`` yourself; errors are ``grpc.RpcError``)."""
+        return self._stub
+
     # -- lifecycle
 
     def close(self) -> None:

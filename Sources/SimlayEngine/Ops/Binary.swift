@@ -1,40 +1,43 @@
-/// Add, Sub, Mul, Div with NumPy broadcasting, on float32 (activations) and int64 (shape arithmetic).
+import Foundation
+
+/// Add, Sub, Mul, Div, Pow, Max, Min and Mod with NumPy broadcasting, on float32 (activations) and int64
+/// (shape arithmetic). Pow also takes an exponent of the other element type (float base, int exponent).
 struct Binary: CompiledOperator {
-  enum Op: Sendable { case add, sub, mul, div }
+  enum Op: Sendable { case add, sub, mul, div, pow, max, min, mod, fmod }
 
   let outputTypes: [TensorType]
   let op: Op
   let stridesA: [Int]
   let stridesB: [Int]
 
+  static let ops: [String: Op] = ["Add": .add, "Sub": .sub, "Mul": .mul, "Div": .div, "Pow": .pow, "Max": .max, "Min": .min]
+
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
+    guard ctx.inputCount == 2 else {
+      throw ctx.error(.unsupportedOperator, "has \(ctx.inputCount) inputs; Simlay supports \(ctx.node.opType) of two")
+    }
     let (a, b) = (try ctx.type(0), try ctx.type(1))
-    guard a.dataType == b.dataType else {
+    guard a.dataType == b.dataType || ctx.node.opType == "Pow" else {
       throw ctx.error(.invalidModel, "inputs have different element types (\(a.dataType), \(b.dataType))")
     }
     guard let shape = Broadcast.shape(a.shape, b.shape) else {
       throw ctx.shapeError(input: 1, "has shape \(b.shape), which does not broadcast with \(a.shape) (tensor '\(ctx.node.inputs[0])')")
     }
-    let op: Op = ["Add": .add, "Sub": .sub, "Mul": .mul][ctx.node.opType] ?? .div
+    let op: Op = ctx.node.opType == "Mod" ? (ctx.node.int("fmod", default: 0) != 0 ? .fmod : .mod) : ops[ctx.node.opType] ?? .div
     return Binary(outputTypes: [TensorType(a.dataType, shape)], op: op,
                   stridesA: Broadcast.strides(a.shape, in: shape), stridesB: Broadcast.strides(b.shape, in: shape))
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
-    let (a, b) = (inputs[0]!, inputs[1]!)
+    var (a, b) = (inputs[0]!, inputs[1]!)
     let shape = outputTypes[0].shape
+    if b.dataType != a.dataType {  // Pow with an exponent of the other type
+      b = b.dataType == .int64 ? Tensor(shape: b.shape, floats: b.floats) : Tensor(shape: b.shape, int64s: b.floats.map { Int64($0) })
+    }
     if outputTypes[0].dataType == .int64 {
       var out = [Int64](repeating: 0, count: shape.reduce(1, *))
       Broadcast.forEachRow(shape, stridesA, stridesB) { o, ia, ib, n, sa, sb in
-        for i in 0..<n {
-          let (x, y) = (a.int64s[ia + i * sa], b.int64s[ib + i * sb])
-          switch op {
-          case .add: out[o + i] = x &+ y
-          case .sub: out[o + i] = x &- y
-          case .mul: out[o + i] = x &* y
-          case .div: out[o + i] = y == 0 ? 0 : x / y
-          }
-        }
+        for i in 0..<n { out[o + i] = Self.apply(op, a.int64s[ia + i * sa], b.int64s[ib + i * sb]) }
       }
       return [Tensor(shape: shape, int64s: out)]
     }
@@ -51,8 +54,40 @@ struct Binary: CompiledOperator {
         case (.sub, _, _): for i in 0..<n { d[i] = x[i * sa] - z[i * sb] }
         case (.mul, _, _): for i in 0..<n { d[i] = x[i * sa] * z[i * sb] }
         case (.div, _, _): for i in 0..<n { d[i] = x[i * sa] / z[i * sb] }
+        case (.pow, _, 0) where z[0] == 2: for i in 0..<n { d[i] = x[i * sa] * x[i * sa] }
+        case (.pow, _, _): for i in 0..<n { d[i] = powf(x[i * sa], z[i * sb]) }
+        // NaN propagates, as in ONNX Runtime.
+        case (.max, _, _): for i in 0..<n { let (p, q) = (x[i * sa], z[i * sb]); d[i] = p.isNaN || q.isNaN ? .nan : Swift.max(p, q) }
+        case (.min, _, _): for i in 0..<n { let (p, q) = (x[i * sa], z[i * sb]); d[i] = p.isNaN || q.isNaN ? .nan : Swift.min(p, q) }
+        case (.fmod, _, _): for i in 0..<n { d[i] = fmodf(x[i * sa], z[i * sb]) }
+        case (.mod, _, _):
+          // Python-style: the result takes the divisor's sign.
+          for i in 0..<n { let (p, q) = (x[i * sa], z[i * sb]); let r = fmodf(p, q); d[i] = r != 0 && (r < 0) != (q < 0) ? r + q : r }
         }
       }
     }]
+  }
+
+  /// One int64 element; wrapping arithmetic, and 0 for a division by zero (shape arithmetic never divides by
+  /// zero in a valid model, and a crafted one must not crash the process).
+  static func apply(_ op: Op, _ x: Int64, _ y: Int64) -> Int64 {
+    switch op {
+    case .add: return x &+ y
+    case .sub: return x &- y
+    case .mul: return x &* y
+    case .div: return y == 0 || (x == .min && y == -1) ? 0 : x / y
+    case .pow:
+      guard y >= 0 else { return x == 1 ? 1 : 0 }
+      var (r, base, e) = (Int64(1), x, y)
+      while e > 0 { if e & 1 == 1 { r = r &* base }; base = base &* base; e >>= 1 }
+      return r
+    case .max: return Swift.max(x, y)
+    case .min: return Swift.min(x, y)
+    case .fmod: return y == 0 || (x == .min && y == -1) ? 0 : x % y
+    case .mod:
+      guard y != 0, !(x == .min && y == -1) else { return 0 }
+      let r = x % y
+      return r != 0 && (r < 0) != (y < 0) ? r + y : r
+    }
   }
 }

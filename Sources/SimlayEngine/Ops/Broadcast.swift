@@ -49,3 +49,29 @@ enum Broadcast {
     }
   }
 }
+
+extension Broadcast {
+  /// For each element of `outShape` in row-major order, the index of the element of a tensor of `shape`
+  /// (broadcast to `outShape`) it reads. For the reference-loop ops (Where, Expand) on small tensors.
+  static func indices(_ shape: [Int], in outShape: [Int]) -> [Int] {
+    let total = outShape.reduce(1, *)
+    guard total > 0 else { return [] }
+    let st = strides(shape, in: outShape)
+    var out: [Int] = []
+    out.reserveCapacity(total)
+    forEachRow(outShape.isEmpty ? [1] : outShape, outShape.isEmpty ? [0] : st, outShape.isEmpty ? [0] : st) { _, o, _, n, s, _ in
+      for i in 0..<n { out.append(o + i * s) }
+    }
+    return out
+  }
+
+  /// The broadcast shape of several shapes, or nil when they are incompatible.
+  static func shape(_ shapes: [[Int]]) -> [Int]? {
+    var out: [Int] = []
+    for s in shapes {
+      guard let b = shape(out, s) else { return nil }
+      out = b
+    }
+    return out
+  }
+}

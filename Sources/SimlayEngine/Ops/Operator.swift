@@ -92,6 +92,18 @@ enum OperatorRegistry {
     "Pad": Pad.make,
     "Constant": Constant.make, "Shape": ShapeOp.make, "Gather": Gather.make, "Cast": Cast.make,
     "Slice": Slice.make,
+    "Pow": Binary.make, "Max": Binary.make, "Min": Binary.make, "Mod": Binary.make,
+    "Erf": Unary.make, "Tanh": Unary.make, "Exp": Unary.make, "Log": Unary.make, "Sqrt": Unary.make,
+    "Neg": Unary.make, "Abs": Unary.make, "Reciprocal": Unary.make, "Floor": Unary.make, "Ceil": Unary.make,
+    "Round": Unary.make, "Sin": Unary.make, "Cos": Unary.make, "Softplus": Unary.make, "Not": Unary.make,
+    "Gelu": Gelu.make,
+    "Equal": Comparison.make, "Less": Comparison.make, "LessOrEqual": Comparison.make, "Greater": Comparison.make,
+    "GreaterOrEqual": Comparison.make, "And": Comparison.make, "Or": Comparison.make, "Xor": Comparison.make,
+    "Where": Where.make, "Expand": Expand.make, "ConstantOfShape": ConstantOfShape.make, "Range": RangeOp.make,
+    "ReduceMean": Reduce.make, "ReduceSum": Reduce.make, "ReduceMax": Reduce.make, "ReduceMin": Reduce.make,
+    "ReduceProd": Reduce.make, "ReduceL1": Reduce.make, "ReduceL2": Reduce.make, "ReduceSumSquare": Reduce.make,
+    "ReduceLogSumExp": Reduce.make,
+    "LayerNormalization": LayerNormalization.make, "Split": Split.make, "ScatterND": ScatterND.make,
     Fusion.depthwiseBlockOp: DepthwiseBlock.make,
   ]
 

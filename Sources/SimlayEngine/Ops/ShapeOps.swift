@@ -27,24 +27,32 @@ enum ShapeOp {
   }
 }
 
-/// Cast between the engine's two element types.
+/// Cast between the engine's two element types. Float-like targets (FLOAT, DOUBLE, FLOAT16, BFLOAT16) give
+/// float32, integer and BOOL targets int64 (BOOL as 0/1), the way the importer stores such tensors.
 struct Cast: CompiledOperator {
   let outputTypes: [TensorType]
+  let toBool: Bool
 
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
     let t = try ctx.type(0)
-    let to = ctx.node.int("to", default: 0)
-    guard let type = ONNXImport.dataType(Int32(to)) else {
-      throw ctx.error(.unsupportedOperator, "cast to \(ONNXImport.typeNames[Int32(to)] ?? "type \(to)") is not supported (only FLOAT and INT64)")
+    let to = Int32(ctx.node.int("to", default: 0))
+    let type: DataType
+    switch to {
+    case 1, 10, 11, 16: type = .float32
+    case 2, 3, 4, 5, 6, 7, 9, 12, 13: type = .int64
+    default:
+      throw ctx.error(.unsupportedOperator, "cast to \(ONNXImport.typeNames[to] ?? "type \(to)") is not supported (only numbers and BOOL)")
     }
-    return Cast(outputTypes: [TensorType(type, t.shape)])
+    return Cast(outputTypes: [TensorType(type, t.shape)], toBool: to == 9)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let x = inputs[0]!
+    if toBool { return [Tensor(shape: x.shape, int64s: x.dataType == .int64 ? x.int64s.map { $0 != 0 ? 1 : 0 } : x.floats.map { $0 != 0 ? 1 : 0 })] }
     if x.dataType == outputTypes[0].dataType { return [x] }
     if outputTypes[0].dataType == .float32 { return [Tensor(shape: x.shape, floats: x.floats)] }
-    return [Tensor(shape: x.shape, int64s: x.floats.map { $0.isFinite ? Int64($0) : 0 })]
+    // Truncation toward zero, as C casts do; out-of-range values (undefined in ONNX) saturate instead of trapping.
+    return [Tensor(shape: x.shape, int64s: x.floats.map { $0.isFinite ? ($0 >= 9.2e18 ? .max : $0 <= -9.2e18 ? .min : Int64($0)) : 0 })]
   }
 }
 

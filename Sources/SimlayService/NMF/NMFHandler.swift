@@ -79,7 +79,7 @@ extension DaemonState {
     let key = "\(model.name)|\(layer.name)|\(request.imageIds.joined(separator: ","))|\(options.k)|\(options.maxIterations)|\(options.tolerance)|\(policy)|\(options.initialization)"
     if let cached = recentFactorisations.get(key) { return cached }
     let grids = try await self.grids(model: model, images: images, layers: [layer.name]).map { $0[0] }
-    let (h, w) = (layer.chw!.h, layer.chw!.w)
+    let (h, w) = (layer.height, layer.width)
     let answer = try await executor.run { () throws -> NMFAnswer in
       let start = ContinuousClock.now
       do throws(NMFError) {

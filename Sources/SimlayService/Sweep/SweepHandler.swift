@@ -42,7 +42,7 @@ extension DaemonState {
     try checkLimit(request.queries.count, configuration.maxImagesPerRequest, "sweep queries")
     let metric = try request.metric.similarityMetric()
     let (fill, fillName) = try model.pipeline.fillValues(request.fill)
-    let (h, w) = (layer.chw!.h, layer.chw!.w)
+    let (h, w) = (layer.height, layer.width)
     let queries = try request.queries.map { c -> (y: Int, x: Int) in
       guard c.y >= 0, c.y < h, c.x >= 0, c.x < w else {
         throw ServiceError(.outOfRange, "query cell (\(c.y), \(c.x)) is outside the grid: layer '\(layer.name)' has a grid of \(h) x \(w) cells (y in 0..<\(h), x in 0..<\(w))")

@@ -18,7 +18,7 @@ extension DaemonState {
     try checkLimit(request.imageIds.count, configuration.maxImagesPerRequest, "images")
     let layers = try request.layers.map { try model.layer($0) }
     let targets = try images(request.imageIds, for: model)
-    try ViewerLimits.check(layers: layers.map { ($0.name, $0.chw!.h, $0.chw!.w) }, images: targets.count)
+    try ViewerLimits.check(layers: layers.map { ($0.name, $0.height, $0.width) }, images: targets.count)
 
     // NMF first: a refused layer (negative values under the refuse policy) should fail before the
     // all-pairs work.
@@ -43,7 +43,7 @@ extension DaemonState {
       let (matrix, cells) = ViewerAllPairs.matrix(of: grids.map { $0[li] }, metric: options.metric)
       let triangle = PackedTriangle(matrix: matrix, cells: cells)
       let compressed = try ViewerDeflate.compress(triangle.codes)
-      packed.append(.init(name: layer.name, height: layer.chw!.h, width: layer.chw!.w, channels: layer.chw!.c,
+      packed.append(.init(name: layer.name, height: layer.height, width: layer.width, channels: layer.channels,
                           cells: cells, low: triangle.quantizer.low, high: triangle.quantizer.high, encoding: "deflate",
                           length: triangle.codes.count, data: Data(compressed).base64EncodedString()))
     }
