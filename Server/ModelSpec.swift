@@ -1,3 +1,4 @@
+import Foundation
 import SimlayCore
 import SimlayEngine
 
@@ -29,6 +30,10 @@ struct ModelSpec {
       pathParts.append(parts.removeFirst())
     }
     path = pathParts.joined(separator: ",")
+    // "a.onnx,colour=rgb": no such file with a comma, but a file before it, so the rest was meant as options.
+    if pathParts.count > 1, !FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: pathParts[0]) {
+      throw DaemonError("--model \(name): unknown option '\(pathParts[1])' (use mean=, std=, size=, order=)")
+    }
     for option in parts {
       let kv = option.split(separator: "=", maxSplits: 1).map(String.init)
       guard kv.count == 2, Self.keys.contains(kv[0]) else {

@@ -153,3 +153,31 @@ def test_cli_load_model(guarded, files):
     # The in-process commands take the same sizes for a symbolic input.
     layers = assert_ok(run_cli(["layers", "--model", files["symbolic"], "--input-size", "24,40"]))
     assert "C=8 H=12 W=20" in layers.stdout.replace("  ", " "), layers.stdout
+
+
+@pytest.mark.parametrize("spec, needle", [
+    ("v={valid},mean=1:2", "mean needs 3 numbers"),
+    ("v={valid},std=1:0:1", "std values must be positive"),
+    ("v={valid},size=100000:100000", "16384"),
+    ("v={valid},order=gbr", "order must be rgb or bgr"),
+    ("v={valid},colour=rgb", "unknown option"),
+    ("v={symbolic}", "input size"),
+])
+def test_simlayd_model_option_errors(files, spec, needle):
+    import subprocess
+    workdir = short_tmpdir()
+    spec = spec.format(valid=files["valid"], symbolic=files["symbolic"])
+    proc = subprocess.run([str(simlayd_bin()), "--unix", str(workdir / "d.sock"), "--model", spec],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and "error" in line]
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+
+
+def test_simlayd_model_dir_must_exist(files):
+    import subprocess
+    workdir = short_tmpdir()
+    proc = subprocess.run([str(simlayd_bin()), "--unix", str(workdir / "d.sock"), "--model", f"v={files['valid']}",
+                           "--model-dir", str(workdir / "nowhere")],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1 and "nowhere" in proc.stderr and "not a directory" in proc.stderr, proc.stderr
