@@ -122,7 +122,7 @@ let package = Package(
     ),
 
     // Tests mirror the source tree.
-    .testTarget(name: "SimlayEngineTests", dependencies: ["SimlayEngine"], path: "Tests/SimlayEngineTests"),
+    .testTarget(name: "SimlayEngineTests", dependencies: ["SimlayEngine", "CSimlayKernels"], path: "Tests/SimlayEngineTests"),
     .testTarget(
       name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests", exclude: ["Fixtures"]),
     .testTarget(name: "SimlayCoreTests", dependencies: ["SimlayCore"], path: "Tests/SimlayCoreTests"),

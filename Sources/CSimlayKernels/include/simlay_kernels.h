@@ -59,4 +59,10 @@ void simlay_matvec_columns(const float *a, int cells, int depth, const float *x,
 /// concurrent callers take turns. fn must not call simlay_parallel_for itself.
 void simlay_parallel_for(int count, void (*fn)(void *ctx, int index), void *ctx);
 
+/// erf of n floats by a rational approximation (|error| < 5e-7), vectorised; y may not alias x.
+void simlay_erf(const float *x, float *y, size_t n);
+
+/// Gelu, 0.5 x (1 + erf(x / sqrt 2)), of n floats with the same erf; y may not alias x.
+void simlay_gelu(const float *x, float *y, size_t n);
+
 #endif

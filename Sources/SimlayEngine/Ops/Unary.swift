@@ -1,3 +1,4 @@
+import CSimlayKernels
 import Foundation
 
 /// Element-wise math: Erf, Tanh, Exp, Log, Sqrt, Neg, Abs, Reciprocal, Floor, Ceil, Round, Sin, Cos,
@@ -39,7 +40,7 @@ struct Unary: CompiledOperator {
     return [Tensor(shape: x.shape) { y in
       let s = x.pointer
       switch function {
-      case .erf: for i in 0..<n { y[i] = erff(s[i]) }
+      case .erf: simlay_erf(s, y, n)
       case .tanh: for i in 0..<n { y[i] = tanhf(s[i]) }
       case .exp: for i in 0..<n { y[i] = expf(s[i]) }
       case .log: for i in 0..<n { y[i] = logf(s[i]) }
