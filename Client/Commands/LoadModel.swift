@@ -17,33 +17,18 @@ struct LoadModel: AsyncParsableCommand {
   @Option(help: "Path of the .onnx file on the daemon's machine.")
   var path: String
 
-  @Option(help: "Per-channel mean R,G,B in 0..255 units, for a model without simlay.* metadata (default: its metadata, else ImageNet's).")
-  var mean: String?
-
-  @Option(help: "Per-channel std R,G,B in 0..255 units (default: its metadata, else ImageNet's).")
-  var std: String?
-
-  @Option(name: .customLong("input-size"), help: "Input height,width images are squashed to (needed when the file's is symbolic).")
-  var inputSize: String?
-
-  @Option(name: .customLong("channel-order"), help: "rgb, or bgr for Caffe models (default: its metadata, else rgb).")
-  var channelOrder: String?
+  @OptionGroup var preprocessing: PreprocessingOptions
 
   func run() async throws {
     try await reportingErrors {
       var request = Simlay_V1_LoadModelRequest()
       request.name = name
       request.path = path
-      if let mean { request.mean = try ModelOptions.numbers(mean, count: 3, name: "--mean") }
-      if let std { request.std = try ModelOptions.numbers(std, count: 3, name: "--std") }
-      if let inputSize {
-        let hw = try ModelOptions.numbers(inputSize, count: 2, name: "--input-size")
-        guard hw.allSatisfy({ $0 >= 1 && $0 <= 1e6 && $0 == $0.rounded() }) else {
-          throw CLIError("--input-size needs two positive whole numbers H,W, got '\(inputSize)'")
-        }
-        (request.inputHeight, request.inputWidth) = (Int32(hw[0]), Int32(hw[1]))
-      }
-      if let channelOrder {
+      let given = try preprocessing.overrides()
+      if let mean = given.mean { request.mean = mean }
+      if let std = given.std { request.std = std }
+      if let (h, w) = given.size { (request.inputHeight, request.inputWidth) = (Int32(h), Int32(w)) }
+      if let channelOrder = given.channelOrder {
         guard ["rgb", "bgr"].contains(channelOrder.lowercased()) else {
           throw CLIError("--channel-order must be rgb or bgr, got '\(channelOrder)'")
         }

@@ -153,6 +153,12 @@ def test_cli_load_model(guarded, files):
     # The in-process commands take the same sizes for a symbolic input.
     layers = assert_ok(run_cli(["layers", "--model", files["symbolic"], "--input-size", "24,40"]))
     assert "C=8 H=12 W=20" in layers.stdout.replace("  ", " "), layers.stdout
+    # Sizes that are not positive whole numbers (or would overflow) are one line, from both kinds of command.
+    for size in ["24.5,40", "0,40", "1e20,40"]:
+        assert_one_line_error(guarded.cli("load-model", "--name", "x", "--path", files["symbolic"], "--input-size", size),
+                              "--input-size", "positive whole")
+        assert_one_line_error(run_cli(["layers", "--model", files["symbolic"], "--input-size", size]),
+                              "--input-size", "positive whole")
 
 
 @pytest.mark.parametrize("spec, needle", [
