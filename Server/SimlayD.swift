@@ -100,7 +100,7 @@ struct SimlayD: AsyncParsableCommand {
       throw DaemonError("binding the non-loopback address \(tcpAddress.host) needs --token-file (every call must then carry 'authorization: Bearer <token>')")
     }
     let unixPath = unix ?? (tcp == nil ? DaemonDefaults.socketPath() : nil)
-    if let unixPath { try UnixSocket.prepare(path: unixPath) }
+    let socketClaim = try unixPath.map(UnixSocket.prepare(path:))
 
     let specs = try models.map(ModelSpec.init(parsing:))
     do {
@@ -145,7 +145,7 @@ struct SimlayD: AsyncParsableCommand {
     }
     defer {
       signals.cancel()
-      if let unixPath { UnixSocket.remove(path: unixPath) }
+      socketClaim?.release()
     }
 
     try await withThrowingDiscardingTaskGroup { group in
@@ -153,7 +153,7 @@ struct SimlayD: AsyncParsableCommand {
         group.addTask { try await server.serve() }
         group.addTask {
           guard (try? await server.listeningAddress) != nil else { return }
-          if let unixPath, label.hasPrefix("unix:") { UnixSocket.restrict(path: unixPath) }
+          if label.hasPrefix("unix:") { socketClaim?.bound() }
           logger.notice("listening", metadata: ["address": "\(label)", "default_model": "\(state.models.defaultName)"])
         }
       }
