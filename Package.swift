@@ -88,6 +88,7 @@ let package = Package(
         "SimlayCore", "SimlayProto",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       path: "Sources/SimlayService"
     ),

@@ -134,7 +134,9 @@ struct SimlayD: AsyncParsableCommand {
 
     var interceptors: [any ServerInterceptor] = [StatsInterceptor(stats: state.requestStats, logger: logger)]
     if let token { interceptors.insert(BearerTokenInterceptor(token: token, logger: logger), at: 0) }
-    let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService()]
+    let reflection: [any RegistrableRPCService]
+    do { reflection = try ServerReflection.services() } catch { throw DaemonError("cannot read the embedded descriptors: \(error)") }
+    let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService()] + reflection
     // The transport resets streams over its limit without a status, so it gets twice the configured
     // limit and the handlers enforce the limit itself with RESOURCE_EXHAUSTED and a message.
     let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes }
