@@ -8,7 +8,8 @@ import Testing
 struct TensorConversionTests {
   /// Values that exercise every part of the float format: signs, zero, subnormals, extremes, non-finite.
   static let awkward: [Float] = [
-    0, -0.0, 1, -1, 0.1, .pi, 1e-40, -1e-45, .greatestFiniteMagnitude, -.leastNormalMagnitude, .infinity, -.infinity,
+    0, -0.0, 1, -1, 0.1, .pi, Float(bitPattern: 0x0001_1000), -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
+    -.leastNormalMagnitude, .infinity, -.infinity,
   ]
 
   @Test("floats survive the wire exactly, bit for bit", arguments: [[2, 3, 2], [12], [1, 1, 12], [0, 4], [0]])
