@@ -19,8 +19,11 @@ struct SimlayD: AsyncParsableCommand {
   @Option(help: "Unix socket path (default: \(DaemonDefaults.socketPath()) when no --tcp is given).")
   var unix: String?
 
-  @Option(help: "TCP address HOST:PORT (or PORT for 127.0.0.1). Non-loopback hosts need --token-file.")
+  @Option(help: "TCP address HOST:PORT (or PORT for 127.0.0.1). Needs --token-file (loopback too, unless --allow-loopback-without-token).")
   var tcp: String?
+
+  @Flag(name: .customLong("allow-loopback-without-token"), help: "Serve a loopback --tcp address without a token: every local user can then call the daemon.")
+  var allowLoopbackWithoutToken = false
 
   @Option(name: .customLong("model"), help: ArgumentHelp(
     "NAME=PATH.onnx[,mean=R:G:B][,std=R:G:B][,size=H:W][,order=rgb|bgr] to load at start; repeatable. The first is the default model.",
@@ -96,11 +99,19 @@ struct SimlayD: AsyncParsableCommand {
 
     let token = try tokenFile.map(Self.readToken)
     let tcpAddress = try tcp.map(ListenAddress.parseTCP)
-    if let tcpAddress, !tcpAddress.isLoopback, token == nil {
-      throw DaemonError("binding the non-loopback address \(tcpAddress.host) needs --token-file (every call must then carry 'authorization: Bearer <token>')")
+    if let tcpAddress, token == nil {
+      // Loopback is not private: any local user can connect to a TCP port (a Unix socket has file
+      // permissions; a port has none). So TCP needs a token unless the operator opts out, as TorchServe does.
+      guard tcpAddress.isLoopback else {
+        throw DaemonError("binding the non-loopback address \(tcpAddress.host) needs --token-file (every call must then carry 'authorization: Bearer <token>')")
+      }
+      guard allowLoopbackWithoutToken else {
+        throw DaemonError("--tcp \(tcpAddress) needs --token-file: any local user can connect to a TCP port; pass --allow-loopback-without-token to serve it without one")
+      }
+      logger.warning("serving TCP without a token (--allow-loopback-without-token): every local user can call the daemon", metadata: ["address": "\(tcpAddress)"])
     }
     let unixPath = unix ?? (tcp == nil ? DaemonDefaults.socketPath() : nil)
-    if let unixPath { try UnixSocket.prepare(path: unixPath) }
+    let socketClaim = try unixPath.map(UnixSocket.prepare(path:))
 
     let specs = try models.map(ModelSpec.init(parsing:))
     do {
@@ -145,7 +156,7 @@ struct SimlayD: AsyncParsableCommand {
     }
     defer {
       signals.cancel()
-      if let unixPath { UnixSocket.remove(path: unixPath) }
+      socketClaim?.release()
     }
 
     try await withThrowingDiscardingTaskGroup { group in
@@ -153,7 +164,7 @@ struct SimlayD: AsyncParsableCommand {
         group.addTask { try await server.serve() }
         group.addTask {
           guard (try? await server.listeningAddress) != nil else { return }
-          if let unixPath, label.hasPrefix("unix:") { UnixSocket.restrict(path: unixPath) }
+          if label.hasPrefix("unix:") { socketClaim?.bound() }
           logger.notice("listening", metadata: ["address": "\(label)", "default_model": "\(state.models.defaultName)"])
         }
       }
@@ -163,6 +174,13 @@ struct SimlayD: AsyncParsableCommand {
   }
 
   static func readToken(_ path: String) throws -> String {
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw DaemonError("cannot read token file '\(path)': \(String(cString: strerror(errno)))") }
+    // As ssh does for private keys: a token others can read is no secret.
+    let mode = info.st_mode & 0o777
+    guard mode & 0o077 == 0 else {
+      throw DaemonError("token file '\(path)' has mode \(String(mode, radix: 8)): readable or writable by other users; chmod 600 it")
+    }
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw DaemonError("cannot read token file '\(path)'") }
     let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !token.isEmpty else { throw DaemonError("token file '\(path)' is empty") }

@@ -144,7 +144,8 @@ class Daemon:
         self.sock = tmp / "bench.sock"
         self.port = _free_port()
         self.log = open(tmp / "simlayd.log", "w")
-        self.proc = subprocess.Popen([str(SIMLAYD), "--unix", str(self.sock), "--tcp", f"127.0.0.1:{self.port}"],
+        self.proc = subprocess.Popen([str(SIMLAYD), "--unix", str(self.sock), "--tcp", f"127.0.0.1:{self.port}",
+                                      "--allow-loopback-without-token"],
                                      stderr=self.log, stdout=self.log)
         deadline = time.time() + 60
         while not self.sock.exists():

@@ -1,21 +1,16 @@
 #!/usr/bin/env bash
-# Builds protoc-gen-swift (swift-protobuf) and protoc-gen-grpc-swift-2 (grpc-swift-protobuf) once, at the
-# versions Package.swift uses, into .build-plugins/bin. Only needed to regenerate the committed Swift code
-# (scripts/gen-protos.sh); a normal build never runs protoc.
+# Builds protoc-gen-swift (swift-protobuf) and protoc-gen-grpc-swift-2 (grpc-swift-protobuf) and prints the
+# directory that holds them. They are products of this package's own dependencies, so building them here
+# pins them to exactly the versions the package resolves (the generated code then matches its runtime), and
+# reuses the release build's objects: about 2 minutes after `swift build -c release`, against 10+ for a
+# separate clone. Only needed to regenerate or check the committed Swift code (scripts/gen-protos.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out="$root/.build-plugins"
-bin="$out/bin"
-if [ -x "$bin/protoc-gen-swift" ] && [ -x "$bin/protoc-gen-grpc-swift-2" ]; then
-  echo "plugins already built in $bin"; exit 0
-fi
-mkdir -p "$out" "$bin"
-src="$out/grpc-swift-protobuf"
-if [ ! -d "$src" ]; then
-  git clone -q --branch 2.4.1 https://github.com/grpc/grpc-swift-protobuf "$src"
-fi
-# Pin swift-protobuf to the version the project uses so the generated code matches the runtime.
-(cd "$src" && swift package resolve >/dev/null && swift build -c release --product protoc-gen-grpc-swift-2 \
-   && swift build -c release --product protoc-gen-swift)
-cp "$src/.build/release/protoc-gen-grpc-swift-2" "$src/.build/release/protoc-gen-swift" "$bin/"
-echo "built: $(ls "$bin")"
+cd "$root"
+[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
+for product in protoc-gen-swift protoc-gen-grpc-swift-2; do
+  log=$(mktemp)
+  if ! swift build -c release --product "$product" >"$log" 2>&1; then tail -n 40 "$log" >&2; rm -f "$log"; exit 1; fi
+  rm -f "$log"
+done
+swift build -c release --show-bin-path

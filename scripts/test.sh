@@ -10,6 +10,8 @@ py="$root/.venv/bin/python"
 [ -x "$py" ] || py=python3   # scripts/setup.sh makes .venv; without it, the system's python3 and packages
 
 swift build -c release
+# Committed generated code must be what the generators make from Protos/ today.
+"$root/scripts/check-generated.sh"
 [ -f models/efficientnet-lite0.onnx ] || "$py" scripts/convert_efficientnet_lite0.py
 swift test -c release --disable-testable-imports
 export SIMLAY_BIN="$root/.build/release/simlay" SIMLAYD_BIN="$root/.build/release/simlayd" SIMLAY_REQUIRE_BIN=1

@@ -2,15 +2,15 @@ import GRPCCore
 import Logging
 
 /// Requires `authorization: Bearer <token>` on every call when the daemon has a token. The token is never
-/// logged; a refusal is logged with the method and the peer.
+/// logged; refusals are throttled and logged with the method and the peer (``AuthFailureThrottle``).
 public struct BearerTokenInterceptor: ServerInterceptor {
   let expected: String
-  let logger: Logger
+  let throttle: AuthFailureThrottle
 
   /// An interceptor accepting exactly `token`.
-  public init(token: String, logger: Logger) {
+  public init(token: String, logger: Logger, throttle: AuthFailureThrottle? = nil) {
     self.expected = "Bearer \(token)"
-    self.logger = logger
+    self.throttle = throttle ?? AuthFailureThrottle(logger: logger)
   }
 
   public func intercept<Input: Sendable, Output: Sendable>(
@@ -20,10 +20,10 @@ public struct BearerTokenInterceptor: ServerInterceptor {
   ) async throws -> StreamingServerResponse<Output> {
     let given = request.metadata[stringValues: "authorization"].first(where: { _ in true })
     guard let given, constantTimeEqual(given, expected) else {
-      logger.warning("refused call without a valid bearer token", metadata: [
-        "method": "\(context.descriptor.fullyQualifiedMethod)", "peer": "\(context.remotePeer)",
-        "reason": "\(given == nil ? "missing authorization metadata" : "wrong token")",
-      ])
+      let wait = throttle.refusal(
+        method: context.descriptor.fullyQualifiedMethod, peer: context.remotePeer,
+        reason: given == nil ? "missing authorization metadata" : "wrong token")
+      try? await Task.sleep(for: wait)
       throw RPCError(code: .unauthenticated, message: "missing or invalid bearer token (send metadata 'authorization: Bearer <token>')")
     }
     return try await next(request, context)

@@ -154,6 +154,8 @@ class Daemon:
             self.token_file.write_text(self.token + "\n")
             self.token_file.chmod(0o600)
             cmd += ["--token-file", str(self.token_file)]
+        elif self.tcp_port is not None:
+            cmd += ["--allow-loopback-without-token"]  # TCP needs a token by default, loopback included
         return cmd + self.args
 
     def start(self, wait: bool = True) -> "Daemon":

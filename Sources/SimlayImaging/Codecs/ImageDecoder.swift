@@ -9,9 +9,12 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Decodes PNG and JPEG data into ``RGBImage``, matching Pillow's
-/// `numpy.asarray(Image.open(f).convert("RGB"))`.
+/// `numpy.asarray(ImageOps.exif_transpose(Image.open(f)).convert("RGB"))`.
 ///
 /// Conversion rules:
+/// - The EXIF orientation (a JPEG's Exif APP1, a PNG's eXIf chunk) is applied, so a phone photo taken
+///   upright comes out upright and the reported size is the displayed one; pass
+///   `applyOrientation: false` for the pixels as stored. Unreadable EXIF means "as stored".
 /// - Gray is replicated into R, G and B; palettes are expanded.
 /// - Alpha (and PNG `tRNS` transparency) is dropped, not composited, as `convert("RGB")` does.
 /// - 16-bit PNG samples are rounded to 8 bits: `(v * 255 + 32767) / 65535`, libpng's
@@ -37,10 +40,10 @@ public enum ImageDecoder {
   /// - Throws: ``ImagingError`` with code `.empty`, `.notAnImage`, `.truncated`, `.tooLarge`,
   ///   `.corrupt` or `.invalidArgument`.
   public static func decode(
-    _ bytes: [UInt8], maxPixels: Int = defaultMaxPixels
+    _ bytes: [UInt8], maxPixels: Int = defaultMaxPixels, applyOrientation: Bool = true
   ) throws(ImagingError) -> RGBImage {
     try bytes.withUnsafeBufferPointer { buffer throws(ImagingError) in
-      try decode(buffer: buffer, maxPixels: maxPixels)
+      try decode(buffer: buffer, maxPixels: maxPixels, applyOrientation: applyOrientation)
     }
   }
 
@@ -49,24 +52,31 @@ public enum ImageDecoder {
   /// Error messages start with the path. A missing or unreadable file is `.io`
   /// ("<path>: cannot open file: No such file or directory"); a zero-byte file is `.empty`.
   public static func decode(
-    contentsOf path: String, maxPixels: Int = defaultMaxPixels
+    contentsOf path: String, maxPixels: Int = defaultMaxPixels, applyOrientation: Bool = true
   ) throws(ImagingError) -> RGBImage {
     try CodecBridge.withFileBytes(atPath: path) { buffer throws(ImagingError) in
-      try decode(buffer: buffer, maxPixels: maxPixels)
+      try decode(buffer: buffer, maxPixels: maxPixels, applyOrientation: applyOrientation)
     }
   }
 
-  /// Reads only the header: the format and the size, without decoding pixels.
+  /// The EXIF orientation of an in-memory PNG or JPEG (`.up` when it has none or it is unreadable).
+  public static func orientation(_ bytes: [UInt8]) -> ImageOrientation {
+    bytes.withUnsafeBufferPointer { ExifOrientation.read($0) }
+  }
+
+  /// Reads only the header: the format and the size as displayed (after the EXIF orientation, which
+  /// swaps width and height for orientations 5-8), without decoding pixels.
   ///
-  /// Applies the same `maxPixels` check as ``decode(_:maxPixels:)``, so it is a cheap way to
-  /// reject uploads early.
+  /// Applies the same `maxPixels` check as ``decode(_:maxPixels:applyOrientation:)``, so it is a cheap
+  /// way to reject uploads early.
   public static func probe(
     _ bytes: [UInt8], maxPixels: Int = defaultMaxPixels
   ) throws(ImagingError) -> (format: ImageFormat, width: Int, height: Int) {
-    let (format, width, height) = try bytes.withUnsafeBufferPointer {
-      buffer throws(ImagingError) in try probe(buffer: buffer, maxPixels: maxPixels)
+    try bytes.withUnsafeBufferPointer { buffer throws(ImagingError) in
+      let (format, width, height) = try probe(buffer: buffer, maxPixels: maxPixels)
+      let shown = ExifOrientation.read(buffer).displaySize(width: width, height: height)
+      return (format, shown.width, shown.height)
     }
-    return (format, width, height)
   }
 
   // MARK: - Pointer-based core
@@ -92,6 +102,15 @@ public enum ImageDecoder {
   /// Two passes over the same bytes: the header first (so the output can be allocated at its
   /// exact size, straight into the Array's storage), then the pixels.
   static func decode(
+    buffer: UnsafeBufferPointer<UInt8>, maxPixels: Int, applyOrientation: Bool
+  ) throws(ImagingError) -> RGBImage {
+    let stored = try decodeAsStored(buffer: buffer, maxPixels: maxPixels)
+    // Reading the tag costs a walk over the segment headers (microseconds); the turn itself is one pass
+    // over the pixels, only for images that need it.
+    return applyOrientation ? ExifOrientation.read(buffer).apply(to: stored) : stored
+  }
+
+  static func decodeAsStored(
     buffer: UnsafeBufferPointer<UInt8>, maxPixels: Int
   ) throws(ImagingError) -> RGBImage {
     let (_, width, height) = try probe(buffer: buffer, maxPixels: maxPixels)
