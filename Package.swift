@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "SimlayEngine", targets: ["SimlayEngine"]),
     .library(name: "SimlayImaging", targets: ["SimlayImaging"]),
     .library(name: "SimlayCore", targets: ["SimlayCore"]),
+    .library(name: "SimlayClient", targets: ["SimlayClient"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
@@ -74,6 +75,38 @@ let package = Package(
       path: "Sources/SimlayProto"
     ),
 
+    // Wire tensors <-> plain arrays, shared by the service and the client (the maths never sees gRPC types).
+    .target(
+      name: "SimlayWire",
+      dependencies: ["SimlayProto"],
+      path: "Sources/SimlayWire"
+    ),
+
+    // What a Swift program needs to talk to simlayd: addresses, the connection, errors, uploads, maps.
+    .target(
+      name: "SimlayClient",
+      dependencies: [
+        "SimlayCore", "SimlayProto", "SimlayWire",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ],
+      path: "Sources/SimlayClient"
+    ),
+
+    // Benchmarks behind `simlay bench` (query, compute, nmf): the daemon load test and in-process timings.
+    .target(
+      name: "SimlayBenchmarks",
+      dependencies: [
+        "SimlayClient", "SimlayCore", "SimlayEngine", "SimlayEventLoop", "SimlayImaging", "SimlayProto",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ],
+      path: "Sources/SimlayBenchmarks"
+    ),
+
     // Runs Swift tasks on a NIO event loop: the hover path's thread in the daemon and in bench clients.
     .target(
       name: "SimlayEventLoop",
@@ -85,7 +118,7 @@ let package = Package(
     .target(
       name: "SimlayService",
       dependencies: [
-        "SimlayCore", "SimlayProto",
+        "SimlayCore", "SimlayProto", "SimlayWire",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -97,13 +130,9 @@ let package = Package(
     .executableTarget(
       name: "simlay",
       dependencies: [
-        "SimlayCore", "SimlayProto",
+        "SimlayBenchmarks", "SimlayClient", "SimlayCore", "SimlayEngine", "SimlayImaging", "SimlayProto",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
-        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-        .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-        "SimlayEventLoop",
       ],
       path: "Client"
     ),
@@ -131,6 +160,14 @@ let package = Package(
       name: "SimlayEventLoopTests",
       dependencies: ["SimlayEventLoop", .product(name: "NIOPosix", package: "swift-nio")],
       path: "Tests/SimlayEventLoopTests"),
+    .testTarget(
+      name: "SimlayClientTests",
+      dependencies: [
+        "SimlayClient", "SimlayProto", "SimlayWire",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+      ],
+      path: "Tests/SimlayClientTests"
+    ),
     .testTarget(
       name: "SimlayServiceTests",
       dependencies: [

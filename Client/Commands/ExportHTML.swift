@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// `simlay export-html`: one self-contained interactive HTML page of similarity overlays (via simlayd's

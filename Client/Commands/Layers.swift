@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayEngine
 import SimlayProto
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// `simlay load-model`: make simlayd load an ONNX file.

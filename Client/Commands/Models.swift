@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// `simlay models`: the models simlayd holds.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// `simlay nmf`: groups the activation vectors of one layer across images into k non-negative factors.
@@ -96,7 +97,7 @@ struct NMF: AsyncParsableCommand {
         let request = nmfRequest(ids: infos.map(\.id), options: options)
         let response = try await withProgress("factoring...") { try await daemon.nmf(request) }
         if let npyDir { try NMFOutput.writeNPYs(response, to: npyDir) }
-        if let json { try OutputFile.write(NMFOutput.document(response, request: request, files: files, infos: infos), to: json) }
+        if let json { try JSONOutput.write(NMFOutput.document(response, request: request, files: files, infos: infos), to: json) }
         if let out { try OutputFile.write(response.png, to: out) }
         if let g = groupSimilarity { try await similarity(from: g, request: request, daemon: daemon, options: options) }
         if npyDir == nil, json == nil, out == nil, groupSimilarity == nil {

@@ -1,4 +1,5 @@
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// What `simlay nmf` writes: .npy files, the JSON summary and the printed table.
@@ -24,27 +25,40 @@ enum NMFOutput {
 
   /// The `--json` document.
   static func document(_ response: Simlay_V1_NmfResponse, request: Simlay_V1_NmfRequest, files: ImageFiles,
-                       infos: [Simlay_V1_ImageInfo]) -> JSON {
+                       infos: [Simlay_V1_ImageInfo]) -> Document {
     let k = Int(request.k)
-    let sizes = groupSizes(response, images: infos.count, k: k)
-    let initName = ["nndsvda", "nndsvd", "random"][min(max(request.init_p.rawValue, 0), 2)]
-    return .object([
-      ("model", .string(request.model)),
-      ("layer", .string(response.layer)),
-      ("k", .int(k)),
-      ("policy", .string(["refuse", "clamp", "split"][min(max(request.policy.rawValue, 0), 2)])),
-      ("init", .string(initName)),
-      ("seed", .int(Int(request.seed))),
-      ("relative_error", .double(response.relativeError)),
-      ("iterations", .int(Int(response.iterations))),
-      ("solve_seconds", .double(response.solveSeconds)),
-      ("grid", .array([.int(Int(response.height)), .int(Int(response.width))])),
-      ("columns", .int(Int(response.columns))),
-      ("images", .array(files.names.map { .string($0) })),
-      ("image_ids", .array(infos.map { .string($0.id) })),
-      ("group_sizes", .array(sizes.map { .array($0.map { .int($0) }) })),
-      ("groups", .array(response.groups.values.map { .int(Int($0)) })),
-    ])
+    return Document(
+      model: request.model, layer: response.layer, k: k,
+      policy: ["refuse", "clamp", "split"][min(max(request.policy.rawValue, 0), 2)],
+      init: ["nndsvda", "nndsvd", "random"][min(max(request.init_p.rawValue, 0), 2)],
+      seed: Int(request.seed), relativeError: response.relativeError, iterations: Int(response.iterations),
+      solveSeconds: response.solveSeconds, grid: [Int(response.height), Int(response.width)], columns: Int(response.columns),
+      images: files.names, imageIds: infos.map(\.id), groupSizes: groupSizes(response, images: infos.count, k: k),
+      groups: response.groups.values)
+  }
+
+  /// The `--json` document's fields.
+  struct Document: Encodable {
+    var model: String
+    var layer: String
+    var k: Int
+    var policy: String
+    var `init`: String
+    var seed: Int
+    var relativeError: Double
+    var iterations: Int
+    var solveSeconds: Double
+    var grid: [Int]
+    var columns: Int
+    var images: [String]
+    var imageIds: [String]
+    var groupSizes: [[Int]]
+    var groups: [Int32]
+
+    enum CodingKeys: String, CodingKey {
+      case model, layer, k, policy, `init`, seed, iterations, grid, columns, images, groups
+      case relativeError = "relative_error", solveSeconds = "solve_seconds", imageIds = "image_ids", groupSizes = "group_sizes"
+    }
   }
 
   /// The printed summary: error, iterations, then one line per image with its group sizes.

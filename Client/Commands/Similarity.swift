@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// `simlay similarity`: how similar every cell of N images is to one query, on one layer (via simlayd).
@@ -63,7 +64,7 @@ struct Similarity: AsyncParsableCommand {
         let response = try await withProgress("computing activations...") { try await daemon.similarity(request) }
         let maps = try MapStack(response.maps)
         if let npy { try OutputFile.writeNPY(response.maps, to: npy) }
-        if let json { try OutputFile.write(document(response, maps: maps, infos: infos), to: json) }
+        if let json { try JSONOutput.write(document(response, maps: maps, infos: infos), to: json) }
         if let out {
           let overlay = try await daemon.renderOverlay(.with { $0.similarity = request; $0.options = options })
           try OutputFile.write(overlay.png, to: out)
@@ -76,25 +77,11 @@ struct Similarity: AsyncParsableCommand {
   }
 
   /// The `--json` document: the request's essentials, the answer's query cells and the maps.
-  private func document(_ response: Simlay_V1_SimilarityResponse, maps: MapStack, infos: [Simlay_V1_ImageInfo]) -> JSON {
-    let cells = response.queryCells
-    var queryFields: [(String, JSON)] = [("image", .int(query.image)), ("text", .string(queryText))]
-    if case .pixel(let px, let py) = query.position { queryFields += [("px", .double(px)), ("py", .double(py))] }
-    return .object([
-      ("model", .string(model)),
-      ("layer", .string(response.layer.isEmpty ? layer : response.layer)),
-      ("metric", .string(metric.rawValue)),
-      ("images", .array(images.map { .string($0) })),
-      ("image_names", .array(infos.map { .string($0.name) })),
-      ("image_ids", .array(infos.map { .string($0.id) })),
-      ("image_sizes", .array(infos.map { .array([.int(Int($0.width)), .int(Int($0.height))]) })),
-      ("query", .object(queryFields)),
-      ("query_cells", .object([
-        ("y0", .int(Int(cells.y0))), ("x0", .int(Int(cells.x0))), ("y1", .int(Int(cells.y1))), ("x1", .int(Int(cells.x1))),
-      ])),
-      ("shape", .array(maps.shape.map { .int($0) })),
-      ("maps", maps.json),
-    ])
+  private func document(_ response: Simlay_V1_SimilarityResponse, maps: MapStack, infos: [Simlay_V1_ImageInfo]) -> SimilarityDocument {
+    var q = SimilarityDocument.Query(image: query.image, text: queryText)
+    if case .pixel(let px, let py) = query.position { (q.px, q.py) = (px, py) }
+    return SimilarityDocument(
+      model: model, layer: layer, metric: metric.rawValue, images: images, infos: infos, query: q, response: response, maps: maps)
   }
 
   /// `--query` as given back in canonical form.

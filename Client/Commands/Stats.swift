@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// `simlay stats`: the daemon's models, cache, images and per-method request counts and latencies.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// The options `sweep rotate` and `sweep scale` share, and the run they share.
@@ -86,7 +87,7 @@ struct SweepOptions: ParsableArguments {
       if let chart { try OutputFile.write(response.chartPng, to: chart) }
       if let out { try OutputFile.write(response.stripPng, to: out) }
       if let json {
-        try OutputFile.write(result.json(model: model, metric: metric.rawValue, fill: fill.rawValue, image: image, imageID: info.id), to: json)
+        try JSONOutput.write(result.json(model: model, metric: metric.rawValue, fill: fill.rawValue, image: image, imageID: info.id), to: json)
       }
       if csv == nil, chart == nil, out == nil, json == nil { result.table.forEach { print($0) } }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// A Sweep response checked and arranged for output: CSV rows, the JSON document and the stdout table.
@@ -21,7 +22,7 @@ struct SweepResult {
     steps = response.steps
     maps = try response.steps.map { try MapStack($0.maps) }
     for (s, step) in steps.enumerated() where step.tracked.count != queries.count || maps[s].count != queries.count {
-      throw CLIError("simlayd answered step \(s) with \(step.tracked.count) tracked cells and \(maps[s].count) maps for \(queries.count) queries")
+      throw ClientError("simlayd answered step \(s) with \(step.tracked.count) tracked cells and \(maps[s].count) maps for \(queries.count) queries")
     }
   }
 
@@ -43,34 +44,67 @@ struct SweepResult {
   }
 
   /// Everything, for `--json` (maps as nested lists [Q][H][W] per step; NaN similarities as null).
-  func json(model: String, metric: String, fill: String, image: String, imageID: String) -> JSON {
-    .object([
-      ("model", .string(model)),
-      ("layer", .string(layer)),
-      ("transform", .string(transform)),
-      ("metric", .string(metric)),
-      ("fill", .string(fill)),
-      ("image", .string(image)),
-      ("image_id", .string(imageID)),
-      ("grid", .array([.int(height), .int(width)])),
-      ("queries", .array(queries.indices.map { q in
-        .object([("index", .int(q)), ("label", .string(labels[q])), ("y", .int(Int(queries[q].y))), ("x", .int(Int(queries[q].x)))])
-      })),
-      ("steps", .array(steps.indices.map { s in
-        .object([
-          ("param", .double(steps[s].param)),
-          ("box", .array(steps[s].box.map { .double($0) })),
-          ("tracked", .array(steps[s].tracked.enumerated().map { q, t in
-            .object([
-              ("query", .int(q)), ("y", .int(Int(t.y))), ("x", .int(Int(t.x))), ("in_bounds", .bool(t.inBounds)),
-              ("similarity", t.inBounds ? .float(t.similarity) : .null),
-            ])
-          })),
-          ("shape", .array(maps[s].shape.map { .int($0) })),
-          ("maps", maps[s].json),
-        ])
-      })),
-    ])
+  func json(model: String, metric: String, fill: String, image: String, imageID: String) -> Document {
+    Document(
+      model: model, layer: layer, transform: transform, metric: metric, fill: fill, image: image, imageId: imageID,
+      grid: [height, width],
+      queries: queries.indices.map { q in .init(index: q, label: labels[q], y: queries[q].y, x: queries[q].x) },
+      steps: steps.indices.map { s in
+        Document.Step(
+          param: steps[s].param, box: steps[s].box,
+          tracked: steps[s].tracked.enumerated().map { q, t in
+            .init(query: q, y: t.y, x: t.x, inBounds: t.inBounds, similarity: JSONFloat(value: t.inBounds ? t.similarity : .nan))
+          },
+          shape: maps[s].shape, maps: MapsJSON(stack: maps[s]))
+      })
+  }
+
+  /// The `--json` document's fields.
+  struct Document: Encodable {
+    struct Query: Encodable {
+      var index: Int
+      var label: String
+      var y: Int32
+      var x: Int32
+    }
+
+    struct Tracked: Encodable {
+      var query: Int
+      var y: Int32
+      var x: Int32
+      var inBounds: Bool
+      /// `null` when the cell left the grid.
+      var similarity: JSONFloat
+
+      enum CodingKeys: String, CodingKey {
+        case query, y, x, similarity
+        case inBounds = "in_bounds"
+      }
+    }
+
+    struct Step: Encodable {
+      var param: Double
+      var box: [Double]
+      var tracked: [Tracked]
+      var shape: [Int]
+      var maps: MapsJSON
+    }
+
+    var model: String
+    var layer: String
+    var transform: String
+    var metric: String
+    var fill: String
+    var image: String
+    var imageId: String
+    var grid: [Int]
+    var queries: [Query]
+    var steps: [Step]
+
+    enum CodingKeys: String, CodingKey {
+      case model, layer, transform, metric, fill, image, grid, queries, steps
+      case imageId = "image_id"
+    }
   }
 
   /// One line per parameter: the tracked cell and its similarity for every query ("out" when it left the grid).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SimlayClient
 import SimlayProto
 
 /// `simlay sync`: one point of one image, several layers: what each layer considers similar (via simlayd).
@@ -73,7 +74,7 @@ struct Sync: AsyncParsableCommand {
             try OutputFile.writeNPY(entry.maps, to: path)
           }
         }
-        if let json { try OutputFile.write(document(response, maps: maps, infos: infos), to: json) }
+        if let json { try JSONOutput.write(document(response, maps: maps, infos: infos), to: json) }
         if let out {
           let overlay = try await daemon.renderOverlay(.with { $0.sync = request; $0.options = options })
           try OutputFile.write(overlay.png, to: out)
@@ -89,23 +90,9 @@ struct Sync: AsyncParsableCommand {
   }
 
   /// The `--json` document: the point, the images and, per layer, its cell and maps.
-  private func document(_ response: Simlay_V1_LayerSyncResponse, maps: [MapStack], infos: [Simlay_V1_ImageInfo]) -> JSON {
-    .object([
-      ("model", .string(model)),
-      ("metric", .string(metric.rawValue)),
-      ("images", .array(images.map { .string($0) })),
-      ("image_names", .array(infos.map { .string($0.name) })),
-      ("image_ids", .array(infos.map { .string($0.id) })),
-      ("image_sizes", .array(infos.map { .array([.int(Int($0.width)), .int(Int($0.height))]) })),
-      ("point", .object([("image", .int(point.image)), ("px", .double(point.px)), ("py", .double(point.py))])),
-      ("layers", .array(zip(response.layers, maps).map { entry, stack in
-        .object([
-          ("layer", .string(entry.layer)),
-          ("cell", .object([("y", .int(Int(entry.cell.y))), ("x", .int(Int(entry.cell.x)))])),
-          ("shape", .array(stack.shape.map { .int($0) })),
-          ("maps", stack.json),
-        ])
-      })),
-    ])
+  private func document(_ response: Simlay_V1_LayerSyncResponse, maps: [MapStack], infos: [Simlay_V1_ImageInfo]) -> SyncDocument {
+    SyncDocument(
+      model: model, metric: metric.rawValue, images: images, infos: infos,
+      point: .init(image: point.image, px: point.px, py: point.py), response: response, maps: maps)
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRPCCore
+import SimlayClient
 import SimlayEngine
 import SimlayImaging
 

@@ -2,6 +2,8 @@ import Foundation
 import SimlayCore
 import SimlayEngine
 import SimlayProto
+// The tensor <-> array packing shared with the client library (FloatTensor(shape:values:) and friends).
+import SimlayWire
 
 extension LoadedModel {
   /// The wire description of the model.
@@ -58,15 +60,6 @@ extension Simlay_V1_LoadModelRequest {
       o.channelOrder = order
     }
     return o
-  }
-}
-
-extension Simlay_V1_FloatTensor {
-  /// Packs floats little-endian (the wire format the .proto documents).
-  init(shape: [Int], values: [Float]) {
-    self.init()
-    self.shape = shape.map(Int64.init)
-    self.data = values.withUnsafeBufferPointer { Data(buffer: $0) }
   }
 }
 

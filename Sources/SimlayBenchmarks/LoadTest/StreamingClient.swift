@@ -1,5 +1,6 @@
 import GRPCCore
 import NIOCore
+import SimlayClient
 import SimlayCore
 import SimlayProto
 

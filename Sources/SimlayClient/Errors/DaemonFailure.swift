@@ -1,0 +1,44 @@
+import GRPCCore
+
+/// A gRPC status turned into the client's one-line message.
+public struct DaemonFailure: Error, CustomStringConvertible {
+  /// The status code.
+  public var code: RPCError.Code
+  /// `<STATUS>: <message>`, with a hint where one helps.
+  public var description: String
+
+  /// The failure of a call to `server`; `sentToken` says whether the call carried a token.
+  public init(_ error: RPCError, server: String, sentToken: Bool) {
+    code = error.code
+    let name = Self.statusName(error.code)
+    var message = error.message
+    if message.isEmpty, let cause = error.cause { message = String(describing: cause) }
+    switch error.code {
+    case .unavailable where Self.isConnectFailure(error):
+      description = "\(name): cannot reach simlayd at \(server): is it running?"
+    case .unimplemented:
+      description = "\(name): \(message) (is \(server) a simlayd as new as this client?)"
+    case .unauthenticated where !sentToken:
+      description = "\(name): \(message) (pass --token-file FILE)"
+    default:
+      description = "\(name): \(message)"
+    }
+  }
+
+  /// Whether an UNAVAILABLE status means no connection could be made (rather than, say, a stream the
+  /// daemon reset or a daemon shutting down).
+  public static func isConnectFailure(_ error: RPCError) -> Bool {
+    error.message.contains("establish a connection") || error.message.contains("transient failure")
+  }
+
+  /// The canonical upper-case name of a status code, e.g. `NOT_FOUND`.
+  public static func statusName(_ code: RPCError.Code) -> String {
+    let names = [
+      1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND",
+      6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION",
+      10: "ABORTED", 11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED", 13: "INTERNAL", 14: "UNAVAILABLE",
+      15: "DATA_LOSS", 16: "UNAUTHENTICATED",
+    ]
+    return names[code.rawValue] ?? "STATUS_\(code.rawValue)"
+  }
+}
