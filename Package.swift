@@ -123,7 +123,16 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
-      path: "Sources/SimlayService"
+      path: "Sources/SimlayService",
+      // The HTML viewer's page, style and scripts, compiled into the binary as byte arrays
+      // (PackageResources.viewer_html ...): simlayd needs no files beside it.
+      resources: [
+        .embedInCode("Viewer/Resources/viewer.html"),
+        .embedInCode("Viewer/Resources/viewer.css"),
+        .embedInCode("Viewer/Resources/viewer-core.js"),
+        .embedInCode("Viewer/Resources/viewer-state.js"),
+        .embedInCode("Viewer/Resources/viewer.js"),
+      ]
     ),
 
     // Thin executables.

@@ -10,6 +10,8 @@ cd "$root"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libonnx-testdata python3-pip python3-venv pkg-config chromium protobuf-compiler)
+# Node.js runs the viewer's JavaScript unit tests (Tests/js); any node 18+ on the PATH will do.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -322,9 +322,15 @@ def test_nmf_legend_click_highlights_groups(setup, browser, tmp_path):
     buttons = page.evaluate("""[...document.querySelectorAll('#legend button')].map(b => {
         const r = b.getBoundingClientRect(); return [Number(b.dataset.group), r.left + r.width / 2, r.top + r.height / 2]; })""")
     assert [b[0] for b in buttons] == [0, 1, 2]
+    # Numbered from 0 as the Nmf RPC numbers them (issue 14), with the RPC's group sizes.
+    labels = page.evaluate("[...document.querySelectorAll('#legend button')].map(b => b.textContent)")
+    sizes = np.bincount(groups.ravel(), minlength=3)
+    assert labels == [f"Group {g} {sizes[g]}" for g in range(3)], labels
     _, bx, by = buttons[group]
     page.click(bx, by)
     assert page.evaluate("window.simlay.state()")["group"] == group
+    status = page.evaluate("document.getElementById('status').textContent")
+    assert status.endswith(f"showing NMF group {group}"), status
     shot = screenshot(page, "nmf-group")
     colour = np.array([int(data["nmf"]["palette"][group][k:k + 2], 16) for k in (1, 3, 5)], dtype=np.float64)
     focus = page.evaluate("window.simlay.state()")

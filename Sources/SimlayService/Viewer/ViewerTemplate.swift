@@ -1,46 +1,71 @@
-/// The viewer page: an HTML skeleton around the style (`ViewerStyle`), the data block
-/// (`ViewerPayload`) and the script (`ViewerScript`). Kept in Swift rather than as bundle resources so
-/// that the `simlayd` binary works when copied on its own.
-enum ViewerTemplate {
-  /// The whole page. `dataJSON` must already be safe inside `<script>` (see `ViewerPayload.scriptSafeJSON`).
-  static func page(title: String, dataJSON: String) -> String {
-    let title = escapeHTML(title)
-    return """
-      <!DOCTYPE html>
-      <html lang="en">
-      <head>
-      <meta charset="utf-8">
-      <meta name="viewport" content="width=device-width, initial-scale=1">
-      <meta name="generator" content="simlay export-html">
-      <title>\(title)</title>
-      <style>\(ViewerStyle.css)</style>
-      </head>
-      <body>
-      <header>
-      <h1 id="title">\(title)</h1>
-      <p id="subtitle"></p>
-      </header>
-      <div id="status" class="status" role="status" aria-live="polite">Loading the maps…</div>
-      <div id="layers" class="layers"></div>
-      <div id="legend" class="legend" hidden></div>
-      <main id="grid" class="grid"></main>
-      <footer class="help">
-      Move the mouse over any image: every tile shows how similar each of its patches is to the patch under
-      the pointer (outlined in yellow), at each layer. Click (or press P) to pin the focus and read values
-      under the cursor; arrow keys move the focus by one cell, [ and ] switch images, Esc unpins and clears
-      the group highlight. Made with Simlay (interactive similarity overlays, Fong, Mordvintsev, Vedaldi and
-      Olah, 2021).
-      </footer>
-      <script type="application/json" id="simlay-data">\(dataJSON)</script>
-      <script>\(ViewerScript.js)</script>
-      </body>
-      </html>
+import Foundation
 
-      """
+/// The viewer page: `Resources/viewer.html` with its slots filled by the style (`viewer.css`), the data block
+/// (`ViewerPayload`) and the scripts (`viewer-core.js`, `viewer-state.js`, `viewer.js`). The files are
+/// package resources embedded in the binary (`.embedInCode` in Package.swift; SwiftPM generates
+/// `PackageResources.viewer_html` etc. as byte arrays), so that `simlayd` works when copied on its own
+/// and a linter, a formatter and node (`node --test Tests/js/`) see real JavaScript and CSS.
+@_spi(Testing) public enum ViewerTemplate {
+  /// The page skeleton, with the slots `{{title}}`, `{{css}}`, `{{payload}}` and `{{scripts}}`.
+  public static let html = String(decoding: PackageResources.viewer_html, as: UTF8.self)
+  /// The style sheet.
+  public static let css = String(decoding: PackageResources.viewer_css, as: UTF8.self)
+  /// The scripts in page order, by file name: the pure functions first, then the DOM wiring that uses them.
+  public static let scripts: [(file: String, source: String)] = [
+    ("viewer-core.js", String(decoding: PackageResources.viewer_core_js, as: UTF8.self)),
+    ("viewer-state.js", String(decoding: PackageResources.viewer_state_js, as: UTF8.self)),
+    ("viewer.js", String(decoding: PackageResources.viewer_js, as: UTF8.self)),
+  ]
+
+  /// The whole page. `title` is plain text (escaped here); `dataJSON` is the payload's JSON text (every `<`
+  /// is escaped here too, so no string in it can end the data block whatever the caller did).
+  public static func page(title: String, dataJSON: String) -> String {
+    let scriptElements = scripts.map { "<script data-file=\"\($0.file)\">\(scriptSafe($0.source, tag: "script"))</script>" }
+    return fill(html, [
+      "title": escapeHTML(title),
+      "css": scriptSafe(css, tag: "style"),
+      "payload": jsonSafe(dataJSON),
+      "scripts": scriptElements.joined(separator: "\n"),
+    ])
+  }
+
+  /// `template` with every `{{name}}` replaced by `slots[name]`, in one pass: text put into a slot is never
+  /// searched for slots again (a title "{{css}}" stays a title). An unknown slot name is left as it is.
+  public static func fill(_ template: String, _ slots: [String: String]) -> String {
+    var out = ""
+    out.reserveCapacity(template.utf8.count + slots.values.reduce(0) { $0 + $1.utf8.count })
+    var rest = template[...]
+    while let open = rest.range(of: "{{") {
+      out += rest[..<open.lowerBound]
+      guard let close = rest.range(of: "}}", range: open.upperBound..<rest.endIndex),
+        let value = slots[String(rest[open.upperBound..<close.lowerBound])]
+      else {
+        out += "{{"
+        rest = rest[open.upperBound...]
+        continue
+      }
+      out += value
+      rest = rest[close.upperBound...]
+    }
+    out += rest
+    return out
+  }
+
+  /// JSON text made safe inside a `<script>` element: `<` (which JSON allows only inside strings) becomes
+  /// `\u003c`, so no `</script`, `<!--` or `<script` can appear in the element's text.
+  public static func jsonSafe(_ json: String) -> String { json.replacingOccurrences(of: "<", with: "\\u003c") }
+
+  /// Script or style source made safe inside its element: `</tag` (any case) becomes `<\/tag` and `<!--`
+  /// becomes `<\!--`, the same text to JavaScript (in strings, regular expressions and comments, the only
+  /// places either can occur) and to CSS (a backslash escapes the next character), but not an end tag or
+  /// the start of an HTML comment to the HTML parser.
+  public static func scriptSafe(_ source: String, tag: String) -> String {
+    source.replacingOccurrences(of: "</" + tag, with: "<\\/" + tag, options: .caseInsensitive)
+      .replacingOccurrences(of: "<!--", with: "<\\!--")
   }
 
   /// Text made safe as HTML element content and attribute values.
-  static func escapeHTML(_ s: String) -> String {
+  public static func escapeHTML(_ s: String) -> String {
     var out = ""
     out.reserveCapacity(s.utf8.count)
     for ch in s {
