@@ -89,7 +89,7 @@ def open_viewer(browser: cdp.Browser, path: Path) -> tuple[cdp.Page, dict]:
         return [Number(c.dataset.image), Number(c.dataset.layer), r.left, r.top, r.width, r.height]; })""")
     tiles = {}
     for i, l, x, y, w, h in rects:
-        # Whole-pixel placement: the canvas is then copied 1:1 to the screenshot (see ViewerStyle).
+        # Whole-pixel placement: the canvas is then copied 1:1 to the screenshot (see viewer.css).
         assert x == int(x) and y == int(y), f"tile {i},{l} at fractional position {x},{y}"
         tiles[(i, l)] = (int(x), int(y), int(w), int(h))
     return page, tiles
