@@ -60,8 +60,16 @@ import Foundation
   /// places either can occur) and to CSS (a backslash escapes the next character), but not an end tag or
   /// the start of an HTML comment to the HTML parser.
   public static func scriptSafe(_ source: String, tag: String) -> String {
-    source.replacingOccurrences(of: "</" + tag, with: "<\\/" + tag, options: .caseInsensitive)
-      .replacingOccurrences(of: "<!--", with: "<\\!--")
+    // A backslash after the "<" of each match keeps the tag name's own case (the text must not change).
+    var out = ""
+    var rest = source[...]
+    while let hit = rest.range(of: "</" + tag, options: .caseInsensitive) {
+      out += rest[..<hit.lowerBound]
+      out += "<\\"
+      rest = rest[rest.index(after: hit.lowerBound)...]
+    }
+    out += rest
+    return out.replacingOccurrences(of: "<!--", with: "<\\!--")
   }
 
   /// Text made safe as HTML element content and attribute values.
