@@ -60,6 +60,9 @@ struct SimlayD: AsyncParsableCommand {
   @Option(name: .customLong("io-threads"), help: "Threads for connections and the hover path. With one (the default) a streamed query is read, answered and written on one thread, without hand-offs.")
   var ioThreads: Int = 1
 
+  @OptionGroup(title: "TLS and access")
+  var security: SecurityOptions
+
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "info"
 
@@ -110,6 +113,13 @@ struct SimlayD: AsyncParsableCommand {
       }
       logger.warning("serving TCP without a token (--allow-loopback-without-token): every local user can call the daemon", metadata: ["address": "\(tcpAddress)"])
     }
+    if security.enabled, tcpAddress == nil {
+      throw DaemonError("--tls-cert secures the --tcp listener: give --tcp HOST:PORT (a Unix socket is guarded by its file permissions)")
+    }
+    let tcpSecurity = try security.transportSecurity()
+    if let tcpAddress, !tcpAddress.isLoopback, !security.enabled {
+      logger.warning("serving a non-loopback address without TLS: the token and every image travel in clear text (give --tls-cert and --tls-key)", metadata: ["address": "\(tcpAddress)"])
+    }
     let unixPath = unix ?? (tcp == nil ? DaemonDefaults.socketPath() : nil)
     let socketClaim = try unixPath.map(UnixSocket.prepare(path:))
 
@@ -132,8 +142,11 @@ struct SimlayD: AsyncParsableCommand {
       throw DaemonError("cannot load model: \(error)")
     }
 
-    var interceptors: [any ServerInterceptor] = [StatsInterceptor(stats: state.requestStats, logger: logger)]
-    if let token { interceptors.insert(BearerTokenInterceptor(token: token, logger: logger), at: 0) }
+    var interceptors: [any ServerInterceptor] = [StatsInterceptor(stats: state.requestStats, logger: logger), RequestLimitInterceptor()]
+    if let token {
+      let open: Set<String> = security.healthWithoutToken ? ["grpc.health.v1.Health"] : []
+      interceptors.insert(BearerTokenInterceptor(token: token, logger: logger, exemptServices: open), at: 0)
+    }
     let reflection: [any RegistrableRPCService]
     do { reflection = try ServerReflection.services() } catch { throw DaemonError("cannot read the embedded descriptors: \(error)") }
     let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService()] + reflection
@@ -147,7 +160,7 @@ struct SimlayD: AsyncParsableCommand {
       servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "unix:\(unixPath)"))
     }
     if let tcpAddress {
-      let transport = HTTP2ServerTransport.Posix(address: tcpAddress.socketAddress, transportSecurity: .plaintext, config: transportConfig, eventLoopGroup: ioGroup)
+      let transport = HTTP2ServerTransport.Posix(address: tcpAddress.socketAddress, transportSecurity: tcpSecurity, config: transportConfig, eventLoopGroup: ioGroup)
       servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "\(tcpAddress)"))
     }
 

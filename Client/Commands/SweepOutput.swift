@@ -22,7 +22,7 @@ struct SweepResult {
     steps = response.steps
     maps = try response.steps.map { try MapStack($0.maps) }
     for (s, step) in steps.enumerated() where step.tracked.count != queries.count || maps[s].count != queries.count {
-      throw ClientError("simlayd answered step \(s) with \(step.tracked.count) tracked cells and \(maps[s].count) maps for \(queries.count) queries")
+      throw ClientError(.malformedAnswer, "simlayd answered step \(s) with \(step.tracked.count) tracked cells and \(maps[s].count) maps for \(queries.count) queries")
     }
   }
 

@@ -20,6 +20,18 @@ struct ConnectionOptions: ParsableArguments {
     help: "File holding the daemon's token (sent as 'authorization: Bearer <token>'; needed off loopback).")
   var tokenFile: String?
 
+  @Flag(name: .customLong("tls"), help: "Connect with TLS, trusting the system's CAs (implied by --tls-ca).")
+  var tls = false
+
+  @Option(name: .customLong("tls-ca"), help: "PEM CA certificates to trust for the daemon's TLS certificate (e.g. a self-signed one).")
+  var tlsCA: String?
+
+  @Option(name: .customLong("tls-cert"), help: "PEM client certificate, for a daemon started with --tls-client-ca. Needs --tls-key.")
+  var tlsCert: String?
+
+  @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+  var tlsKey: String?
+
   /// The parsed `--server`, or the default socket.
   func address() throws -> ServerAddress {
     guard let server else { return .defaultSocket }
@@ -28,7 +40,9 @@ struct ConnectionOptions: ParsableArguments {
 
   /// The daemon's address and the metadata calls carry, resolved from the flags (reads `--token-file`).
   func endpoint() throws -> Endpoint {
-    try Endpoint(address: address(), tokenFile: tokenFile)
+    let secured = tls || tlsCA != nil || tlsCert != nil || tlsKey != nil
+    let settings = secured ? TLSSettings(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey) : nil
+    return try Endpoint(address: address(), tokenFile: tokenFile, tls: settings)
   }
 
   /// Opens a connection to the daemon, runs `body` with it and closes it (see `Endpoint.withDaemon`).

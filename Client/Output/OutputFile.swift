@@ -1,4 +1,5 @@
 import Foundation
+import SimlayEngine
 import SimlayProto
 
 /// Output files of the daemon commands.
@@ -15,18 +16,9 @@ enum OutputFile {
     try writeNPY(descr: "<i4", shape: tensor.shape, payload: payload, to: path)
   }
 
-  /// Writes a .npy v1.0 file: C order, `descr` as numpy spells it, the payload as given.
+  /// Writes a .npy v1.0 file (the engine's encoder): C order, `descr` as numpy spells it, the payload as given.
   static func writeNPY(descr: String, shape: [Int64], payload: Data, to path: String) throws {
-    let dims = shape.map(String.init).joined(separator: ", ")
-    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)\(shape.count == 1 ? "," : "")), }"
-    // Magic (6) + version (2) + header length (2) + header + "\n" is padded to a multiple of 64.
-    header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
-    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-    let length = UInt16(header.utf8.count)
-    data.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
-    data.append(contentsOf: Array(header.utf8))
-    data.append(payload)
-    try write(data, to: path)
+    try write(NPY.encode(descr: descr, shape: shape.map { Int($0) }, payload: payload), to: path)
   }
 
   /// Writes bytes atomically, creating the parent directory; failures name the file.

@@ -20,8 +20,40 @@ typedef struct {
   struct jpeg_error_mgr pub;  // first member: libjpeg hands us a pointer to it
   jmp_buf jb;
   int truncated;
+  int too_much_work;
   char detail[JMSG_LENGTH_MAX];
 } jpeg_err_ctx;
+
+/*
+ * Decoding work is bounded as well as pixels. A progressive JPEG may hold any number of scans, and
+ * every scan walks the whole image's coefficient buffer: a 290 KB file of 7000x7000 pixels with 1000
+ * scans held a decoder thread for 10-18 s here. Encoders write about 10 scans (libjpeg's and mozjpeg's
+ * progressions); so at most 100 scans, and at most 1.5e9 pixels x scans (30 scans of a 50-megapixel
+ * image, about half a second), are decoded.
+ */
+#define SIMLAY_JPEG_MAX_SCANS 100
+#define SIMLAY_JPEG_MAX_SCAN_PIXELS 1500000000ull
+
+typedef struct {
+  struct jpeg_progress_mgr pub;  // first member
+  jpeg_err_ctx *err;
+  uint64_t pixels;
+} jpeg_scan_guard;
+
+/// Called by libjpeg many times per scan while it consumes input (once per iMCU row).
+static void on_jpeg_progress(j_common_ptr cinfo) {
+  if (!cinfo->is_decompressor) return;
+  jpeg_scan_guard *guard = (jpeg_scan_guard *)cinfo->progress;
+  uint64_t scans = (uint64_t)((j_decompress_ptr)cinfo)->input_scan_number;
+  if (scans > SIMLAY_JPEG_MAX_SCANS || scans * guard->pixels > SIMLAY_JPEG_MAX_SCAN_PIXELS) {
+    guard->err->too_much_work = 1;
+    snprintf(guard->err->detail, sizeof guard->err->detail,
+             "more than %d scans, or more than %llu pixels x scans (at scan %llu of a %llu-pixel image)",
+             SIMLAY_JPEG_MAX_SCANS, SIMLAY_JPEG_MAX_SCAN_PIXELS, (unsigned long long)scans,
+             (unsigned long long)guard->pixels);
+    longjmp(guard->err->jb, 1);
+  }
+}
 
 static void on_jpeg_error_exit(j_common_ptr cinfo) {
   jpeg_err_ctx *err = (jpeg_err_ctx *)cinfo->err;
@@ -74,9 +106,18 @@ simlay_status simlay_jpeg_decode(const uint8_t *data, size_t len, uint64_t max_p
   err.pub.emit_message = on_jpeg_emit_message;
   err.pub.output_message = on_jpeg_output_message;
 
+  jpeg_scan_guard guard;
+  memset(&guard, 0, sizeof guard);
+  guard.pub.progress_monitor = on_jpeg_progress;
+  guard.err = &err;
+
   if (setjmp(err.jb)) {
     if (created) jpeg_destroy_decompress(&cinfo);
     free(row);
+    if (err.too_much_work) {
+      simlay_set_msg(msg, cap, "JPEG needs too much decoding work: %s", err.detail);
+      return SIMLAY_ERR_TOO_LARGE;
+    }
     if (err.truncated) {
       simlay_set_msg(msg, cap, "truncated JPEG: %s (data ends after %zu bytes)", err.detail, len);
       return SIMLAY_ERR_TRUNCATED;
@@ -87,6 +128,7 @@ simlay_status simlay_jpeg_decode(const uint8_t *data, size_t len, uint64_t max_p
 
   jpeg_create_decompress(&cinfo);
   created = 1;
+  cinfo.progress = &guard.pub;
   jpeg_mem_src(&cinfo, data, (unsigned long)len);
   if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
     // A tables-only ("abbreviated") datastream: valid JPEG syntax but no image in it.
@@ -94,6 +136,7 @@ simlay_status simlay_jpeg_decode(const uint8_t *data, size_t len, uint64_t max_p
     longjmp(err.jb, 1);
   }
   uint32_t width = cinfo.image_width, height = cinfo.image_height;
+  guard.pixels = (uint64_t)width * height;
   *out_width = width;
   *out_height = height;
 

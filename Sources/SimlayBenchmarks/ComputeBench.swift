@@ -34,14 +34,14 @@ public enum ComputeBench {
       let image = try ImageDecoder.decode(contentsOf: path, maxPixels: maxPixels)
       let input = pipeline.tensor(for: [image])
       guard let t = try model.run(input, keep: [layer])[layer] else {
-        throw ClientError("the model has no layer '\(layer)' (see `simlay layers`)")
+        throw ClientError(.usage, "the model has no layer '\(layer)' (see `simlay layers`)")
       }
       guard let grid = LayerGrid.infer(shape: t.shape, inputHeight: input.shape[2], inputWidth: input.shape[3]) else {
-        throw ClientError("layer '\(layer)' is not a grid of cells (see `simlay layers`)")
+        throw ClientError(.usage, "layer '\(layer)' is not a grid of cells (see `simlay layers`)")
       }
       return ActivationGrid(tensor: t, grid: grid)
     }
-    guard let first = grids.first else { throw ClientError("give at least one IMAGE") }
+    guard let first = grids.first else { throw ClientError(.usage, "give at least one IMAGE") }
     ExecutionContext(threads: 1).configureBLASThreads()
     let result = SimilarityBench.run(grids: grids, queries: max(queries, 1), metric: metric)
     return Report(

@@ -26,10 +26,10 @@ public enum NMFBench {
   ) throws -> Report {
     let t = try NPY.read(matrix)
     guard t.rank == 2, t.dataType == .float32 else {
-      throw ClientError("\(matrix): expected a float32 matrix [rows, columns], got \(t.dataType) \(t.shape)")
+      throw ClientError(.usage, "\(matrix): expected a float32 matrix [rows, columns], got \(t.dataType) \(t.shape)")
     }
     let a = NMFMatrix(rows: t.shape[0], columns: t.shape[1], values: t.withFloats { Array($0) })
-    guard a.values.allSatisfy({ $0 >= 0 }) else { throw ClientError("\(matrix): has negative values") }
+    guard a.values.allSatisfy({ $0 >= 0 }) else { throw ClientError(.usage, "\(matrix): has negative values") }
     ExecutionContext(threads: 1).configureBLASThreads()
     var times: [Double] = []
     var last: NMF.Result?
@@ -40,7 +40,7 @@ public enum NMFBench {
       times.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
     }
     times.sort()
-    guard let r = last else { throw ClientError("no NMF run") }
+    guard let r = last else { throw ClientError(.usage, "no NMF run") }
     if let outDir {
       let dir = URL(fileURLWithPath: outDir)
       try NPY.write(Tensor(shape: [a.rows, k], floats: r.w), to: dir.appendingPathComponent("W.npy").path)

@@ -6,11 +6,14 @@ import Logging
 public struct BearerTokenInterceptor: ServerInterceptor {
   let expected: String
   let throttle: AuthFailureThrottle
+  let exemptServices: Set<String>
 
-  /// An interceptor accepting exactly `token`.
-  public init(token: String, logger: Logger, throttle: AuthFailureThrottle? = nil) {
+  /// An interceptor accepting exactly `token`; calls to `exemptServices` (fully qualified service names,
+  /// e.g. `grpc.health.v1.Health` for `--health-without-token`) need none.
+  public init(token: String, logger: Logger, throttle: AuthFailureThrottle? = nil, exemptServices: Set<String> = []) {
     self.expected = "Bearer \(token)"
     self.throttle = throttle ?? AuthFailureThrottle(logger: logger)
+    self.exemptServices = exemptServices
   }
 
   public func intercept<Input: Sendable, Output: Sendable>(
@@ -18,6 +21,9 @@ public struct BearerTokenInterceptor: ServerInterceptor {
     context: ServerContext,
     next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
   ) async throws -> StreamingServerResponse<Output> {
+    if exemptServices.contains(context.descriptor.service.fullyQualifiedService) {
+      return try await next(request, context)
+    }
     let given = request.metadata[stringValues: "authorization"].first(where: { _ in true })
     guard let given, constantTimeEqual(given, expected) else {
       let wait = throttle.refusal(

@@ -34,15 +34,58 @@ struct DaemonFailureTests {
     #expect(text(.unavailable, "draining") == "UNAVAILABLE: draining")
   }
 
-  @Test("a daemon that is not there is reported as unreachable, over a real transport")
+  @Test("a daemon that is not there is reported by the connect's errno, over a real transport")
   func unreachable() async throws {
     let path = NSTemporaryDirectory() + "simlay-client-test-\(getpid())-absent.sock"
-    let endpoint = Endpoint(address: .unix(path: path), metadata: [:], sendsToken: false)
-    let error = await #expect(throws: DaemonFailure.self) {
+    let error = await failure(of: .unix(path: path))
+    #expect(error?.code == .unavailable)
+    #expect(error?.unreachable?.errno == ENOENT)
+    #expect(error?.description == "UNAVAILABLE: cannot reach simlayd at unix:\(path): no socket file there (is simlayd running?)")
+  }
+
+  @Test("a path that is not a listening socket, and a closed TCP port, are 'nothing is listening'")
+  func refused() async throws {
+    let path = NSTemporaryDirectory() + "simlay-client-test-\(getpid())-plain.sock"
+    try Data("not a socket".utf8).write(to: URL(fileURLWithPath: path))
+    defer { unlink(path) }
+    let onFile = await failure(of: .unix(path: path))
+    #expect(onFile?.unreachable?.errno == ECONNREFUSED)
+    #expect(onFile?.description.hasSuffix("nothing is listening there (is simlayd running?)") == true)
+
+    let port = try closedPort()
+    let onPort = await failure(of: .tcp(host: "127.0.0.1", port: port))
+    #expect(onPort?.unreachable?.errno == ECONNREFUSED)
+    #expect(onPort?.description == "UNAVAILABLE: cannot reach simlayd at 127.0.0.1:\(port): nothing is listening there (is simlayd running?)")
+  }
+
+  @Test("UNAVAILABLE without a transport cause (a daemon shutting down) is not 'unreachable'")
+  func notUnreachable() {
+    let draining = RPCError(code: .unavailable, message: "simlayd is shutting down")
+    #expect(!DaemonFailure.isConnectFailure(draining))
+    #expect(DaemonFailure(draining, server: "unix:/s", sentToken: false).unreachable == nil)
+  }
+
+  private func failure(of address: ServerAddress) async -> DaemonFailure? {
+    let endpoint = Endpoint(address: address, metadata: [:], sendsToken: false)
+    return await #expect(throws: DaemonFailure.self) {
       try await endpoint.withDaemon { try await $0.stats() }
     }
-    #expect(error?.code == .unavailable)
-    #expect(error?.description == "UNAVAILABLE: cannot reach simlayd at unix:\(path): is it running?")
+  }
+
+  /// A loopback port that was bound and closed again: nothing listens on it (for the moment).
+  private func closedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    }
+    guard bound else { throw ClientError(.connection, "cannot bind a loopback port for the test") }
+    return Int(UInt16(bigEndian: addr.sin_port))
   }
 
   @Test("the token file's contents become the bearer token; unreadable or empty files are refused")

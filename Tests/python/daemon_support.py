@@ -129,7 +129,8 @@ class Daemon:
     """One ``simlayd`` process, its socket, optional TCP port, and files holding its stderr (the log) and stdout."""
 
     def __init__(self, workdir: Path, args=(), *, tcp: bool = False, tcp_port: int | None = None,
-                 token: str | None = None, unix_path: Path | None = None, cwd: Path = REPO):
+                 token: str | None = None, unix_path: Path | None = None, cwd: Path = REPO,
+                 tcp_client_options: dict | None = None):
         self.workdir = Path(workdir)
         self.socket = Path(unix_path) if unix_path else self.workdir / "d.sock"
         self.tcp_port = tcp_port if tcp_port is not None else (free_port() if tcp else None)
@@ -142,6 +143,8 @@ class Daemon:
         self.proc: subprocess.Popen | None = None
         self.returncode: int | None = None
         self._connections = []
+        # simlay.Client keyword arguments for the TCP readiness probe (tls_ca=..., for a TLS listener).
+        self.tcp_client_options = dict(tcp_client_options or {})
 
     # -- process
 
@@ -204,7 +207,8 @@ class Daemon:
             if target.startswith("unix:") and not self.socket.exists():
                 time.sleep(0.05)
                 continue
-            with simlay.Client(target, token=self.token, timeout=2) as probe:
+            extra = self.tcp_client_options if not target.startswith("unix:") else {}
+            with simlay.Client(target, token=self.token, timeout=2, **extra) as probe:
                 try:
                     status = probe.health()
                     if status == "SERVING":

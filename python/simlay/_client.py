@@ -107,6 +107,9 @@ class Client:
     target (``"dns:///host:port"``); None = the daemon's default socket (``default_target()``). ``token`` or
     ``token_file``: the bearer token a daemon on a non-loopback address requires. ``timeout``: seconds per
     call (None = no deadline); a first query on new images runs forward passes, so keep it generous.
+    ``tls=True`` connects with TLS trusting the system's CAs; ``tls_ca`` (a PEM file) trusts exactly those
+    CAs (implies TLS); ``tls_cert`` and ``tls_key`` present a client certificate to a daemon started with
+    ``--tls-client-ca``.
 
     Arrays come back as numpy float32/int32. Failures raise ``simlay.SimlayError`` subclasses with ``.code``
     (the gRPC status name) and the daemon's message as ``str(error)``. Usable as a context manager; several
@@ -115,7 +118,10 @@ class Client:
     """
 
     def __init__(self, target: Optional[str] = None, token: Optional[str] = None,
-                 token_file: Optional[Union[str, os.PathLike]] = None, timeout: Optional[float] = DEFAULT_TIMEOUT):
+                 token_file: Optional[Union[str, os.PathLike]] = None, timeout: Optional[float] = DEFAULT_TIMEOUT,
+                 *, tls: bool = False, tls_ca: Optional[Union[str, os.PathLike]] = None,
+                 tls_cert: Optional[Union[str, os.PathLike]] = None,
+                 tls_key: Optional[Union[str, os.PathLike]] = None):
         if token is not None and token_file is not None:
             raise ValueError("give token or token_file, not both")
         if token_file is not None:
@@ -126,10 +132,24 @@ class Client:
         self.target = _grpc_target(target)
         self.timeout = timeout
         self._metadata = (("authorization", f"Bearer {token}"),) if token else None
-        self._channel = grpc.insecure_channel(self.target, options=[
+        options = [
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ])
+        ]
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("give tls_cert and tls_key together")
+        if tls or tls_ca is not None or tls_cert is not None:
+            if self.target.startswith("unix:"):
+                raise ValueError(f"TLS is for TCP targets; {self.target!r} is a Unix socket")
+
+            def read(path):
+                return None if path is None else open(path, "rb").read()
+
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=read(tls_ca), private_key=read(tls_key), certificate_chain=read(tls_cert))
+            self._channel = grpc.secure_channel(self.target, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(self.target, options=options)
         self._stub = simlay_pb2_grpc.SimlayStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._closed = False

@@ -13,34 +13,38 @@ public struct Endpoint: Sendable {
   public var metadata: Metadata
   /// Whether `metadata` holds a token: an UNAUTHENTICATED answer then means a wrong token, not a missing one.
   public var sendsToken: Bool
+  /// TLS for a TCP address; nil = plaintext (a Unix socket is always plaintext: file permissions guard it).
+  public var tls: TLSSettings?
 
   /// An endpoint for `address`, sending the token read from `tokenFile` when one is given.
-  public init(address: ServerAddress, tokenFile: String? = nil) throws {
+  public init(address: ServerAddress, tokenFile: String? = nil, tls: TLSSettings? = nil) throws {
     self.address = address
     metadata = try tokenFile.map(Self.tokenMetadata(file:)) ?? [:]
     sendsToken = tokenFile != nil
+    self.tls = tls
   }
 
   /// An endpoint with explicit metadata.
-  public init(address: ServerAddress, metadata: Metadata, sendsToken: Bool) {
+  public init(address: ServerAddress, metadata: Metadata, sendsToken: Bool, tls: TLSSettings? = nil) {
     self.address = address
     self.metadata = metadata
     self.sendsToken = sendsToken
+    self.tls = tls
   }
 
   /// `authorization: Bearer <token>` with the token read from `file` (surrounding whitespace trimmed).
   public static func tokenMetadata(file: String) throws -> Metadata {
     guard let data = FileManager.default.contents(atPath: file) else {
-      throw ClientError("--token-file: cannot read '\(file)'")
+      throw ClientError(.file, "--token-file: cannot read '\(file)'")
     }
     let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !token.isEmpty else { throw ClientError("--token-file: '\(file)' is empty") }
+    guard !token.isEmpty else { throw ClientError(.file, "--token-file: '\(file)' is empty") }
     var metadata = Metadata()
     metadata.addString("Bearer \(token)", forKey: "authorization")
     return metadata
   }
 
-  /// Opens one connection (HTTP/2, plaintext), runs `body` with it and closes it. gRPC failures come out
+  /// Opens one connection (HTTP/2; TLS when `tls` is set), runs `body` with it and closes it. gRPC failures come out
   /// as `DaemonFailure`s, whose description is one line: `<STATUS>: <message>`. The connection runs on
   /// `eventLoopGroup` (default: NIO's shared group).
   public func withDaemon<Result: Sendable>(
@@ -50,9 +54,13 @@ public struct Endpoint: Sendable {
     var options = CallOptions.defaults
     options.maxRequestMessageBytes = 1 << 30
     options.maxResponseMessageBytes = 1 << 30
+    if tls != nil, case .unix = address {
+      throw ClientError(.usage, "TLS is for TCP addresses; \(address) is a Unix socket")
+    }
+    let security = try tls?.transportSecurity() ?? .plaintext
     do {
       let transport = try HTTP2ClientTransport.Posix(
-        target: address.target, transportSecurity: .plaintext, eventLoopGroup: eventLoopGroup)
+        target: address.target, transportSecurity: security, eventLoopGroup: eventLoopGroup)
       return try await withGRPCClient(transport: transport) { client in
         try await body(
           Daemon(client: Daemon.Client(wrapping: client), metadata: metadata, options: options, server: address.description))
@@ -60,7 +68,7 @@ public struct Endpoint: Sendable {
     } catch let error as RPCError {
       throw DaemonFailure(error, server: address.description, sentToken: sendsToken)
     } catch let error as RuntimeError {
-      throw ClientError("cannot connect to simlayd at \(address): \(error.message)")
+      throw ClientError(.connection, "cannot connect to simlayd at \(address): \(error.message)")
     }
   }
 }

@@ -13,7 +13,7 @@ public enum ServerAddress: Equatable, Sendable, CustomStringConvertible {
 
   /// Parses `unix:PATH`, `unix://PATH`, `HOST:PORT`, `[IPV6]:PORT`, or a bare path starting with `/` or `.`.
   public init(parsing text: String) throws {
-    let bad = ClientError("--server: expected unix:PATH, HOST:PORT or [IPv6]:PORT, got '\(text)'")
+    let bad = ClientError(.usage, "--server: expected unix:PATH, HOST:PORT or [IPv6]:PORT, got '\(text)'")
     if text.hasPrefix("unix://") {
       self = .unix(path: String(text.dropFirst("unix://".count)))
     } else if text.hasPrefix("unix:") {

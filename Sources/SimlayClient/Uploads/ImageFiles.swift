@@ -13,16 +13,16 @@ public struct ImageFiles: Sendable {
 
   /// Reads every file; a missing, unreadable or empty file is a `ClientError` naming it.
   public init(_ paths: [String]) throws {
-    guard !paths.isEmpty else { throw ClientError("give at least one IMAGE file") }
+    guard !paths.isEmpty else { throw ClientError(.usage, "give at least one IMAGE file") }
     self.paths = paths
     names = paths.map { ($0 as NSString).lastPathComponent }
     contents = try paths.map { path in
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-        throw ClientError("cannot read image '\(path)': no such file")
+        throw ClientError(.file, "cannot read image '\(path)': no such file")
       }
-      guard let data = FileManager.default.contents(atPath: path) else { throw ClientError("cannot read image '\(path)'") }
-      guard !data.isEmpty else { throw ClientError("image '\(path)' is empty") }
+      guard let data = FileManager.default.contents(atPath: path) else { throw ClientError(.file, "cannot read image '\(path)'") }
+      guard !data.isEmpty else { throw ClientError(.file, "image '\(path)' is empty") }
       return data
     }
   }
@@ -58,7 +58,7 @@ extension Daemon {
       throw error
     }
     guard response.images.count == files.count else {
-      throw ClientError("simlayd answered AddImages with \(response.images.count) images for \(files.count) uploads")
+      throw ClientError(.malformedAnswer, "simlayd answered AddImages with \(response.images.count) images for \(files.count) uploads")
     }
     return response.images
   }

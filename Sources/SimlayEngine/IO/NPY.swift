@@ -4,9 +4,21 @@ import Foundation
 public enum NPY {
   /// The bytes of a .npy v1.0 file holding `tensor` as little-endian float32 (int64 tensors as <i8).
   public static func encode(_ tensor: Tensor) -> Data {
-    let descr = tensor.dataType == .float32 ? "<f4" : "<i8"
-    let dims = tensor.shape.map(String.init).joined(separator: ", ")
-    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)\(tensor.rank == 1 ? "," : "")), }"
+    var payload = Data()
+    if tensor.dataType == .float32 {
+      tensor.withFloats { payload = Data(buffer: UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
+    } else {
+      payload = tensor.int64s.withUnsafeBytes { Data($0) }
+    }
+    return encode(descr: tensor.dataType == .float32 ? "<f4" : "<i8", shape: tensor.shape, payload: payload)
+  }
+
+  /// The bytes of a .npy v1.0 file: C order, `descr` as numpy spells it (`<f4`, `<i4`), `payload` as
+  /// given (little-endian elements, already in that type). Shared by every writer of .npy files (the CLI
+  /// writes the daemon's tensors without decoding them).
+  public static func encode(descr: String, shape: [Int], payload: Data) -> Data {
+    let dims = shape.map(String.init).joined(separator: ", ")
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)\(shape.count == 1 ? "," : "")), }"
     // Magic (6) + version (2) + length (2) + header + "\n" must be a multiple of 64.
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -14,11 +26,7 @@ public enum NPY {
     let length = UInt16(header.utf8.count)
     data.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
     data.append(contentsOf: Array(header.utf8))
-    if tensor.dataType == .float32 {
-      tensor.withFloats { data.append(UnsafeBufferPointer(start: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: UInt8.self), count: $0.count * 4)) }
-    } else {
-      tensor.int64s.withUnsafeBytes { data.append(contentsOf: $0) }
-    }
+    data.append(payload)
     return data
   }
 
