@@ -5,8 +5,9 @@ import Testing
 
 /// The engine's worker pool (ExecutionContext.parallelFor over CSimlayKernels' pool): every index is
 /// covered exactly once whatever the thread count, a stalled worker delays only its own chunk and never
-/// deadlocks a loop, and real forward passes give bit-identical results at 1, 2 and 3 threads, also with a
-/// busy process competing for the cores. No timing assertions: speed is measured by scripts/bench_forward.py.
+/// deadlocks a loop, and real forward passes agree at 1, 2 and 3 threads and are bit-identical from pass
+/// to pass at one thread count, also with a stalled worker or a busy process competing for the cores.
+/// No timing assertions: speed is measured by scripts/bench_forward.py.
 @Suite("Parallel loops", .serialized)
 struct ParallelForTests {
   /// How often each index of 0..<count was visited by a loop of `threads` threads.
@@ -14,14 +15,14 @@ struct ParallelForTests {
                      workPerChunk: useconds_t = 0) -> [Int] {
     var context = ExecutionContext(threads: threads)
     context.workerStallMicroseconds = stallMicroseconds
-    let counts = (0..<count).map { _ in Atomic<Int>(0) }
-    counts.withUnsafeBufferPointer { slots in
-      context.parallelFor(count, minimumPerThread: minimum) { range in
-        if workPerChunk > 0 { usleep(workPerChunk) }
-        for i in range { slots[i].add(1, ordering: .relaxed) }
-      }
+    let counts = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: max(count, 1))
+    for i in 0..<count { (counts + i).initialize(to: Atomic(0)) }
+    defer { counts.deallocate() }
+    context.parallelFor(count, minimumPerThread: minimum) { range in
+      if workPerChunk > 0 { usleep(workPerChunk) }
+      for i in range { counts[i].add(1, ordering: .relaxed) }
     }
-    return counts.map { $0.load(ordering: .relaxed) }
+    return (0..<count).map { counts[$0].load(ordering: .relaxed) }
   }
 
   @Test(arguments: [1, 2, 3, 4, 7])
@@ -48,15 +49,18 @@ struct ParallelForTests {
     // Each chunk takes 1 ms, so the workers wake while chunks are left and claim some; the first chunk a
     // worker claims then sleeps 200 ms. The loop must still finish with every index covered once, and
     // the following loops (their workers stall too) must not hang.
-    let before = ExecutionContext.workerStallCount
+    // Other suites may run forward passes at the same time (the pool then runs this loop inline), so
+    // repeat until a worker has stalled at least once at each thread count.
     for threads in [2, 3] {
-      for _ in 0..<3 {
+      var stalls = 0
+      for _ in 0..<40 where stalls == 0 {
+        let before = ExecutionContext.workerStallCount
         let v = Self.visits(count: 64, threads: threads, stallMicroseconds: 200_000, workPerChunk: 1000)
         #expect(v == [Int](repeating: 1, count: 64), "\(threads) threads")
+        stalls = ExecutionContext.workerStallCount - before
       }
+      #expect(stalls > 0, "no worker ever claimed a chunk at \(threads) threads: the stall hook was not exercised")
     }
-    let stalls = ExecutionContext.workerStallCount - before
-    #expect(stalls > 0, "no worker ever claimed a chunk, so the stall hook was never exercised")
   }
 
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -76,38 +80,57 @@ struct ParallelForTests {
 
   static let models = ["efficientnet_b0-legacy17.onnx", "mobilenet_v2-legacy17.onnx", "resnet50-legacy17.onnx"]
 
+  /// max |a - b| over max |a|: the kernels split work by thread count (GEMM column blocks, channel
+  /// chunks), and OpenBLAS's edge kernels for a narrower block may round differently in the last bit.
+  static func relativeDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
+    guard a.count == b.count else { return .infinity }
+    var worst: Float = 0
+    for (x, y) in zip(a, b) {
+      guard x.count == y.count else { return .infinity }
+      let scale = max(x.map(abs).max() ?? 0, 1e-30)
+      worst = max(worst, (zip(x, y).map { abs($0 - $1) }.max() ?? 0) / scale)
+    }
+    return worst
+  }
+
   @Test(arguments: models)
-  func identicalAcrossThreadCounts(_ file: String) throws {
+  func sameResultsAcrossThreadCounts(_ file: String) throws {
+    // At one thread count the chunks are fixed whichever thread claims them, so repeated passes (also with
+    // a stalled worker) are bit-identical; across thread counts they agree to float rounding.
     let model = try Model(contentsOf: Self.fixtures.appendingPathComponent(file).path)
     for batch in [1, 3] {
       let one = try Self.forward(model, batch: batch, context: ExecutionContext(threads: 1))
       #expect(one.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isFinite) })
       for threads in [2, 3] {
         let many = try Self.forward(model, batch: batch, context: ExecutionContext(threads: threads))
-        #expect(many == one, "\(file) batch \(batch): \(threads) threads differ from 1")
+        let difference = Self.relativeDifference(one, many)
+        #expect(difference <= 1e-5, "\(file) batch \(batch): \(threads) threads differ from 1 by \(difference)")
+        var stalled = ExecutionContext(threads: threads)
+        stalled.workerStallMicroseconds = 20_000
+        #expect(try Self.forward(model, batch: batch, context: stalled) == many, "\(file) batch \(batch), \(threads) threads, stalled worker")
+        #expect(try Self.forward(model, batch: batch, context: ExecutionContext(threads: threads)) == many,
+                "\(file) batch \(batch), \(threads) threads, second pass")
       }
-      var stalled = ExecutionContext(threads: 2)
-      stalled.workerStallMicroseconds = 20_000
-      #expect(try Self.forward(model, batch: batch, context: stalled) == one, "\(file) batch \(batch), stalled worker")
     }
   }
 
-  @Test func identicalBesideABusyProcess() throws {
+  @Test func sameResultsBesideABusyProcess() throws {
     // A process spinning on a core: the pool's workers are descheduled now and then, and the loops must
-    // neither hang nor change a single bit of the result.
+    // neither hang nor change a single bit of the result at a given thread count.
+    let model = try Model(contentsOf: Self.fixtures.appendingPathComponent("efficientnet_b0-legacy17.onnx").path)
+    let quiet = try [1, 2, 3].map { try Self.forward(model, batch: 2, context: ExecutionContext(threads: $0)) }
     let busy = Process()
     busy.executableURL = URL(fileURLWithPath: "/bin/sh")
     busy.arguments = ["-c", "while :; do :; done"]
     try busy.run()
     defer {
-      busy.terminate()
+      // SIGKILL: the test runner's threads block SIGTERM, and the child inherits that mask.
+      kill(busy.processIdentifier, SIGKILL)
       busy.waitUntilExit()
     }
-    let model = try Model(contentsOf: Self.fixtures.appendingPathComponent("efficientnet_b0-legacy17.onnx").path)
-    let one = try Self.forward(model, batch: 2, context: ExecutionContext(threads: 1))
-    for threads in [2, 3] {
+    for (i, threads) in [1, 2, 3].enumerated() {
       for _ in 0..<3 {
-        #expect(try Self.forward(model, batch: 2, context: ExecutionContext(threads: threads)) == one, "\(threads) threads")
+        #expect(try Self.forward(model, batch: 2, context: ExecutionContext(threads: threads)) == quiet[i], "\(threads) threads")
       }
     }
     #expect(busy.isRunning, "the busy process died, so nothing competed with the pool")
