@@ -104,9 +104,19 @@ def bench_ort(model: Path, threads: int, batch: int, runs: int, warmup: int) -> 
     return {"median_ms": median, "p90_ms": p90}
 
 
+def symbolic_size(model: Path) -> bool:
+    """Whether the model's input height or width is symbolic (then both sides run at SIZE x SIZE)."""
+    import onnx
+
+    dims = onnx.load(str(model), load_external_data=False).graph.input[0].type.tensor_type.shape.dim
+    return len(dims) == 4 and any(d.dim_value <= 0 for d in dims[2:4])
+
+
 def bench_simlay(simlay: Path, model: Path, threads: int, batch: int, runs: int) -> dict:
     cmd = [str(simlay), "bench", "forward", "--model", str(model), "--threads", str(threads),
            "--runs", str(runs), "--batch", str(batch)]
+    if symbolic_size(model):
+        cmd += ["--input-size", f"{SIZE},{SIZE}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")

@@ -17,7 +17,9 @@ import pytest
 
 from conftest import REPO, SCRIPTS, describe, run
 
-MODEL = REPO / "Tests" / "Fixtures" / "models" / "mobilenet_v2-legacy17.onnx"
+FIXTURES = REPO / "Tests" / "Fixtures" / "models"
+MODEL = FIXTURES / "mobilenet_v2-legacy17.onnx"            # depthwise blocks (fusion), fixed batch 1
+DYNAMIC = FIXTURES / "resnet18-legacy17-dynamic.onnx"      # symbolic batch
 
 
 def json_lines(stdout: str) -> list[dict]:
@@ -25,12 +27,14 @@ def json_lines(stdout: str) -> list[dict]:
 
 
 def test_bench_forward_contract(simlay_bin):
-    proc = run([simlay_bin, "bench", "forward", "--model", MODEL, "--threads", 2, "--batch", 3, "--runs", 2])
+    proc = run([simlay_bin, "bench", "forward", "--model", DYNAMIC, "--input-size", "64,48", "--threads", 2,
+                "--batch", 3, "--runs", 2])
     assert proc.returncode == 0, describe(proc)
     lines = json_lines(proc.stdout)
     assert len(lines) == 1, describe(proc)
     result = lines[0]
     assert result["threads"] == 2 and result["batch"] == 3 and result["runs"] == 2, result
+    assert result["input"] == [3, 3, 64, 48], result
     assert 0 < result["min_ms"] <= result["median_ms"] <= result["p90_ms"], result
 
 
@@ -51,7 +55,7 @@ def test_bench_forward_profile_flags(simlay_bin):
 @pytest.mark.parametrize("busy", [0, 1])
 def test_bench_forward_script_rows(simlay_bin, busy):
     before = set(os.listdir("/proc")) if os.path.isdir("/proc") else set()
-    proc = run([sys.executable, SCRIPTS / "bench_forward.py", "--model", MODEL, "--simlay", simlay_bin, "--quick",
+    proc = run([sys.executable, SCRIPTS / "bench_forward.py", "--model", DYNAMIC, "--simlay", simlay_bin, "--quick",
                 "--threads", "1,2", "--batches", "1,2", "--busy", busy])
     assert proc.returncode == 0, describe(proc)
     lines = json_lines(proc.stdout)
