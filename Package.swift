@@ -164,8 +164,18 @@ let package = Package(
       path: "Server"
     ),
 
+    // Harnesses the engine's tests share (kernel checks against references, the loader fuzzer): a regular
+    // target that only test targets depend on, so nothing of it ships in the library.
+    .target(
+      name: "SimlayEngineTestSupport",
+      dependencies: ["SimlayEngine", "CSimlayKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      path: "Tests/SimlayEngineTestSupport"
+    ),
+
     // Tests mirror the source tree.
-    .testTarget(name: "SimlayEngineTests", dependencies: ["SimlayEngine", "CSimlayKernels"], path: "Tests/SimlayEngineTests"),
+    .testTarget(
+      name: "SimlayEngineTests", dependencies: ["SimlayEngine", "SimlayEngineTestSupport", "CSimlayKernels"],
+      path: "Tests/SimlayEngineTests"),
     .testTarget(
       name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests", exclude: ["Fixtures"]),
     .testTarget(name: "SimlayCoreTests", dependencies: ["SimlayCore"], path: "Tests/SimlayCoreTests"),

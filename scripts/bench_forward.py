@@ -20,12 +20,17 @@ Memory: the peak RSS of ``simlay activations --model M --image IMG --layer <ever
 fresh Python subprocess, so no earlier child (the benchmark runs) is included. For scale, the same is
 measured for onnxruntime returning every tensor (Python + ORT, also in a fresh subprocess).
 
-Output: a table, then one line of JSON with per-config numbers and the ratio ours/ORT (< 1 = faster).
+Contention (``--busy N``): N Python processes spin on the CPU for the whole measurement, both sides
+alike, which is how the daemon's users run it (beside notebook kernels and builds).
+
+Output: one JSON line per row (``{"row": {"threads", "batch", "busy", "ort_median_ms",
+"simlay_median_ms", "ratio", ...}}``, ratio = simlay / ORT, < 1 = faster), a table, then one line of JSON
+with every row and the memory numbers.
 
 Usage::
 
     python3 scripts/bench_forward.py [--model M] [--runs 30] [--warmup 5] [--rounds 1] [--image IMG]
-        [--threads 1,2] [--batches 1,8]
+        [--threads 1,2] [--batches 1,8] [--busy N] [--quick]
 """
 
 from __future__ import annotations
@@ -63,6 +68,18 @@ def stats_ms(samples_s: list[float]) -> tuple[float, float]:
 # The two sides
 # ---------------------------------------------------------------------------------------------------
 
+def start_busy(n: int) -> list[subprocess.Popen]:
+    """N processes that spin on the CPU until killed (the contention of ``--busy``)."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def stop_busy(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.kill()
+    for p in procs:
+        p.wait()
+
+
 def bench_ort(model: Path, threads: int, batch: int, runs: int, warmup: int) -> dict:
     import onnxruntime as ort
 
@@ -87,9 +104,19 @@ def bench_ort(model: Path, threads: int, batch: int, runs: int, warmup: int) -> 
     return {"median_ms": median, "p90_ms": p90}
 
 
+def symbolic_size(model: Path) -> bool:
+    """Whether the model's input height or width is symbolic (then both sides run at SIZE x SIZE)."""
+    import onnx
+
+    dims = onnx.load(str(model), load_external_data=False).graph.input[0].type.tensor_type.shape.dim
+    return len(dims) == 4 and any(d.dim_value <= 0 for d in dims[2:4])
+
+
 def bench_simlay(simlay: Path, model: Path, threads: int, batch: int, runs: int) -> dict:
     cmd = [str(simlay), "bench", "forward", "--model", str(model), "--threads", str(threads),
            "--runs", str(runs), "--batch", str(batch)]
+    if symbolic_size(model):
+        cmd += ["--input-size", f"{SIZE},{SIZE}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
@@ -203,7 +230,15 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", default="1,2", help="thread counts to measure, comma-separated")
     ap.add_argument("--batches", default="1,8", help="batch sizes to measure, comma-separated (a model "
                     "exported with a fixed batch of 1 takes only 1)")
+    ap.add_argument("--busy", type=int, default=0, help="processes spinning on the CPU during the run")
+    ap.add_argument("--quick", action="store_true", help="a smoke run: 3 runs, 1 warm-up, no memory measurement")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.runs, args.warmup, args.rounds, args.no_rss = 3, 1, 1, True
+    if args.runs < 1 or args.busy < 0:
+        ap.error("--runs must be at least 1 and --busy at least 0")
+    if not args.model.is_file():
+        ap.error(f"model file {args.model} does not exist")
 
     simlay = None if args.ort_only or not args.simlay.is_file() else args.simlay
     if simlay is None and not args.ort_only:
@@ -212,9 +247,9 @@ def main(argv=None) -> int:
     import onnxruntime as ort
 
     load1 = os.getloadavg()[0]
-    print(f"model {args.model}  runs {args.runs}  rounds {args.rounds}  cpus {os.cpu_count()}  "
+    print(f"model {args.model}  runs {args.runs}  rounds {args.rounds}  busy {args.busy}  cpus {os.cpu_count()}  "
           f"load {load1:.2f}  onnxruntime {ort.__version__}  env {env_note or '{}'}")
-    if load1 > 0.5:
+    if load1 > 0.5 and args.busy == 0:
         # Another process holding a core ruins multi-thread numbers on a small machine (ORT's spinning
         # workers in particular degrade badly), so say so rather than report garbage silently.
         print(f"warning: load average {load1:.2f}: other processes are running; timings are unreliable",
@@ -224,36 +259,42 @@ def main(argv=None) -> int:
     batches = [int(v) for v in args.batches.split(",")]
     configs = [(t, b) for t in threads for b in batches]
     samples: dict[tuple, dict[str, list]] = {c: {"ort": [], "simlay": []} for c in configs}
-    for rnd in range(args.rounds):
-        for t, b in configs:
-            sides = ["ort", "simlay"] if rnd % 2 == 0 else ["simlay", "ort"]
-            for side in sides:
-                if side == "ort":
-                    samples[(t, b)]["ort"].append(bench_ort(args.model, t, b, args.runs, args.warmup))
-                elif simlay is not None:
-                    samples[(t, b)]["simlay"].append(bench_simlay(simlay, args.model, t, b, args.runs))
+    busy = start_busy(args.busy)
+    try:
+        for rnd in range(args.rounds):
+            for t, b in configs:
+                sides = ["ort", "simlay"] if rnd % 2 == 0 else ["simlay", "ort"]
+                for side in sides:
+                    if side == "ort":
+                        samples[(t, b)]["ort"].append(bench_ort(args.model, t, b, args.runs, args.warmup))
+                    elif simlay is not None:
+                        samples[(t, b)]["simlay"].append(bench_simlay(simlay, args.model, t, b, args.runs))
+    finally:
+        stop_busy(busy)
 
     rows = []
     for t, b in configs:
-        row = {"threads": t, "batch": b}
+        row = {"threads": t, "batch": b, "busy": args.busy}
         for side in ("ort", "simlay"):
             runs = samples[(t, b)][side]
             if runs:
                 row[f"{side}_median_ms"] = round(float(np.median([r["median_ms"] for r in runs])), 3)
                 row[f"{side}_p90_ms"] = round(float(np.median([r["p90_ms"] for r in runs])), 3)
         if "simlay_median_ms" in row:
-            row["ratio_median"] = round(row["simlay_median_ms"] / row["ort_median_ms"], 3)
+            row["ratio"] = round(row["simlay_median_ms"] / row["ort_median_ms"], 3)
             row["ratio_p90"] = round(row["simlay_p90_ms"] / row["ort_p90_ms"], 3)
         rows.append(row)
+        print(json.dumps({"row": row}))
 
     print(f"\n{'threads':>7} {'batch':>5} | {'ORT median':>10} {'ORT p90':>8} | {'simlay med':>10} "
           f"{'simlay p90':>10} | {'ratio med':>9} {'ratio p90':>9}   (ms; ratio = simlay / ORT)")
     for r in rows:
         f = lambda k, w: f"{r[k]:{w}.2f}" if k in r else f"{'-':>{w}}"
         print(f"{r['threads']:7d} {r['batch']:5d} | {f('ort_median_ms', 10)} {f('ort_p90_ms', 8)} | "
-              f"{f('simlay_median_ms', 10)} {f('simlay_p90_ms', 10)} | {f('ratio_median', 9)} {f('ratio_p90', 9)}")
+              f"{f('simlay_median_ms', 10)} {f('simlay_p90_ms', 10)} | {f('ratio', 9)} {f('ratio_p90', 9)}")
 
-    summary = {"model": str(args.model), "runs": args.runs, "rounds": args.rounds, "load_avg_1min": round(load1, 2),
+    summary = {"model": str(args.model), "runs": args.runs, "rounds": args.rounds, "busy": args.busy,
+               "load_avg_1min": round(load1, 2),
                "configs": rows}
     if not args.no_rss:
         with tempfile.TemporaryDirectory(prefix="simlay-bench-") as tmp:
@@ -267,7 +308,7 @@ def main(argv=None) -> int:
               f"{rss['ort_python_all_outputs_peak_rss_mb']:.1f} MB")
     load_end = os.getloadavg()[0]
     summary["load_avg_1min_end"] = round(load_end, 2)
-    if load_end > 1.0:
+    if load_end > 1.0 + args.busy:
         print(f"warning: load average rose to {load_end:.2f} during the run; timings are unreliable",
               file=sys.stderr)
     print(json.dumps(summary))

@@ -10,10 +10,11 @@ outroot=${1:-$root}
 command -v protoc >/dev/null || { echo "protoc missing: apt-get install protobuf-compiler" >&2; exit 1; }
 bin=$("$root/scripts/build-protoc-plugins.sh")
 
-# ONNX file format: internal to the engine.
+# ONNX file format: internal to the engine (package access: the loader fuzzer in Tests/SimlayEngineTestSupport
+# builds models with it).
 mkdir -p "$outroot/Sources/SimlayEngine/ONNX"
 protoc --plugin=protoc-gen-swift="$bin/protoc-gen-swift" -I "$root/Protos/onnx" \
-  --swift_opt=Visibility=Internal --swift_out="$outroot/Sources/SimlayEngine/ONNX" \
+  --swift_opt=Visibility=Package --swift_out="$outroot/Sources/SimlayEngine/ONNX" \
   "$root/Protos/onnx/onnx_subset.proto"
 
 # The wire contract (simlay.v1 and the standard services it serves): messages and gRPC service stubs.

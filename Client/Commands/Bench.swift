@@ -16,6 +16,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Timed runs (after warm-up).") var runs: Int = 50
     @Option(help: "Batch size.") var batch: Int = 1
     @Option(help: "Warm-up runs.") var warmup: Int = 5
+    @Flag(help: "Print the time per operator kind to stderr after each pass.") var profile = false
+    @Flag(help: "With --profile, key the timings by output shape and window too.") var profileShapes = false
+    @Flag(help: "Turn depthwise-block fusion off (for comparisons).") var noBlockFusion = false
 
     func run() async throws {
       try await reportingErrors {
@@ -24,7 +27,8 @@ struct Bench: AsyncParsableCommand {
         let shape = [max(batch, 1), 3, p.height, p.width]
         var rng = SystemRandomNumberGenerator()
         let input = Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
-        let context = ExecutionContext(threads: threads)
+        let context = ExecutionContext(threads: threads, blockFusion: !noBlockFusion, profile: profile || profileShapes,
+                                       profileShapes: profileShapes)
         let output = model.outputNames
         for _ in 0..<max(warmup, 1) { _ = try model.run(input, keep: output, context: context) }
         var times: [Double] = []

@@ -30,12 +30,11 @@ public final class Model: Sendable {
   private struct PlanKey: Hashable {
     var shapes: [[Int]]
     var fused: Bool
+    /// Depthwise-block fusion (ExecutionContext.blockFusion).
+    var blocks: Bool
     /// Kept tensors that must stay outside fused blocks (sorted).
     var unfusedBlocks: [String]
   }
-
-  /// SIMLAY_NO_BLOCK_FUSION=1 turns depthwise-block fusion off (for benchmarks and comparisons).
-  static let blockFusion = ProcessInfo.processInfo.environment["SIMLAY_NO_BLOCK_FUSION"] != "1"
 
   /// Loads a model file.
   public convenience init(contentsOf path: String) throws {
@@ -136,9 +135,11 @@ public final class Model: Sendable {
     }
   }
 
-  func plan(for shapes: [[Int]], types: [DataType]? = nil, fused useFused: Bool, keep: Set<String> = []) throws -> ExecutionPlan {
+  func plan(for shapes: [[Int]], types: [DataType]? = nil, fused useFused: Bool, blockFusion: Bool = true,
+            keep: Set<String> = []) throws -> ExecutionPlan {
     let unfused = keep.intersection(blockIntermediates).sorted()
-    let key = PlanKey(shapes: shapes, fused: useFused, unfusedBlocks: useFused ? unfused : [])
+    let blocks = useFused && blockFusion
+    let key = PlanKey(shapes: shapes, fused: useFused, blocks: blocks, unfusedBlocks: blocks ? unfused : [])
     if let p = plans.withLock({ $0[key] }) { return p }
     guard shapes.count == inputs.count else {
       throw EngineError(.invalidInput, "the model has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))), got \(shapes.count)")
@@ -150,7 +151,7 @@ public final class Model: Sendable {
       inputTypes[info.name] = TensorType(types?[i] ?? info.dataType ?? .float32, shape)
     }
     var planned = useFused ? fused.graph : graph
-    if useFused && Self.blockFusion { planned = Fusion.fuseDepthwiseBlocks(planned, keep: Set(unfused)).graph }
+    if blocks { planned = Fusion.fuseDepthwiseBlocks(planned, keep: Set(unfused)).graph }
     let plan = try ExecutionPlan(graph: planned, inputTypes: inputTypes)
     plans.withLock { $0[key] = plan }
     return plan
@@ -171,7 +172,8 @@ public final class Model: Sendable {
     }
     let keepSet = Set(keep)
     let useFused = keepSet.isDisjoint(with: fused.eliminated)
-    let plan = try plan(for: ordered.map(\.shape), types: ordered.map(\.dataType), fused: useFused, keep: keepSet)
+    let plan = try plan(for: ordered.map(\.shape), types: ordered.map(\.dataType), fused: useFused,
+                        blockFusion: context.blockFusion, keep: keepSet)
     for name in keep where plan.slots[name] == nil {
       throw EngineError(.unknownTensor, "unknown layer '\(name)'\(Self.suggestions(for: name, in: plan.names))")
     }

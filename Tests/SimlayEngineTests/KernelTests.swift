@@ -1,4 +1,5 @@
-@_spi(Testing) import SimlayEngine
+import SimlayEngine
+import SimlayEngineTestSupport
 import Testing
 
 /// Each fast kernel against the plain reference kept beside it, on odd shapes that exercise the edges

@@ -1,5 +1,6 @@
 import Foundation
-@_spi(Testing) import SimlayEngine
+import SimlayEngine
+import SimlayEngineTestSupport
 import Testing
 
 /// The ONNX loader against untrusted files: a bounded, seeded run of mutants of a small valid model

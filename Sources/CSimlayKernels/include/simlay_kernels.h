@@ -54,10 +54,18 @@ void simlay_matvec_rows(const float *a, int rows, int cols, const float *x, floa
 /// y[i] = sum over d of x[d] * a[d, i] for a channel-major [depth, cells] matrix.
 void simlay_matvec_columns(const float *a, int cells, int depth, const float *x, float *y);
 
-/// Runs fn(ctx, i) for i in 0..<count: index 0 on the calling thread, the others on persistent pool
-/// workers that spin briefly between jobs (cheap hand-offs for back-to-back kernels). One job at a time:
-/// concurrent callers take turns. fn must not call simlay_parallel_for itself.
+/// Runs fn(ctx, i) for i in 0..<count (chunks) on at most `threads` threads: the calling thread and
+/// persistent pool workers claim chunks one at a time from a shared counter, so a worker that is slow to
+/// wake (descheduled on a busy machine) only delays a chunk it actually claimed. Idle workers spin ~30 us,
+/// then sleep. One job at a time: a concurrent or nested caller runs its chunks inline. `stall_us` > 0 is a
+/// test hook: the first chunk a worker (not the caller) claims sleeps that long before running.
+void simlay_parallel_for_threads(int count, int threads, int stall_us, void (*fn)(void *ctx, int index), void *ctx);
+
+/// simlay_parallel_for_threads with one thread per chunk and no stall.
 void simlay_parallel_for(int count, void (*fn)(void *ctx, int index), void *ctx);
+
+/// Test hook: how many stalls (see simlay_parallel_for_threads) workers have performed in this process.
+int simlay_pool_stall_count(void);
 
 /// erf of n floats by a rational approximation (|error| < 5e-7), vectorised; y may not alias x.
 void simlay_erf(const float *x, float *y, size_t n);

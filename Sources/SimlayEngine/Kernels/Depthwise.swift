@@ -3,10 +3,10 @@ import CSimlayKernels
 /// Depthwise convolution: one kH x kW filter per channel. GEMM is the wrong tool here (K = kH*kW is tiny),
 /// so the C kernel pads the plane once and sums all taps of an output row in registers, vectorised
 /// across the row.
-enum Depthwise {
+package enum Depthwise {
   /// One channel plane, by the C kernel. `weights` holds kH*kW taps; the output is clamped to lo...hi.
   /// `scratch` must hold `scratchCount(window)` floats.
-  static func plane(
+  package static func plane(
     _ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: Float, window w: Window2D,
     lo: Float, hi: Float, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
   ) {
@@ -15,13 +15,13 @@ enum Depthwise {
   }
 
   /// Scratch floats `plane` needs.
-  static func scratchCount(_ w: Window2D) -> Int {
+  package static func scratchCount(_ w: Window2D) -> Int {
     var cw = w.c
     return simlay_depthwise_scratch(&cw)
   }
 
   /// The direct definition, kept beside the fast kernel for tests.
-  static func referencePlane(
+  package static func referencePlane(
     _ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: Float, window w: Window2D,
     lo: Float, hi: Float, into y: UnsafeMutablePointer<Float>
   ) {
@@ -43,7 +43,7 @@ enum Depthwise {
 
 extension Window2D {
   /// The C kernels' view of the window.
-  var c: simlay_window {
+  package var c: simlay_window {
     simlay_window(in_h: Int32(inH), in_w: Int32(inW), k_h: Int32(kH), k_w: Int32(kW), stride_h: Int32(strideH),
                   stride_w: Int32(strideW), dilation_h: Int32(dilationH), dilation_w: Int32(dilationW),
                   pad_top: Int32(padTop), pad_left: Int32(padLeft), out_h: Int32(outH), out_w: Int32(outW))

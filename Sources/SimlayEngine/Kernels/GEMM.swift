@@ -2,13 +2,13 @@ import CBLAS
 
 /// Matrix products. Large contiguous products go to OpenBLAS; tiny ones (which dominate ONNX's test cases
 /// and small heads) use a plain loop, since `cblas_sgemm`'s packing overhead outweighs their work.
-enum GEMM {
+package enum GEMM {
   /// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major, with leading dimensions.
   ///
   /// With several threads the product is split into column blocks, one per thread, each a
   /// single-threaded OpenBLAS call: OpenBLAS's own threads spin after each call and would hold the core
   /// that the engine's next kernel (depthwise, pooling) wants.
-  static func multiply(
+  package static func multiply(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, context: ExecutionContext? = nil
@@ -48,7 +48,7 @@ enum GEMM {
   }
 
   /// The plain triple loop, also the reference the tests compare OpenBLAS against.
-  static func reference(
+  package static func reference(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int

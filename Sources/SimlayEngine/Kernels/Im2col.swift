@@ -1,11 +1,20 @@
 /// Geometry of a 2-D sliding window (convolution or pooling) over one plane.
-struct Window2D: Sendable, Hashable {
-  var inH: Int, inW: Int
-  var kH: Int, kW: Int
-  var strideH: Int, strideW: Int
-  var dilationH: Int, dilationW: Int
-  var padTop: Int, padLeft: Int
-  var outH: Int, outW: Int
+/// `package`: the kernel checks of the test-support target build windows of their own.
+package struct Window2D: Sendable, Hashable {
+  package var inH: Int, inW: Int
+  package var kH: Int, kW: Int
+  package var strideH: Int, strideW: Int
+  package var dilationH: Int, dilationW: Int
+  package var padTop: Int, padLeft: Int
+  package var outH: Int, outW: Int
+
+  /// The memberwise initializer, at package access.
+  package init(inH: Int, inW: Int, kH: Int, kW: Int, strideH: Int, strideW: Int, dilationH: Int, dilationW: Int,
+               padTop: Int, padLeft: Int, outH: Int, outW: Int) {
+    (self.inH, self.inW, self.kH, self.kW) = (inH, inW, kH, kW)
+    (self.strideH, self.strideW, self.dilationH, self.dilationW) = (strideH, strideW, dilationH, dilationW)
+    (self.padTop, self.padLeft, self.outH, self.outW) = (padTop, padLeft, outH, outW)
+  }
 
   /// The output columns `ox` whose tap at kernel column `kx` lands inside the input row.
   @inline(__always)
@@ -20,8 +29,8 @@ struct Window2D: Sendable, Hashable {
 
 /// Unfolds input patches into columns so a convolution becomes one GEMM:
 /// cols[(c * kH + ky) * kW + kx, oy * outW + ox] = x[c, iy, ix], zero outside the image.
-enum Im2col {
-  static func unfold(_ x: UnsafePointer<Float>, channels: Int, window w: Window2D, into cols: UnsafeMutablePointer<Float>,
+package enum Im2col {
+  package static func unfold(_ x: UnsafePointer<Float>, channels: Int, window w: Window2D, into cols: UnsafeMutablePointer<Float>,
                      context: ExecutionContext? = nil) {
     let rows = channels * w.kH * w.kW
     let planeOut = w.outH * w.outW

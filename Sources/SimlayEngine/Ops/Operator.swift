@@ -73,7 +73,7 @@ struct OperatorContext {
 typealias OperatorFactory = @Sendable (OperatorContext) throws -> any CompiledOperator
 
 /// The operators the engine implements, keyed by ONNX `op_type`.
-enum OperatorRegistry {
+package enum OperatorRegistry {
   static let factories: [String: OperatorFactory] = [
     "Conv": Conv.make,
     "BatchNormalization": BatchNormalization.make,
@@ -108,7 +108,7 @@ enum OperatorRegistry {
   ]
 
   /// The op types the engine runs, sorted.
-  static var supported: [String] { factories.keys.filter { !$0.hasPrefix("_") }.sorted() }
+  package static var supported: [String] { factories.keys.filter { !$0.hasPrefix("_") }.sorted() }
 }
 
 /// Runs a closure with the operator outputs known at plan time; used by ConstantOperator conformers.

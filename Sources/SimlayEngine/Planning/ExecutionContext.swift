@@ -1,40 +1,50 @@
 import CBLAS
 import CSimlayKernels
-import Dispatch
-import Foundation
 
-/// Per-run settings the kernels read: how many threads they may use.
+/// Per-run settings of the engine (in the manner of ncnn's `Option`): threads, the optional fusions and
+/// the profiler. Passed explicitly to `Model.run`; nothing is read from the environment.
 public struct ExecutionContext: Sendable {
   /// Threads for GEMM and the hand-written kernels.
   public var threads: Int
+  /// Fuse expand -> depthwise -> project blocks into one step (on by default; off for comparisons).
+  public var blockFusion: Bool
+  /// Print the time per operator kind to stderr after each run (for kernel work).
+  public var profile: Bool
+  /// With `profile`, key the timings by output shape and window as well as by operator kind.
+  public var profileShapes: Bool
+  /// Test hook: the first chunk a pool worker (not the calling thread) claims in each parallel loop
+  /// sleeps this long, to show a stalled worker delays only its own chunk and never deadlocks a loop.
+  @_spi(Testing) public var workerStallMicroseconds: Int = 0
 
   /// Creates a context; `threads` is clamped to at least 1.
-  public init(threads: Int = 1) {
+  public init(threads: Int = 1, blockFusion: Bool = true, profile: Bool = false, profileShapes: Bool = false) {
     self.threads = max(1, threads)
+    self.blockFusion = blockFusion
+    self.profile = profile
+    self.profileShapes = profileShapes
   }
 
-  /// Runs `body(i)` for i in 0..<count, spread over the context's threads in contiguous chunks.
-  /// Small loops stay on the calling thread: dispatching costs more than it saves.
-  func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
-    let workers = min(threads, count / max(minimumPerThread, 1))
+  /// Chunks per thread. More chunks than threads let the threads that are running pick up the share of
+  /// one that is descheduled or late to wake (only a chunk already claimed can hold the loop up); 4 keeps
+  /// the per-chunk overhead (one claim, one closure call) negligible beside chunks of tens of microseconds.
+  static let chunksPerThread = 4
+
+  /// Runs `body` over contiguous sub-ranges covering 0..<count, on up to `threads` threads (the caller's
+  /// among them), each range at least `minimumPerThread` long. Small loops stay on the calling thread:
+  /// dispatching costs more than it saves.
+  @_spi(Testing) public func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    let most = count / max(minimumPerThread, 1)
+    let workers = min(threads, most)
     if workers <= 1 {
       body(0..<count)
       return
     }
-    let chunk = (count + workers - 1) / workers
+    let chunks = min(most, workers * Self.chunksPerThread, 0xffff)
+    let chunk = (count + chunks - 1) / chunks
     withoutActuallyEscaping(body) { body in
-      if Self.useDispatch {
-        let box = UncheckedBox(body)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-          let start = w * chunk
-          let end = min(count, start + chunk)
-          if start < end { box.value(start..<end) }
-        }
-        return
-      }
       var job = PoolJob(body: body, count: count, chunk: chunk)
       withUnsafeMutablePointer(to: &job) { pointer in
-        simlay_parallel_for(Int32(workers), { context, index in
+        simlay_parallel_for_threads(Int32((count + chunk - 1) / chunk), Int32(workers), Int32(clamping: workerStallMicroseconds), { context, index in
           let job = context!.assumingMemoryBound(to: PoolJob.self).pointee
           let start = Int(index) * job.chunk
           let end = min(job.count, start + job.chunk)
@@ -44,11 +54,9 @@ public struct ExecutionContext: Sendable {
     }
   }
 
-  /// SIMLAY_DISPATCH=1 hands loops to Dispatch instead of the spinning pool (for comparisons).
-  static let useDispatch = ProcessInfo.processInfo.environment["SIMLAY_DISPATCH"] == "1"
-
-  /// OpenBLAS runs single-threaded: the engine splits products over its own threads (see GEMM), so
-  /// no OpenBLAS worker spins on a core another kernel needs.
+  /// OpenBLAS runs single-threaded: the engine splits products over its own pool (see GEMM), so OpenBLAS's
+  /// threads and the pool's never compete for the same cores (they would oversubscribe a small machine,
+  /// and OpenBLAS's workers spin after each call on the core the next kernel wants).
   func configureBLAS() {
     if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
   }
@@ -61,15 +69,11 @@ private struct PoolJob {
   let chunk: Int
 }
 
-/// Carries a closure into concurrentPerform. The kernels' closures write disjoint ranges of one output
-/// buffer, which is the discipline Sendable cannot express.
-private struct UncheckedBox<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
-}
-
 extension ExecutionContext {
   /// Makes OpenBLAS single-threaded (the daemon's queries are small GEMVs, for which thread hand-offs
   /// cost more than they save).
   public func configureBLASThreads() { configureBLAS() }
+
+  /// Test hook: stalls pool workers have performed so far in this process (see `workerStallMicroseconds`).
+  @_spi(Testing) public static var workerStallCount: Int { Int(simlay_pool_stall_count()) }
 }

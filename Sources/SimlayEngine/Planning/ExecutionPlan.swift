@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A graph compiled for one input shape: every value's type is known, constants are folded, and each
 /// remaining node is a compiled operator reading and writing numbered slots.
@@ -118,15 +117,16 @@ final class ExecutionPlan: Sendable {
     let keepSlots = Set(keep.compactMap { slots[$0] })
     context.configureBLAS()
     let clock = ContinuousClock()
+    var timings: [String: Duration] = [:]
     for (i, step) in steps.enumerated() {
       let args: [Tensor?] = step.inputs.map { s in s.flatMap { values[$0] ?? constants[$0] } }
-      let started = Self.profiling ? clock.now : nil
+      let started = context.profile ? clock.now : nil
       let outputs = try step.op.run(args, context)
-      if let started { Self.record(step, clock.now - started) }
+      if let started { timings[Self.profileKey(step, shapes: context.profileShapes), default: .zero] += clock.now - started }
       for (s, t) in zip(step.outputs, outputs) where lastUse[s] >= 0 || keepSlots.contains(s) { values[s] = t }
       for case let s? in step.inputs where lastUse[s] == i && !keepSlots.contains(s) { values[s] = nil }
     }
-    if Self.profiling { Self.report() }
+    if context.profile { Self.report(timings) }
     var result: [String: Tensor] = [:]
     for s in keepSlots {
       if let v = values[s] ?? constants[s] { result[names[s]] = v }
@@ -136,25 +136,22 @@ final class ExecutionPlan: Sendable {
 }
 
 extension ExecutionPlan {
-  /// SIMLAY_PROFILE=1 prints time per operator kind after each run, to stderr (for kernel work only).
-  static let profiling = ProcessInfo.processInfo.environment["SIMLAY_PROFILE"] == "1"
-  private static let timings = Mutex<[String: Duration]>([:])
-
-  static func record(_ step: Step, _ d: Duration) {
+  /// The profiler's key for a step: the operator kind (and the convolution's kernel path), plus with
+  /// `shapes` its output shape and window.
+  static func profileKey(_ step: Step, shapes: Bool) -> String {
     var key = step.node.opType
-    let shapes = ProcessInfo.processInfo.environment["SIMLAY_PROFILE_SHAPES"] != nil
     if let conv = step.op as? Conv { key += ".\(conv.kind)" + (shapes ? "\(conv.outputTypes[0].shape)k\(conv.window.kH)s\(conv.window.strideH)" : "") }
     if let block = step.op as? DepthwiseBlock, shapes {
       key += "\(block.expand.outputTypes[0].shape)k\(block.depthwise.window.kH)s\(block.depthwise.window.strideH)->\(block.outputTypes[0].shape[1])"
     }
     if let mm = step.op as? MatMul, shapes { key += "[\(mm.batchOffsets.count)x \(mm.m)x\(mm.k) * \(mm.k)x\(mm.n)]" }
-    timings.withLock { $0[key, default: .zero] += d }
+    return key
   }
 
-  static func report() {
-    let lines = timings.withLock { t in
-      defer { t = [:] }
-      return t.sorted { $0.value > $1.value }.map { "\($0.key): \(String(format: "%.2f", Double($0.value.components.attoseconds) / 1e15 + Double($0.value.components.seconds) * 1e3)) ms" }
+  /// Prints one run's timings to stderr, slowest first.
+  static func report(_ timings: [String: Duration]) {
+    let lines = timings.sorted { $0.value > $1.value }.map {
+      "\($0.key): \(String(format: "%.2f", Double($0.value.components.attoseconds) / 1e15 + Double($0.value.components.seconds) * 1e3)) ms"
     }
     FileHandle.standardError.write(Data(("profile: " + lines.joined(separator: ", ") + "\n").utf8))
   }

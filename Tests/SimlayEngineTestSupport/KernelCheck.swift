@@ -1,9 +1,9 @@
 import CSimlayKernels
+import SimlayEngine
 
-/// Compares each fast kernel with the plain reference kept beside it, on caller-chosen shapes. Exposed to
-/// the test target only (`@_spi(Testing) import SimlayEngine`), since the tests build in release mode
-/// without `@testable`.
-@_spi(Testing)
+/// Compares each fast kernel with the plain reference kept beside it, on caller-chosen shapes. Lives in a
+/// test-support target (only test targets depend on it) and reaches the kernels through their `package`
+/// access, since the tests build in release mode without `@testable`.
 public enum KernelCheck {
   /// A deterministic pseudo-random fill in [-1, 1).
   static func fill(_ count: Int, seed: UInt64) -> [Float] {

@@ -1,11 +1,13 @@
 import Foundation
+import SimlayEngine
+import SwiftProtobuf
 
 /// A seeded mutation fuzzer for the ONNX loader: a small valid model using the operators whose attributes
 /// and constant inputs size loops and buffers, and mutations of it (byte-level and structural) that an
 /// untrusted file could contain. Every mutant must load or be refused with an `EngineError`; one that
 /// loads must run or be refused too. A trap (overflow, out-of-range index, failed allocation) fails the
 /// test run, which is the point.
-@_spi(Testing) public enum LoaderFuzz {
+public enum LoaderFuzz {
   /// SplitMix64: small, seeded, the same sequence on every platform.
   public struct Generator: RandomNumberGenerator {
     var state: UInt64
