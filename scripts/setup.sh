@@ -9,7 +9,8 @@ cd "$root"
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libonnx-testdata python3-pip python3-venv pkg-config chromium protobuf-compiler)
+packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libonnx-testdata python3-pip python3-venv pkg-config chromium protobuf-compiler
+  libprotobuf-dev protoc-gen-go g++)  # the last three: Tests/python/test_proto_options.py (C++ and Go stubs)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
