@@ -60,6 +60,12 @@ struct SimlayD: AsyncParsableCommand {
   @Option(name: .customLong("io-threads"), help: "Threads for connections and the hover path. With one (the default) a streamed query is read, answered and written on one thread, without hand-offs.")
   var ioThreads: Int = 1
 
+  @Option(name: .customLong("max-concurrent-streams"), help: "Calls at once on one connection, announced to clients (HTTP/2 SETTINGS), which queue the rest.")
+  var maxConcurrentStreams: Int = 100
+
+  @Option(name: .customLong("idle-timeout-seconds"), help: "Close a connection that has had no call for this long (0 = never).")
+  var idleTimeoutSeconds: Int = 300
+
   @Option(name: .customLong("shutdown-grace-seconds"), help: "On SIGTERM/SIGINT, how long calls in flight may run before they are cancelled.")
   var shutdownGraceSeconds: Double = 5
 
@@ -68,9 +74,11 @@ struct SimlayD: AsyncParsableCommand {
 
   func validate() throws {
     for (v, name) in [(cacheMB, "--cache-mb"), (imageCacheMB, "--image-cache-mb"), (maxMessageMB, "--max-message-mb"),
-                      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers"), (ioThreads, "--io-threads")] where v <= 0 {
+                      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers"), (ioThreads, "--io-threads"),
+                      (maxConcurrentStreams, "--max-concurrent-streams")] where v <= 0 {
       throw ValidationError("\(name) must be positive")
     }
+    guard idleTimeoutSeconds >= 0 else { throw ValidationError("--idle-timeout-seconds must be 0 (never) or positive") }
     guard shutdownGraceSeconds >= 0, shutdownGraceSeconds <= 86_400 else {
       throw ValidationError("--shutdown-grace-seconds must be between 0 and 86400, got \(shutdownGraceSeconds)")
     }
@@ -145,7 +153,13 @@ struct SimlayD: AsyncParsableCommand {
     let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService(lifecycle: config.lifecycle)] + reflection
     // The transport resets streams over its limit without a status, so it gets twice the configured
     // limit and the handlers enforce the limit itself with RESOURCE_EXHAUSTED and a message.
-    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes }
+    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults {
+      $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes
+      // Unannounced, the limit is discovered by the client opening one stream too many, which costs the
+      // connection; announced, clients queue calls beyond it.
+      $0.http2.maxConcurrentStreams = maxConcurrentStreams
+      $0.connection.maxIdleTime = idleTimeoutSeconds > 0 ? .seconds(idleTimeoutSeconds) : nil
+    }
 
     func makeServers() -> [(GRPCServer<HTTP2ServerTransport.Posix>, String)] {
       var servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)] = []
