@@ -63,13 +63,27 @@ struct SimlayD: AsyncParsableCommand {
   @OptionGroup(title: "TLS and access")
   var security: SecurityOptions
 
+  @Option(name: .customLong("max-concurrent-streams"), help: "Calls at once on one connection, announced to clients (HTTP/2 SETTINGS), which queue the rest.")
+  var maxConcurrentStreams: Int = 100
+
+  @Option(name: .customLong("idle-timeout-seconds"), help: "Close a connection that has had no call for this long (0 = never).")
+  var idleTimeoutSeconds: Int = 300
+
+  @Option(name: .customLong("shutdown-grace-seconds"), help: "On SIGTERM/SIGINT, how long calls in flight may run before they are cancelled.")
+  var shutdownGraceSeconds: Double = 5
+
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "info"
 
   func validate() throws {
     for (v, name) in [(cacheMB, "--cache-mb"), (imageCacheMB, "--image-cache-mb"), (maxMessageMB, "--max-message-mb"),
-                      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers"), (ioThreads, "--io-threads")] where v <= 0 {
+                      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers"), (ioThreads, "--io-threads"),
+                      (maxConcurrentStreams, "--max-concurrent-streams")] where v <= 0 {
       throw ValidationError("\(name) must be positive")
+    }
+    guard idleTimeoutSeconds >= 0 else { throw ValidationError("--idle-timeout-seconds must be 0 (never) or positive") }
+    guard shutdownGraceSeconds >= 0, shutdownGraceSeconds <= 86_400 else {
+      throw ValidationError("--shutdown-grace-seconds must be between 0 and 86400, got \(shutdownGraceSeconds)")
     }
     guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
   }
@@ -149,42 +163,48 @@ struct SimlayD: AsyncParsableCommand {
     }
     let reflection: [any RegistrableRPCService]
     do { reflection = try ServerReflection.services() } catch { throw DaemonError("cannot read the embedded descriptors: \(error)") }
-    let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService()] + reflection
+    let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService(lifecycle: config.lifecycle)] + reflection
     // The transport resets streams over its limit without a status, so it gets twice the configured
     // limit and the handlers enforce the limit itself with RESOURCE_EXHAUSTED and a message.
-    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes }
-
-    var servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)] = []
-    if let unixPath {
-      let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: unixPath), transportSecurity: .plaintext, config: transportConfig, eventLoopGroup: ioGroup)
-      servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "unix:\(unixPath)"))
-    }
-    if let tcpAddress {
-      let transport = HTTP2ServerTransport.Posix(address: tcpAddress.socketAddress, transportSecurity: tcpSecurity, config: transportConfig, eventLoopGroup: ioGroup)
-      servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "\(tcpAddress)"))
+    let transportConfig = HTTP2ServerTransport.Posix.Config.defaults {
+      $0.rpc.maxRequestPayloadSize = 2 * config.maxMessageBytes
+      // Unannounced, the limit is discovered by the client opening one stream too many, which costs the
+      // connection; announced, clients queue calls beyond it.
+      $0.http2.maxConcurrentStreams = maxConcurrentStreams
+      $0.connection.maxIdleTime = idleTimeoutSeconds > 0 ? .seconds(idleTimeoutSeconds) : nil
     }
 
-    let running = servers.map(\.0)
-    let signals = SignalWatcher { signal in
-      logger.notice("shutting down: in-flight calls finish first", metadata: ["signal": "\(signal)"])
-      for server in running { server.beginGracefulShutdown() }
-    }
-    defer {
-      signals.cancel()
-      socketClaim?.release()
-    }
-
-    try await withThrowingDiscardingTaskGroup { group in
-      for (server, label) in servers {
-        group.addTask { try await server.serve() }
-        group.addTask {
-          guard (try? await server.listeningAddress) != nil else { return }
-          if label.hasPrefix("unix:") { socketClaim?.bound() }
-          logger.notice("listening", metadata: ["address": "\(label)", "default_model": "\(state.models.defaultName)"])
-        }
+    func makeServers() -> [(GRPCServer<HTTP2ServerTransport.Posix>, String)] {
+      var servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)] = []
+      if let unixPath {
+        let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: unixPath), transportSecurity: .plaintext, config: transportConfig, eventLoopGroup: ioGroup)
+        servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "unix:\(unixPath)"))
       }
+      if let tcpAddress {
+        let transport = HTTP2ServerTransport.Posix(address: tcpAddress.socketAddress, transportSecurity: tcpSecurity, config: transportConfig, eventLoopGroup: ioGroup)
+        servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "\(tcpAddress)"))
+      }
+      return servers
     }
-    try? await ioGroup.shutdownGracefully()
+
+    let shutdown = ShutdownSequence(
+      grace: .milliseconds(Int((shutdownGraceSeconds * 1000).rounded())), lifecycle: config.lifecycle, logger: logger)
+    let signals = SignalWatcher(shutdown.signalHandler)
+    defer { signals.cancel() }
+    let outcome: ShutdownSequence.Outcome
+    do {
+      // The servers exist only inside this call (see ShutdownSequence): none outlives the event loops.
+      outcome = try await shutdown.run(makeServers()) { label in
+        if label.hasPrefix("unix:") { socketClaim?.bound() }
+        logger.notice("listening", metadata: ["address": "\(label)", "default_model": "\(state.models.defaultName)"])
+      }
+    } catch {
+      socketClaim?.release()
+      throw error
+    }
+    socketClaim?.release()
+    // After abandoned calls the loops are still busy with their connections: exit without closing them.
+    if outcome == .stopped { try? await ioGroup.shutdownGracefully() }
     logger.notice("stopped")
   }
 

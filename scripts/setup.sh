@@ -9,7 +9,10 @@ cd "$root"
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libonnx-testdata python3-pip python3-venv pkg-config chromium protobuf-compiler openssl libgrpc++-dev protobuf-compiler-grpc)
+packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libonnx-testdata python3-pip python3-venv pkg-config chromium
+  protobuf-compiler openssl g++
+  libprotobuf-dev protoc-gen-go            # Tests/python/test_proto_options.py (C++ and Go stubs)
+  libgrpc++-dev protobuf-compiler-grpc)    # Tests/python/test_cpp_client.py (a C++ client on the wire)
 # Node.js runs the viewer's JavaScript unit tests (Tests/js); any node 18+ on the PATH will do.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 missing=()

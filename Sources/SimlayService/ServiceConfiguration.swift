@@ -24,6 +24,9 @@ public struct ServiceConfiguration: Sendable {
   /// (see `EventLoopExecutor`), or nil for Swift's shared pool. Nothing CPU-heavy runs there.
   public var hoverExecutor: (any TaskExecutor)? = nil
 
+  /// Serving or shutting down: idle `SimilarityStream`s end with UNAVAILABLE when shutdown begins.
+  public var lifecycle = ServingLifecycle()
+
   /// The defaults.
   public init() {}
 }

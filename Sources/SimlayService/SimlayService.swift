@@ -80,7 +80,8 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
                                response: RPCWriter<Simlay_V1_SimilarityResponse>, context: ServerContext) async throws {
     try await handle {
       try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
-        for try await query in request {
+        // Ends with UNAVAILABLE when the daemon shuts down while the stream is idle (see ServingLifecycle).
+        try await state.configuration.lifecycle.forEachUntilShutdown(request) { query in
           let started = ContinuousClock.now
           do {
             try await response.write(try await similarityResponse(query))
