@@ -13,9 +13,26 @@ struct LayerAnswer {
   struct Region { var y0, x0, y1, x1: Int }
 }
 
+/// A Similarity answer with what rendering it needs.
+struct SimilarityResult {
+  var targets: [StoredImage]
+  /// Nil for an NMF group query (a centroid has no cell to outline).
+  var queryImage: StoredImage?
+  var metric: SimilarityMetric
+  var answer: LayerAnswer
+}
+
+/// A LayerSync answer: one `LayerAnswer` per requested layer, in order.
+struct SyncResult {
+  var targets: [StoredImage]
+  var pointImage: StoredImage
+  var metric: SimilarityMetric
+  var answers: [LayerAnswer]
+}
+
 extension DaemonState {
   /// Answers a Similarity request. The query image is nil for an NMF group query (a centroid has no cell).
-  func similarity(_ request: Simlay_V1_SimilarityRequest) async throws -> (LoadedModel, [StoredImage], StoredImage?, LayerAnswer) {
+  func similarity(_ request: Simlay_V1_SimilarityRequest) async throws -> SimilarityResult {
     let model = try models.get(request.model)
     guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
     let layer = try model.layer(request.layer)
@@ -29,7 +46,8 @@ extension DaemonState {
       let query = try await groupCentroid(group, layer: layer.name)
       let grids = try await grids(model: model, images: targets, layers: [layer.name]).map { $0[0] }
       let maps = Self.maps(of: QueryVector(query), over: grids, metric: metric)
-      return (model, targets, nil, LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: .init(y0: 0, x0: 0, y1: 0, x1: 0)))
+      return SimilarityResult(targets: targets, queryImage: nil, metric: metric,
+                              answer: LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: .init(y0: 0, x0: 0, y1: 0, x1: 0)))
     }
     let queryImage = try images([request.query.imageID], for: model)[0]
     let cells = try queryCells(request.query, image: queryImage, layer: layer.name, height: h, width: w)
@@ -38,7 +56,8 @@ extension DaemonState {
     let raw = cells.y1 - cells.y0 == 1 && cells.x1 - cells.x0 == 1
       ? q.vector(y: cells.y0, x: cells.x0) : q.meanVector(y0: cells.y0, x0: cells.x0, y1: cells.y1, x1: cells.x1)
     let maps = Self.maps(of: QueryVector(raw), over: all.dropFirst().map { $0[0] }, metric: metric)
-    return (model, targets, queryImage, LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: cells))
+    return SimilarityResult(targets: targets, queryImage: queryImage, metric: metric,
+                            answer: LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: cells))
   }
 
   /// One map per grid, packed target-major into one buffer (the response's layout).
@@ -92,7 +111,7 @@ extension DaemonState {
   }
 
   /// Answers a LayerSync request: one map set per layer.
-  func sync(_ request: Simlay_V1_LayerSyncRequest) async throws -> (LoadedModel, [StoredImage], StoredImage, [LayerAnswer]) {
+  func sync(_ request: Simlay_V1_LayerSyncRequest) async throws -> SyncResult {
     let model = try models.get(request.model)
     guard !request.layers.isEmpty else { throw ServiceError(.invalidArgument, "layers is empty") }
     try checkLimit(request.layers.count, configuration.maxLayersPerRequest, "layers")
@@ -115,6 +134,6 @@ extension DaemonState {
       answers.append(LayerAnswer(layer: layer.name, height: h, width: w, maps: maps,
                                  cells: .init(y0: cells[li].y, x0: cells[li].x, y1: cells[li].y + 1, x1: cells[li].x + 1)))
     }
-    return (model, targets, pointImage, answers)
+    return SyncResult(targets: targets, pointImage: pointImage, metric: metric, answers: answers)
   }
 }

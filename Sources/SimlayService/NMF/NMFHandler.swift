@@ -28,6 +28,7 @@ struct NMFAnswer: Sendable {
 extension DaemonState {
   /// Answers an Nmf request.
   func nmf(_ request: Simlay_V1_NmfRequest) async throws -> Simlay_V1_NmfResponse {
+    let style = request.hasRender ? try renderStyle(request.render) : nil
     let answer = try await nmfAnswer(request)
     let (n, plane) = (answer.images.count, answer.height * answer.width)
     var response = Simlay_V1_NmfResponse.with {
@@ -46,14 +47,13 @@ extension DaemonState {
       $0.iterations = Int32(answer.iterations)
       $0.solveSeconds = answer.seconds
     }
-    if request.render {
+    if let style {
       let highlight = request.hasHighlightGroup ? Int(request.highlightGroup) : nil
       if let highlight, !(0..<answer.k).contains(highlight) {
         throw ServiceError(.outOfRange, "highlight_group \(highlight) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
       }
-      let options = request.renderOptions
       let png = try await executor.run {
-        try PNGEncoder.encode(try self.renderGroups(answer, options: options, highlight: highlight))
+        try PNGEncoder.encode(self.renderGroups(answer, style: style, highlight: highlight))
       }
       response.png = Data(png)
     }
