@@ -76,7 +76,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
         // The style is checked before any map is computed: a bad option costs no forward pass.
         let style = request.hasRender ? try state.renderStyle(request.render) : nil
         let result = try await state.similarity(request)
-        var response = Self.similarityResponse(result)
+        var response = Simlay_V1_SimilarityResponse(result)
         if let style {
           response.rendered = try await state.renderedOverlay(answers: [result.answer], targets: result.targets,
                                                               queryImage: result.queryImage, metric: result.metric, style: style)
@@ -94,7 +94,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
           let started = ContinuousClock.now
           do {
             // Hover answers are maps only (the proto says `render` is ignored here): clients draw them.
-            try await response.write(Self.similarityResponse(try await state.similarity(query)))
+            try await response.write(Simlay_V1_SimilarityResponse(try await state.similarity(query)))
             state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: false)
           } catch {
             state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: true)
@@ -105,31 +105,11 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     }
   }
 
-  /// The maps of one Similarity answer, as both the unary and the streaming method send them.
-  private static func similarityResponse(_ result: SimilarityResult) -> Simlay_V1_SimilarityResponse {
-    let answer = result.answer
-    return Simlay_V1_SimilarityResponse.with {
-      $0.layer = answer.layer
-      $0.queryCells = .with { r in
-        (r.y0, r.x0, r.y1, r.x1) = (Int32(answer.cells.y0), Int32(answer.cells.x0), Int32(answer.cells.y1), Int32(answer.cells.x1))
-      }
-      $0.maps = Simlay_V1_FloatTensor(shape: [result.targets.count, answer.height, answer.width], values: answer.maps)
-    }
-  }
-
   public func layerSync(request: Simlay_V1_LayerSyncRequest, context: ServerContext) async throws -> Simlay_V1_LayerSyncResponse {
     try await handle {
       let style = request.hasRender ? try state.renderStyle(request.render) : nil
       let result = try await state.sync(request)
-      var response = Simlay_V1_LayerSyncResponse.with {
-        $0.layers = result.answers.map { a in
-          Simlay_V1_LayerMaps.with {
-            $0.layer = a.layer
-            $0.cell = .with { c in (c.y, c.x) = (Int32(a.cells.y0), Int32(a.cells.x0)) }
-            $0.maps = Simlay_V1_FloatTensor(shape: [result.targets.count, a.height, a.width], values: a.maps)
-          }
-        }
-      }
+      var response = Simlay_V1_LayerSyncResponse(result)
       if let style {
         response.rendered = try await state.renderedOverlay(answers: result.answers, targets: result.targets,
                                                             queryImage: result.pointImage, metric: result.metric, style: style)

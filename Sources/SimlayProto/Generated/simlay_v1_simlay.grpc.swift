@@ -320,7 +320,6 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > (RenderOverlay of 0.x is gone: Similarity and LayerSync render in the same call when `render` is set.)
         /// > Daemon statistics: models, cache, request counts and latencies.
         ///
         /// - Parameters:
@@ -516,7 +515,6 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > (RenderOverlay of 0.x is gone: Similarity and LayerSync render in the same call when `render` is set.)
         /// > Daemon statistics: models, cache, request counts and latencies.
         ///
         /// - Parameters:
@@ -711,7 +709,6 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > (RenderOverlay of 0.x is gone: Similarity and LayerSync render in the same call when `render` is set.)
         /// > Daemon statistics: models, cache, request counts and latencies.
         ///
         /// - Parameters:
@@ -1297,7 +1294,6 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > (RenderOverlay of 0.x is gone: Similarity and LayerSync render in the same call when `render` is set.)
         /// > Daemon statistics: models, cache, request counts and latencies.
         ///
         /// - Parameters:
@@ -1615,7 +1611,6 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > (RenderOverlay of 0.x is gone: Similarity and LayerSync render in the same call when `render` is set.)
         /// > Daemon statistics: models, cache, request counts and latencies.
         ///
         /// - Parameters:
@@ -1931,7 +1926,6 @@ extension Simlay_V1_Simlay.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > (RenderOverlay of 0.x is gone: Similarity and LayerSync render in the same call when `render` is set.)
     /// > Daemon statistics: models, cache, request counts and latencies.
     ///
     /// - Parameters:
@@ -2251,7 +2245,6 @@ extension Simlay_V1_Simlay.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > (RenderOverlay of 0.x is gone: Similarity and LayerSync render in the same call when `render` is set.)
     /// > Daemon statistics: models, cache, request counts and latencies.
     ///
     /// - Parameters:

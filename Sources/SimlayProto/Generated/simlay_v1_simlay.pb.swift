@@ -868,7 +868,8 @@ public nonisolated struct Simlay_V1_LayerMaps: Sendable {
 }
 
 /// How to render: the one style message of every request that can render (Similarity, LayerSync, Nmf,
-/// Sweep's strip, ExportViewer). On a request, the field being set means "render". The daemon checks every
+/// Sweep's strip, ExportViewer; 0.x's RenderOverlay call is gone). On a request, the field being set
+/// means "render". The daemon checks every
 /// field and answers INVALID_ARGUMENT naming it (e.g. "render.tile_size 2000 outside 16...1024").
 public nonisolated struct Simlay_V1_RenderOptions: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the

@@ -30,23 +30,7 @@ extension DaemonState {
   func nmf(_ request: Simlay_V1_NmfRequest) async throws -> Simlay_V1_NmfResponse {
     let style = request.hasRender ? try renderStyle(request.render) : nil
     let answer = try await nmfAnswer(request)
-    let (n, plane) = (answer.images.count, answer.height * answer.width)
-    var response = Simlay_V1_NmfResponse.with {
-      $0.layer = answer.layer
-      $0.height = Int32(answer.height)
-      $0.width = Int32(answer.width)
-      $0.columns = Int32(answer.columns)
-      $0.groups = .with { g in
-        g.shape = [Int64(n), Int64(answer.height), Int64(answer.width)]
-        g.values = answer.groups
-      }
-      $0.strength = Simlay_V1_FloatTensor(shape: [n, answer.height, answer.width], values: answer.strength)
-      $0.w = Simlay_V1_FloatTensor(shape: [n * plane, answer.k], values: answer.w)
-      $0.h = Simlay_V1_FloatTensor(shape: [answer.k, answer.columns], values: answer.h)
-      $0.relativeError = answer.relativeError
-      $0.iterations = Int32(answer.iterations)
-      $0.solveSeconds = answer.seconds
-    }
+    var response = Simlay_V1_NmfResponse(answer)
     if let style {
       let highlight = request.hasHighlightGroup ? Int(request.highlightGroup) : nil
       if let highlight, !(0..<answer.k).contains(highlight) {

@@ -69,25 +69,7 @@ extension DaemonState {
         return (cell, cell.inBounds ? maps[qi * plane + cell.y * w + cell.x] : .nan)
       })
     }
-    var response = Simlay_V1_SweepResponse()
-    response.layer = layer.name
-    response.height = Int32(h)
-    response.width = Int32(w)
-    response.steps = transforms.indices.map { s in
-      Simlay_V1_SweepStep.with { step in
-        step.param = transforms[s].param
-        step.box = transforms[s].box?.array ?? []
-        step.maps = Simlay_V1_FloatTensor(shape: [queries.count, h, w], values: answer.maps[s])
-        step.tracked = answer.tracked[s].map { t in
-          Simlay_V1_TrackedCell.with {
-            $0.y = Int32(clamping: t.cell.y)
-            $0.x = Int32(clamping: t.cell.x)
-            $0.inBounds = t.cell.inBounds
-            $0.similarity = t.similarity
-          }
-        }
-      }
-    }
+    var response = Simlay_V1_SweepResponse(answer)
     // The chart, the strip's transformed inputs, their overlays and the PNG encoding are pixel work: on the
     // compute executor with the forward passes, not on the RPC thread.
     let (chart, kind, pipeline, source, answer) = (request.chart, request.transform, model.pipeline, image.image, answer)

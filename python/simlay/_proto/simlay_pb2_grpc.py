@@ -109,8 +109,7 @@ class SimlayServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Stats(self, request, context):
-        """(RenderOverlay of 0.x is gone: Similarity and LayerSync render in the same call when `render` is set.)
-        Daemon statistics: models, cache, request counts and latencies.
+        """Daemon statistics: models, cache, request counts and latencies.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
