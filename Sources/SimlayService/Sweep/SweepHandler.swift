@@ -72,14 +72,14 @@ extension DaemonState {
     var response = Simlay_V1_SweepResponse(answer)
     // The chart, the strip's transformed inputs, their overlays and the PNG encoding are pixel work: on the
     // compute executor with the forward passes, not on the RPC thread.
-    let (chart, kind, pipeline, source, answer) = (request.chart, request.transform, model.pipeline, image.image, answer)
+    let (chart, kind, pipeline, source, finished) = (request.chart, request.transform, model.pipeline, image.image, answer)
     let pngs = try await executor.run { () throws -> (chart: [UInt8]?, strip: [UInt8]?) in
-      let chartPNG = chart ? try PNGEncoder.encode(self.sweepChart(answer, kind: kind, metric: metric)) : nil
+      let chartPNG = chart ? try PNGEncoder.encode(self.sweepChart(finished, kind: kind, metric: metric)) : nil
       var stripPNG: [UInt8]?
       if let style {
         let input = pipeline.planarInput(source)
         let images = transforms.map { pipeline.denormalised($0.apply(input)) }
-        stripPNG = try PNGEncoder.encode(self.sweepStrip(answer, images: images, metric: metric, style: style))
+        stripPNG = try PNGEncoder.encode(self.sweepStrip(finished, images: images, metric: metric, style: style))
       }
       return (chartPNG, stripPNG)
     }
