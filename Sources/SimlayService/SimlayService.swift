@@ -75,7 +75,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
         // The style is checked before any map is computed: a bad option costs no forward pass.
         let style = request.hasRender ? try state.renderStyle(request.render) : nil
-        let result = try await state.similarity(request)
+        let result = try await state.similarity(state.decode(request))
         var response = Simlay_V1_SimilarityResponse(result)
         if let style {
           response.rendered = try await state.renderedOverlay(answers: [result.answer], targets: result.targets,
@@ -94,7 +94,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
           let started = ContinuousClock.now
           do {
             // Hover answers are maps only (the proto says `render` is ignored here): clients draw them.
-            try await response.write(Simlay_V1_SimilarityResponse(try await state.similarity(query)))
+            try await response.write(Simlay_V1_SimilarityResponse(try await state.similarity(state.decode(query))))
             state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: false)
           } catch {
             state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: true)
@@ -108,7 +108,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   public func layerSync(request: Simlay_V1_LayerSyncRequest, context: ServerContext) async throws -> Simlay_V1_LayerSyncResponse {
     try await handle {
       let style = request.hasRender ? try state.renderStyle(request.render) : nil
-      let result = try await state.sync(request)
+      let result = try await state.sync(state.decode(request))
       var response = Simlay_V1_LayerSyncResponse(result)
       if let style {
         response.rendered = try await state.renderedOverlay(answers: result.answers, targets: result.targets,
@@ -119,7 +119,17 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   }
 
   public func nmf(request: Simlay_V1_NmfRequest, context: ServerContext) async throws -> Simlay_V1_NmfResponse {
-    try await handle { try await state.nmf(request) }
+    try await handle {
+      // Decode (the style first: a bad option costs no forward pass), compute, encode.
+      let style = request.hasRender ? try state.renderStyle(request.render) : nil
+      let answer = try await state.nmfAnswer(state.decode(request))
+      var response = Simlay_V1_NmfResponse(answer)
+      if let style {
+        let highlight = request.hasHighlightGroup ? Int(request.highlightGroup) : nil
+        response.png = Data(try await state.renderedGroups(answer, style: style, highlight: highlight))
+      }
+      return response
+    }
   }
 
   public func sweep(request: Simlay_V1_SweepRequest, context: ServerContext) async throws -> Simlay_V1_SweepResponse {

@@ -3,6 +3,15 @@ import SimlayImaging
 import SimlayProto
 
 extension DaemonState {
+  /// The groups PNG of `answer` (see `renderGroups`), rendered and encoded on the compute executor;
+  /// OUT_OF_RANGE for a highlight that is not a group.
+  func renderedGroups(_ answer: NMFAnswer, style: RenderStyle, highlight: Int?) async throws -> [UInt8] {
+    if let highlight, !(0..<answer.k).contains(highlight) {
+      throw ServiceError(.outOfRange, "highlight_group \(highlight) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
+    }
+    return try await executor.run { try PNGEncoder.encode(self.renderGroups(answer, style: style, highlight: highlight)) }
+  }
+
   /// One tile per image with its positions tinted by group (opacity by strength), titled, and a legend
   /// row: "group g: n positions". With `highlight`, only that group is tinted, in every image.
   func renderGroups(_ answer: NMFAnswer, style: RenderStyle, highlight: Int?) -> RGBImage {

@@ -24,13 +24,13 @@ extension DaemonState {
     // all-pairs work.
     var nmf: ViewerPayload.NMF?
     if request.nmfK > 0 {
-      let answer = try await nmfAnswer(.with {
+      let answer = try await nmfAnswer(decode(.with {
         $0.model = request.model
         $0.layer = request.nmfLayer.isEmpty ? request.layers[0] : request.nmfLayer
         $0.imageIds = request.imageIds
         $0.k = request.nmfK
         $0.policy = request.nmfPolicy
-      })
+      }))
       nmf = .init(layer: answer.layer, k: answer.k, height: answer.height, width: answer.width,
                   relativeError: answer.relativeError, palette: ViewerPayload.palette, groups: answer.groups,
                   strength: answer.strength.map { UInt8(min(max($0, 0), 1) * 255 + 0.5) })
