@@ -39,7 +39,7 @@ struct ExportHTML: AsyncParsableCommand {
   @Option(help: "Overlay opacity in (0, 1] (default 0.6).")
   var opacity: Float?
 
-  @Option(name: .customLong("image-size"), help: "Longest side of each displayed image in pixels (default 256).")
+  @Option(name: .customLong("image-size"), help: "Longest side of each displayed image in pixels: 16 up to the daemon's limit, 1024 (default 256).")
   var imageSize: Int?
 
   @Option(name: .customLong("nmf"), help: ArgumentHelp("Add a legend of K NMF groups (0 = none).", valueName: "K"))
@@ -74,8 +74,6 @@ struct ExportHTML: AsyncParsableCommand {
   func validate() throws {
     guard !images.isEmpty else { throw ValidationError("give at least one IMAGE") }
     guard !layerNames.isEmpty, !layerNames.contains(where: \.isEmpty) else { throw ValidationError("--layer needs a layer name") }
-    if let opacity, !(opacity > 0 && opacity <= 1) { throw ValidationError("--opacity must be in (0, 1], got \(opacity)") }
-    if let imageSize, !(16...4096).contains(imageSize) { throw ValidationError("--image-size must be in 16...4096, got \(imageSize)") }
     guard nmfK >= 0 else { throw ValidationError("--nmf must be >= 0, got \(nmfK)") }
     if !nmfLayer.isEmpty, nmfK == 0 { throw ValidationError("--nmf-layer needs --nmf K") }
   }
@@ -90,10 +88,13 @@ struct ExportHTML: AsyncParsableCommand {
         request.layers = layerNames
         request.imageIds = infos.map(\.id)
         request.metric = metric.proto
-        request.colormap = colormap.proto
-        request.upsample = upsample.proto
-        request.opacity = opacity ?? 0
-        request.imageSize = Int32(imageSize ?? 0)
+        // The daemon checks the ranges (its message names render.opacity / render.tile_size = --image-size).
+        request.render = .with {
+          $0.colormap = colormap.proto
+          $0.upsample = upsample.proto
+          $0.opacity = opacity ?? 0
+          $0.tileSize = Int32(clamping: imageSize ?? 0)
+        }
         request.nmfK = Int32(nmfK)
         request.nmfLayer = nmfLayer
         request.nmfPolicy = nmfPolicy.proto

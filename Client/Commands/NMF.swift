@@ -118,8 +118,7 @@ struct NMF: AsyncParsableCommand {
       $0.policy = policy.proto
       $0.init_p = (initialization ?? (seed != nil ? .random : .nndsvda)).proto
       $0.seed = seed ?? 0
-      $0.render = out != nil
-      $0.renderOptions = options
+      if out != nil { $0.render = options }
       if let highlight { $0.highlightGroup = Int32(highlight) }
     }
   }
@@ -127,19 +126,17 @@ struct NMF: AsyncParsableCommand {
   /// Similarity of every cell of every IMAGE to group `g`'s centroid.
   private func similarity(from g: Int, request: Simlay_V1_NmfRequest, daemon: Daemon, options: Simlay_V1_RenderOptions) async throws {
     var nmf = request
-    nmf.render = false
+    nmf.clearRender()
     let similarity = Simlay_V1_SimilarityRequest.with {
       $0.model = model
       $0.layer = layer
       $0.query = .with { q in q.group = .with { $0.nmf = nmf; $0.group = Int32(g) } }
       $0.targetIds = request.imageIds
+      if similarityOut != nil { $0.render = options }
     }
     let response = try await daemon.similarity(similarity)
     if let similarityNpy { try OutputFile.writeNPY(response.maps, to: similarityNpy) }
-    if let similarityOut {
-      let overlay = try await daemon.renderOverlay(.with { $0.similarity = similarity; $0.options = options })
-      try OutputFile.write(overlay.png, to: similarityOut)
-    }
+    if let similarityOut { try OutputFile.write(response.rendered.png, to: similarityOut) }
     if similarityNpy == nil, similarityOut == nil {
       try MapStack(response.maps).summaryLines(names: ImageFiles(images).names).forEach { print($0) }
     }

@@ -8,8 +8,9 @@ struct Similarity: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Similarity of one query (cell, region or pixel of one image) to every cell of each IMAGE, on one layer.",
     discussion: """
-      The images are uploaded to simlayd (AddImages), then one Similarity call computes the maps. Without \
-      --npy, --out or --json, prints one line per image: min, max and the most similar cell (Y,X).
+      The images are uploaded to simlayd (AddImages), then one Similarity call computes the maps (and, with \
+      --out, renders them in the same call). Without --npy, --out or --json, prints one line per image: min, \
+      max and the most similar cell (Y,X).
       """)
 
   @OptionGroup var connection: ConnectionOptions
@@ -61,14 +62,12 @@ struct Similarity: AsyncParsableCommand {
         request.query = query.proto(imageID: infos[query.image].id)
         request.targetIds = infos.map(\.id)
         request.metric = metric.proto
+        if out != nil { request.render = options }
         let response = try await withProgress("computing activations...") { try await daemon.similarity(request) }
         let maps = try MapStack(response.maps)
         if let npy { try OutputFile.writeNPY(response.maps, to: npy) }
         if let json { try JSONOutput.write(document(response, maps: maps, infos: infos), to: json) }
-        if let out {
-          let overlay = try await daemon.renderOverlay(.with { $0.similarity = request; $0.options = options })
-          try OutputFile.write(overlay.png, to: out)
-        }
+        if let out { try OutputFile.write(response.rendered.png, to: out) }
         if npy == nil, out == nil, json == nil {
           maps.summaryLines(names: files.names).forEach { print($0) }
         }

@@ -79,8 +79,7 @@ struct SweepOptions: ParsableArguments {
       request.metric = metric.proto
       request.fill = fill.proto
       request.chart = chart != nil
-      request.strip = out != nil
-      request.renderOptions = options
+      if out != nil { request.render = options }
       let response = try await withProgress("computing \(params.count) transformed forward passes...") { try await daemon.sweep(request) }
       let result = try SweepResult(response, transform: transform, queries: cells, labels: labels)
       if let csv { try OutputFile.write(Data(result.csv.utf8), to: csv) }

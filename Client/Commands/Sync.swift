@@ -66,6 +66,7 @@ struct Sync: AsyncParsableCommand {
         request.point = point.pixel
         request.targetIds = infos.map(\.id)
         request.metric = metric.proto
+        if out != nil { request.render = options }
         let response = try await withProgress("computing activations...") { try await daemon.layerSync(request) }
         let maps = try response.layers.map { try MapStack($0.maps) }
         if let npyDir {
@@ -75,10 +76,7 @@ struct Sync: AsyncParsableCommand {
           }
         }
         if let json { try JSONOutput.write(document(response, maps: maps, infos: infos), to: json) }
-        if let out {
-          let overlay = try await daemon.renderOverlay(.with { $0.sync = request; $0.options = options })
-          try OutputFile.write(overlay.png, to: out)
-        }
+        if let out { try OutputFile.write(response.rendered.png, to: out) }
         if npyDir == nil, out == nil, json == nil {
           for (entry, stack) in zip(response.layers, maps) {
             print("\(entry.layer)  cell=\(entry.cell.y),\(entry.cell.x)  [\(stack.shape.map(String.init).joined(separator: ","))]")

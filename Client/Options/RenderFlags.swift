@@ -1,7 +1,9 @@
 import ArgumentParser
 import SimlayProto
 
-/// How `--out` overlays are drawn (by the daemon's RenderOverlay); shared by `similarity` and `sync`.
+/// How rendered PNGs are drawn, sent as the request's `render` options: shared by every command that renders.
+/// Ranges are the daemon's to check (its INVALID_ARGUMENT names the field and the range, e.g.
+/// "render.tile_size 2000 outside 16...1024"): the CLI only parses, so the two can never disagree.
 struct RenderFlags: ParsableArguments {
   @Option(help: "Overlay colours: mask (darken dissimilar cells, as in the article), viridis, or diverging (signed metrics).")
   var colormap: ColormapChoice = .mask
@@ -9,10 +11,10 @@ struct RenderFlags: ParsableArguments {
   @Option(help: "How cells are scaled to pixels: nearest (blocky) or bilinear.")
   var upsample: UpsampleChoice = .nearest
 
-  @Option(help: "Overlay opacity in (0, 1] (default 0.6).")
+  @Option(help: "Overlay opacity in (0, 1] (default 0.6; checked by the daemon).")
   var opacity: Float?
 
-  @Option(name: .customLong("tile-size"), help: "Longest side of each tile in pixels (default 256).")
+  @Option(name: .customLong("tile-size"), help: "Longest side of each tile in pixels: 16 up to the daemon's limit, 1024 (default 256).")
   var tileSize: Int?
 
   @Option(
@@ -24,17 +26,15 @@ struct RenderFlags: ParsableArguments {
   var noTitles = false
 
   func validate() throws {
-    if let opacity, !(opacity > 0 && opacity <= 1) { throw ValidationError("--opacity must be in (0, 1], got \(opacity)") }
-    if let tileSize, !(16...4096).contains(tileSize) { throw ValidationError("--tile-size must be in 16...4096, got \(tileSize)") }
     _ = try range()
   }
 
-  /// `--value-range` as two numbers, MIN < MAX.
+  /// `--value-range` parsed as two numbers (whether MIN < MAX is the daemon's to say).
   private func range() throws -> (Float, Float)? {
     guard let valueRange else { return nil }
     let v = valueRange.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
-    guard v.count == 2, let lo = v[0], let hi = v[1], lo < hi else {
-      throw ValidationError("--value-range needs MIN,MAX with MIN < MAX, got '\(valueRange)'")
+    guard v.count == 2, let lo = v[0], let hi = v[1] else {
+      throw ValidationError("--value-range needs two numbers MIN,MAX, got '\(valueRange)'")
     }
     return (lo, hi)
   }
@@ -45,7 +45,8 @@ struct RenderFlags: ParsableArguments {
     options.colormap = colormap.proto
     options.upsample = upsample.proto
     options.opacity = opacity ?? 0
-    options.tileSize = Int32(tileSize ?? 0)
+    // Clamped into Int32 so an absurd value reaches the daemon's range message rather than trapping here.
+    options.tileSize = Int32(clamping: tileSize ?? 0)
     if let (lo, hi) = try range() { (options.valueMin, options.valueMax) = (lo, hi) }
     options.noTitles = noTitles
     return options

@@ -10,7 +10,7 @@ import NIOCore
 /// Bench clients share one such loop for all their connections, for the same reason.
 ///
 /// Only work that never blocks may run here: a handler awaiting a forward pass suspends (the pass runs on
-/// `ForwardExecutor`'s threads), but CPU-heavy handlers (NMF, renders, viewer pages) must not prefer it.
+/// `ComputeExecutor`'s threads), but CPU-heavy handlers (NMF, renders, viewer pages) must not prefer it.
 public final class EventLoopExecutor: TaskExecutor {
   /// The loop jobs run on.
   public let loop: any EventLoop

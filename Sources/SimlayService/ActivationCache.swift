@@ -45,9 +45,9 @@ final class ActivationCache: Sendable {
 
   private let state = Mutex(State())
   let capacity: Int
-  private let executor: ForwardExecutor
+  private let executor: ComputeExecutor
 
-  init(capacity: Int, executor: ForwardExecutor) {
+  init(capacity: Int, executor: ComputeExecutor) {
     self.capacity = capacity
     self.executor = executor
   }

@@ -13,8 +13,9 @@ public final class DaemonState: Sendable {
   let images: ImageStore
   /// Activations.
   let cache: ActivationCache
-  /// Forward passes and other CPU-heavy work (decoding, model loading), off the RPC threads.
-  let executor: ForwardExecutor
+  /// Every CPU-heavy step (forward passes, decoding, model loading, NMF, rendering, the viewer's maps),
+  /// off the RPC threads.
+  let executor: ComputeExecutor
   /// Recent NMF factorisations (group queries and viewers reuse them).
   let recentFactorisations = RecentResults<NMFAnswer>(capacity: 8)
   /// Per-method request counts and latencies.
@@ -28,7 +29,7 @@ public final class DaemonState: Sendable {
     self.configuration = configuration
     self.models = ModelRegistry(defaultName: defaultModelName)
     self.images = ImageStore(capacity: configuration.imageStoreBytes)
-    self.executor = ForwardExecutor(limit: configuration.forwardConcurrency)
+    self.executor = ComputeExecutor(limit: configuration.forwardConcurrency)
     self.cache = ActivationCache(capacity: configuration.cacheBytes, executor: executor)
     self.logger = logger
   }

@@ -72,7 +72,17 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
 
   public func similarity(request: Simlay_V1_SimilarityRequest, context: ServerContext) async throws -> Simlay_V1_SimilarityResponse {
     try await handle {
-      try await withTaskExecutorPreference(state.configuration.hoverExecutor) { try await similarityResponse(request) }
+      try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
+        // The style is checked before any map is computed: a bad option costs no forward pass.
+        let style = request.hasRender ? try state.renderStyle(request.render) : nil
+        let result = try await state.similarity(state.decode(request))
+        var response = Simlay_V1_SimilarityResponse(result)
+        if let style {
+          response.rendered = try await state.renderedOverlay(answers: [result.answer], targets: result.targets,
+                                                              queryImage: result.queryImage, metric: result.metric, style: style)
+        }
+        return response
+      }
     }
   }
 
@@ -84,7 +94,8 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
         try await state.configuration.lifecycle.forEachUntilShutdown(request) { query in
           let started = ContinuousClock.now
           do {
-            try await response.write(try await similarityResponse(query))
+            // Hover answers are maps only (the proto says `render` is ignored here): clients draw them.
+            try await response.write(Simlay_V1_SimilarityResponse(try await state.similarity(state.decode(query))))
             state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: false)
           } catch {
             state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: true)
@@ -95,61 +106,31 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     }
   }
 
-  /// One Similarity answer, as both the unary and the streaming method send it.
-  private func similarityResponse(_ request: Simlay_V1_SimilarityRequest) async throws -> Simlay_V1_SimilarityResponse {
-    let (_, targets, _, answer) = try await state.similarity(request)
-    return Simlay_V1_SimilarityResponse.with {
-      $0.layer = answer.layer
-      $0.queryCells = .with { r in
-        (r.y0, r.x0, r.y1, r.x1) = (Int32(answer.cells.y0), Int32(answer.cells.x0), Int32(answer.cells.y1), Int32(answer.cells.x1))
-      }
-      $0.maps = Simlay_V1_FloatTensor(shape: [targets.count, answer.height, answer.width], values: answer.maps)
-    }
-  }
-
   public func layerSync(request: Simlay_V1_LayerSyncRequest, context: ServerContext) async throws -> Simlay_V1_LayerSyncResponse {
     try await handle {
-      let (_, targets, _, answers) = try await state.sync(request)
-      return Simlay_V1_LayerSyncResponse.with {
-        $0.layers = answers.map { a in
-          Simlay_V1_LayerMaps.with {
-            $0.layer = a.layer
-            $0.cell = .with { c in (c.y, c.x) = (Int32(a.cells.y0), Int32(a.cells.x0)) }
-            $0.maps = Simlay_V1_FloatTensor(shape: [targets.count, a.height, a.width], values: a.maps)
-          }
-        }
+      let style = request.hasRender ? try state.renderStyle(request.render) : nil
+      let result = try await state.sync(state.decode(request))
+      var response = Simlay_V1_LayerSyncResponse(result)
+      if let style {
+        response.rendered = try await state.renderedOverlay(answers: result.answers, targets: result.targets,
+                                                            queryImage: result.pointImage, metric: result.metric, style: style)
       }
-    }
-  }
-
-  public func renderOverlay(request: Simlay_V1_RenderOverlayRequest, context: ServerContext) async throws -> Simlay_V1_RenderOverlayResponse {
-    try await handle {
-      let answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: Simlay_V1_Metric
-      switch request.what {
-      case .similarity(let r):
-        let result = try await state.similarity(r)
-        (targets, queryImage, answers, metric) = (result.1, result.2, [result.3], r.metric)
-      case .sync(let r):
-        let result = try await state.sync(r)
-        (targets, queryImage, answers, metric) = (result.1, result.2, result.3, r.metric)
-      case nil:
-        throw ServiceError(.invalidArgument, "set similarity or sync")
-      }
-      let (options, state) = (request.options, self.state)
-      let png = try await state.executor.run {
-        let image = try state.render(answers: answers, targets: targets, queryImage: queryImage, metric: metric, options: options)
-        return (try PNGEncoder.encode(image), image.width, image.height)
-      }
-      return Simlay_V1_RenderOverlayResponse.with {
-        $0.png = Data(png.0)
-        $0.width = Int32(png.1)
-        $0.height = Int32(png.2)
-      }
+      return response
     }
   }
 
   public func nmf(request: Simlay_V1_NmfRequest, context: ServerContext) async throws -> Simlay_V1_NmfResponse {
-    try await handle { try await state.nmf(request) }
+    try await handle {
+      // Decode (the style first: a bad option costs no forward pass), compute, encode.
+      let style = request.hasRender ? try state.renderStyle(request.render) : nil
+      let answer = try await state.nmfAnswer(state.decode(request))
+      var response = Simlay_V1_NmfResponse(answer)
+      if let style {
+        let highlight = request.hasHighlightGroup ? Int(request.highlightGroup) : nil
+        response.png = Data(try await state.renderedGroups(answer, style: style, highlight: highlight))
+      }
+      return response
+    }
   }
 
   public func sweep(request: Simlay_V1_SweepRequest, context: ServerContext) async throws -> Simlay_V1_SweepResponse {

@@ -48,7 +48,7 @@ struct NMFServiceTests {
         (Self.request(ids, layer: "nope"), .notFound, "nope"),
         (Self.request(["0123"]), .notFound, "0123"),
         (Self.request([]), .invalidArgument, "image_ids"),
-        (Self.request(ids).with { $0.render = true; $0.highlightGroup = 9 }, .outOfRange, "highlight_group 9"),
+        (Self.request(ids).with { $0.render = .init(); $0.highlightGroup = 9 }, .outOfRange, "highlight_group 9"),
       ]
       for (request, code, needle) in cases {
         do {

@@ -171,19 +171,22 @@ struct SimlayServiceTests {
     }
   }
 
-  @Test("a rendered overlay is a PNG of one tile per target, the query patch outlined in yellow")
+  @Test("Similarity with render answers the maps and a PNG of one tile per target, the query patch outlined in yellow")
   func render() async throws {
     let state = try H.makeState()
     try await H.withClient(state) { client in
       let ids = try await client.addImages(H.upload(H.photo(["cat.png", "pig.jpeg"]))).images.map(\.id)
-      let response = try await client.renderOverlay(.with {
-        $0.similarity = .with {
-          $0.layer = "head"
-          $0.query = .with { q in q.imageID = ids[0]; q.cell = .with { $0.y = 3; $0.x = 3 } }
-          $0.targetIds = ids
-        }
-        $0.options = .with { $0.tileSize = 128; $0.noTitles = true }
-      })
+      var request = Simlay_V1_SimilarityRequest.with {
+        $0.layer = "head"
+        $0.query = .with { q in q.imageID = ids[0]; q.cell = .with { $0.y = 3; $0.x = 3 } }
+        $0.targetIds = ids
+      }
+      let plain = try await client.similarity(request)
+      #expect(!plain.hasRendered)
+      request.render = .with { $0.tileSize = 128; $0.noTitles = true }
+      let answer = try await client.similarity(request)
+      #expect(answer.maps == plain.maps, "rendering leaves the maps as they are")
+      let response = answer.rendered
       let image = try ImageDecoder.decode([UInt8](response.png))
       #expect(image.width == Int(response.width) && image.width >= 2 * 128)
       var yellow = 0

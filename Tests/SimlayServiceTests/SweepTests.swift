@@ -52,8 +52,7 @@ struct SweepTests {
       let id = try await client.addImages(H.upload(H.photo(["cat.png"]))).images[0].id
       var request = Self.request(id, .scale, [1, 2], [(6, 6), (0, 13)])
       request.chart = true
-      request.strip = true
-      request.renderOptions = .with { $0.tileSize = 64 }
+      request.render = .with { $0.tileSize = 64 }
       let response = try await client.sweep(request)
       #expect(response.steps[0].box == [0, 0, 1, 1] && response.steps[1].box == [0.25, 0.25, 0.75, 0.75])
       #expect(response.steps[0].tracked.allSatisfy { $0.inBounds && abs($0.similarity - 1) < 1e-3 })

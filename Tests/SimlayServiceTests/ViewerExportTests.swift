@@ -78,8 +78,9 @@ struct ViewerExportTests {
         (.resourceExhausted, "8192 cells over all layers", request { $0.layers = ["blocks.4", "blocks.4", "blocks.4"]; $0.imageIds = ids + ids }),
         (.notFound, "no layer 'blocks.99'", request { $0.layers = ["blocks.99"] }),
         (.invalidArgument, "layers is empty", request { $0.layers = [] }),
-        (.invalidArgument, "opacity", request { $0.opacity = 1.5 }),
-        (.invalidArgument, "image_size", request { $0.imageSize = 8 }),
+        (.invalidArgument, "render.opacity 1.5 outside (0, 1]", request { $0.render.opacity = 1.5 }),
+        (.invalidArgument, "render.tile_size 8 outside 16...1024", request { $0.render.tileSize = 8 }),
+        (.invalidArgument, "render.value_min/value_max do not apply", request { $0.render.valueMax = 1 }),
         (.invalidArgument, "nmf_k", request { $0.nmfK = -1 }),
       ]
       for (code, text, r) in cases {

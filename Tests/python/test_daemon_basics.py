@@ -1,5 +1,5 @@
 """simlayd over grpcio: health, ListModels, AddImages (content-addressed ids shared between clients),
-Similarity over the Unix socket and over TCP, Stats, RenderOverlay.
+Similarity over the Unix socket and over TCP, Stats, rendering in the Similarity and LayerSync calls.
 
 All against the session's shared daemon (``daemon`` fixture: default model, Unix socket + 127.0.0.1 TCP).
 """
@@ -116,13 +116,17 @@ def test_stats_reports_requests_and_cache(client, photos):
         assert 0 <= methods[name].p50_ms <= methods[name].p90_ms <= methods[name].p99_ms, methods[name]
 
 
-def test_render_overlay_returns_png(client, photos):
+def test_similarity_and_sync_render_png_in_the_same_call(client, photos):
     pb = client.pb
     infos = client.add([photos["landscape"], photos["portrait"]])
     ids = [i.id for i in infos]
     request = client.similarity_request("blocks.10", ids[1], ids, cell=(4, 5))
-    reply = client.call("RenderOverlay", pb.RenderOverlayRequest(similarity=request,
-                                                                 options=pb.RenderOptions(tile_size=128)))
+    plain = client.call("Similarity", request)
+    assert not plain.HasField("rendered"), "no render options: maps only"
+    request.render.CopyFrom(pb.RenderOptions(tile_size=128))
+    answer = client.call("Similarity", request)
+    assert answer.maps == plain.maps, "rendering must not change the maps"
+    reply = answer.rendered
     png = decode_png(reply.png)
     assert (reply.width, reply.height) == (png.shape[1], png.shape[0])
     tiles = find_tiles(png)
@@ -133,8 +137,11 @@ def test_render_overlay_returns_png(client, photos):
         assert abs(w - ew) <= 1 and abs(h - eh) <= 1, sizes
 
     sync = client.sync_request(["blocks.4", "head"], ids[0], (100.0, 50.0), ids)
-    reply = client.call("RenderOverlay", pb.RenderOverlayRequest(sync=sync, options=pb.RenderOptions(
-        tile_size=96, colormap=pb.COLORMAP_VIRIDIS, upsample=pb.UPSAMPLE_BILINEAR, no_titles=True)))
+    sync.render.CopyFrom(pb.RenderOptions(tile_size=96, colormap=pb.COLORMAP_VIRIDIS, upsample=pb.UPSAMPLE_BILINEAR,
+                                          no_titles=True))
+    answer = client.call("LayerSync", sync)
+    assert [lm.layer for lm in answer.layers] == ["blocks.4", "head"]
+    reply = answer.rendered
     png = decode_png(reply.png)
     assert (reply.width, reply.height) == (png.shape[1], png.shape[0])
     tiles = find_tiles(png)

@@ -140,3 +140,26 @@ def test_cli_errors_are_one_line(setup, tmp_path, case):
     assert_one_line_error(proc, *needles)
     # The daemon is unaffected.
     assert_ok(daemon.cli("models"))
+
+
+@pytest.mark.parametrize("command, flags, needle", [
+    ("similarity", ["--tile-size", "2000"], "render.tile_size 2000 outside 16...1024"),
+    ("similarity", ["--opacity", "1.5"], "render.opacity 1.5 outside (0, 1]"),
+    ("sync", ["--tile-size", "8"], "render.tile_size 8 outside 16...1024"),
+    ("sync", ["--value-range", "1,0"], "render.value_min 1.0 must be below render.value_max 0.0"),
+    ("nmf", ["--tile-size", "4096"], "render.tile_size 4096 outside 16...1024"),
+    ("export-html", ["--image-size", "2000"], "render.tile_size 2000 outside 16...1024"),
+])
+def test_cli_render_limits_are_the_daemons(setup, tmp_path, command, flags, needle):
+    """The CLI checks no render range itself (it once allowed 16...4096 against the daemon's 8...1024): the
+    daemon's INVALID_ARGUMENT comes back as the one error line, for every command that renders."""
+    daemon, _, paths, _ = setup
+    out = tmp_path / ("page.html" if command == "export-html" else "out.png")
+    what = {"similarity": ["--layer", "blocks.10", "--query", "0:1,1"],
+            "sync": ["--layers", "blocks.10,head", "--point", "0@10,10"],
+            "nmf": ["--layer", "blocks.10", "--k", "2", "--policy", "clamp"],
+            "export-html": ["--layer", "head"]}[command]
+    proc = daemon.cli(command, *what, *flags, "--out", out, *paths[:2])
+    line = assert_one_line_error(proc, "INVALID_ARGUMENT", needle)
+    assert proc.returncode == 1, line
+    assert not out.exists(), "nothing is written for a refused request"

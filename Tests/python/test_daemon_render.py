@@ -1,7 +1,7 @@
-"""Rendered overlays (``simlay similarity|sync --out``, i.e. RenderOverlay) read back with Pillow: the grid
-has one tile per image (and one row per layer), the query patch is outlined in pure yellow (255,255,0)
-on the query image's tile only, around the pixels of the query cell, and with the default mask colormap
-and nearest upsampling the tile is darker where the map is lower.
+"""Rendered overlays (``simlay similarity|sync --out``: the PNG of the Similarity or LayerSync call) read
+back with Pillow: the grid has one tile per image (and one row per layer), the query patch is outlined in
+pure yellow (255,255,0) on the query image's tile only, around the pixels of the query cell, and with the
+default mask colormap and nearest upsampling the tile is darker where the map is lower.
 """
 
 from __future__ import annotations

@@ -220,6 +220,9 @@ def test_rpc_errors(client, chelsea):
         (dict(image_id="0" * 32), grpc.StatusCode.NOT_FOUND, "0" * 32),
         (dict(model="nope"), grpc.StatusCode.NOT_FOUND, "nope"),
         (dict(params=[float(a) for a in range(65)]), grpc.StatusCode.RESOURCE_EXHAUSTED, "65"),
+        (dict(render=pb.RenderOptions(tile_size=5000)), grpc.StatusCode.INVALID_ARGUMENT,
+         "render.tile_size 5000 outside 16...1024"),
+        (dict(render=pb.RenderOptions(opacity=2.0)), grpc.StatusCode.INVALID_ARGUMENT, "render.opacity 2.0 outside (0, 1]"),
     ]
     for kw, code, needle in cases:
         error = call(**kw)

@@ -128,7 +128,8 @@ def test_example_notebook_runs_headless(daemon, executed_example):
         infos = c.add_images([EXAMPLES / n for n in ("chelsea.png", "coffee.png", "astronaut.png")], info=True)
         ids = [i.id for i in infos]
         assert all(i.existed for i in infos), "the notebook's kernel added these images first"
-        page = c.export_html(ids, layers=["blocks.10", "head"], image_size=200, nmf_k=4, nmf_policy="clamp")
+        page = c.export_html(ids, layers=["blocks.10", "head"], render=simlay.RenderOptions(tile_size=200), nmf_k=4,
+                             nmf_policy="clamp")
         nmf = c.nmf(ids, layer="blocks.10", k=4, policy="clamp")
         expected_maps = c.similarity(layer="blocks.10", query={"image": 0, "pixel": (170, 115)}, images=ids)
     ids_text = text_of(cell_with(nb, "ids = c.add_images(paths)"))
@@ -165,11 +166,11 @@ def test_show_displays_once_per_cell(kernel_env, tmp_path, monkeypatch):
     image = EXAMPLES / "coffee.png"
     cells = [
         "import simlay\nc = simlay.Client()\nids = c.add_images([%r])" % str(image),
-        "v = c.show(ids, layer='head', image_size=64)\nv",
-        "c.show(ids, layer='head', image_size=64)\nprint('after')",
+        "v = c.show(ids, layer='head', render=simlay.RenderOptions(tile_size=64))\nv",
+        "c.show(ids, layer='head', render=simlay.RenderOptions(tile_size=64))\nprint('after')",
         "v",
-        "c.show(ids, layer='head', image_size=64, display=False)",
-        "w = c.show(ids, layer='head', image_size=64, display=False)",
+        "c.show(ids, layer='head', render=simlay.RenderOptions(tile_size=64), display=False)",
+        "w = c.show(ids, layer='head', render=simlay.RenderOptions(tile_size=64), display=False)",
         "w.height > 0, type(w).__name__",
     ]
     nb = new_notebook(cells=[new_code_cell(src) for src in cells],

@@ -12,6 +12,7 @@ RPCs with "not implemented yet".
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import math
@@ -313,22 +314,44 @@ def test_render_png_and_pil(client, raw):
 
     paths = example_images()
     ids = client.add_images(paths)
-    png = client.render(ids, layer="blocks.10", query=(1, 4, 5), tile_size=96, colormap="viridis", as_png=True)
+    options = simlay.RenderOptions(tile_size=96, colormap="viridis")
+    png = client.render(ids, layer="blocks.10", query=(1, 4, 5), options=options, as_png=True)
     request = raw.similarity_request("blocks.10", ids[1], ids, cell=(4, 5))
-    expected = raw.call("RenderOverlay", raw.pb.RenderOverlayRequest(
-        similarity=request, options=raw.pb.RenderOptions(tile_size=96, colormap=raw.pb.COLORMAP_VIRIDIS)))
+    request.render.CopyFrom(raw.pb.RenderOptions(tile_size=96, colormap=raw.pb.COLORMAP_VIRIDIS))
+    expected = raw.call("Similarity", request).rendered
     assert png == expected.png
-    image = client.render(ids, layers=["blocks.4", "head"], point=(0, 170, 115), tile_size=64, titles=False,
-                          upsample="bilinear")
+    image = client.render(ids, layers=["blocks.4", "head"], point=(0, 170, 115),
+                          options=simlay.RenderOptions(tile_size=64, titles=False, upsample="bilinear"))
     assert isinstance(image, Image.Image)
     sync = raw.sync_request(["blocks.4", "head"], ids[0], (170.0, 115.0), ids)
-    expected = raw.call("RenderOverlay", raw.pb.RenderOverlayRequest(sync=sync, options=raw.pb.RenderOptions(
-        tile_size=64, no_titles=True, upsample=raw.pb.UPSAMPLE_BILINEAR)))
+    sync.render.CopyFrom(raw.pb.RenderOptions(tile_size=64, no_titles=True, upsample=raw.pb.UPSAMPLE_BILINEAR))
+    expected = raw.call("LayerSync", sync).rendered
     assert image.size == (expected.width, expected.height)
     assert np.array_equal(np.asarray(image.convert("RGB")),
                           np.asarray(Image.open(io.BytesIO(expected.png)).convert("RGB")))
     with pytest.raises(ValueError):
         client.render(ids, layer="head")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.tile_size = 128  # one frozen value, shareable between calls
+    with pytest.raises(TypeError, match="RenderOptions"):
+        client.nmf(ids, layer="blocks.10", k=2, policy="clamp", render=True)  # the 0.x flag
+    with pytest.raises(ValueError, match="colormap"):
+        simlay.RenderOptions(colormap="jet").to_proto()
+
+
+def test_render_options_out_of_range_name_the_field(client):
+    """The daemon checks render options (the client repeats no range): its INVALID_ARGUMENT names the field."""
+    ids = client.add_images(example_images()[:2])
+    cases = [(simlay.RenderOptions(tile_size=2000), "render.tile_size 2000 outside 16...1024"),
+             (simlay.RenderOptions(tile_size=8), "render.tile_size 8 outside 16...1024"),
+             (simlay.RenderOptions(opacity=1.5), "render.opacity 1.5 outside (0, 1]"),
+             (simlay.RenderOptions(value_range=(1, 0)), "render.value_min 1.0 must be below render.value_max 0.0")]
+    for options, message in cases:
+        with pytest.raises(simlay.InvalidArgumentError) as info:
+            client.render(ids, layer="head", query=(0, 1, 1), options=options)
+        assert message in str(info.value), (options, str(info.value))
+        with pytest.raises(simlay.InvalidArgumentError, match=re.escape(message)):
+            client.nmf(ids, layer="blocks.10", k=2, policy="clamp", render=options)
 
 
 def test_models_layers_stats(client):
@@ -439,9 +462,9 @@ def test_two_clients_share_images_and_cached_activations(daemon):
 def test_nmf_wrapper_equals_raw_stubs(client, raw):
     paths = example_images()
     ids = client.add_images(paths)
-    result = client.nmf(ids, layer="blocks.10", k=3, policy="clamp", render=True, tile_size=96)
+    result = client.nmf(ids, layer="blocks.10", k=3, policy="clamp", render=simlay.RenderOptions(tile_size=96))
     reply = raw.call("Nmf", raw.pb.NmfRequest(layer="blocks.10", image_ids=ids, k=3, policy=raw.pb.NMF_POLICY_CLAMP,
-                                              render=True, render_options=raw.pb.RenderOptions(tile_size=96)))
+                                              render=raw.pb.RenderOptions(tile_size=96)))
     assert result.groups.dtype == np.int32 and result.groups.shape == (3, 14, 14)
     assert result.groups.tolist() == np.asarray(reply.groups.values).reshape(3, 14, 14).tolist()
     assert result.strength.dtype == np.float32 and result.strength.tobytes() == tensor(reply.strength).tobytes()
@@ -464,10 +487,11 @@ def test_sweep_wrapper_equals_raw_stubs_and_rows(client, raw):
     params = [0.0, 90.0, 180.0, 45.0]
     queries = [(3, 5), (10, 2)]
     result = client.sweep(image_id, layer="blocks.10", transform="rotate", params=params, queries=queries,
-                          chart=True, strip=True, labels=["eye", "ear"])
+                          chart=True, render=simlay.RenderOptions(), labels=["eye", "ear"])
     reply = raw.call("Sweep", raw.pb.SweepRequest(
         layer="blocks.10", image_id=image_id, transform=raw.pb.TRANSFORM_ROTATE, params=params,
-        queries=[raw.pb.Cell(y=y, x=x) for y, x in queries], chart=True, strip=True, query_labels=["eye", "ear"]))
+        queries=[raw.pb.Cell(y=y, x=x) for y, x in queries], chart=True, render=raw.pb.RenderOptions(),
+        query_labels=["eye", "ear"]))
     assert result.maps.shape == (4, 2, 14, 14) and result.maps.dtype == np.float32
     for p, step in enumerate(reply.steps):
         assert result.maps[p].tobytes() == tensor(step.maps).tobytes()
@@ -519,12 +543,13 @@ def test_sweep_rows_match_cli_csv(client, daemon, tmp_path):
 def test_export_html_and_show_outside_jupyter(client, raw, tmp_path):
     paths = example_images()
     ids = client.add_images(paths)
-    page = client.export_html(ids, layers=["blocks.10", "head"], image_size=128, path=tmp_path / "v.html")
+    small = simlay.RenderOptions(tile_size=128)
+    page = client.export_html(ids, layers=["blocks.10", "head"], render=small, path=tmp_path / "v.html")
     reply = raw.call("ExportViewer", raw.pb.ExportViewerRequest(layers=["blocks.10", "head"], image_ids=ids,
-                                                                image_size=128))
+                                                                render=raw.pb.RenderOptions(tile_size=128)))
     assert page == reply.html and (tmp_path / "v.html").read_text(encoding="utf-8") == page
     assert "<html" in page.lower() and "simlay" in page
-    viewer = client.show(ids, layer="blocks.10", image_size=128)  # no IPython here: nothing displayed
+    viewer = client.show(ids, layer="blocks.10", render=small)  # no IPython here: nothing displayed
     assert isinstance(viewer, simlay.Viewer)
     frame = viewer._repr_html_()
     match = re.fullmatch(r'<iframe class="simlay-viewer" id="([\w-]+)" srcdoc="([^"]*)" sandbox="allow-scripts" '
@@ -537,7 +562,7 @@ def test_export_html_and_show_outside_jupyter(client, raw, tmp_path):
     embed = re.search(r"<script data-simlay-embed>.*?</script>", page, flags=re.S).group(0)
     assert ident in embed and page.replace(embed, "") == viewer.html
     assert viewer.html == raw.call("ExportViewer", raw.pb.ExportViewerRequest(
-        layers=["blocks.10"], image_ids=ids, image_size=128)).html
+        layers=["blocks.10"], image_ids=ids, render=raw.pb.RenderOptions(tile_size=128))).html
     with pytest.raises(ValueError):
         client.show(ids)
     with pytest.raises(simlay.NotFoundError, match="no-such-layer"):

@@ -6,6 +6,7 @@
     maps = c.similarity(layer="blocks.10", query=(0, 3, 5), images=ids)   # numpy float32 [N, H, W]
     with c.hover(layer="blocks.10", images=ids) as h:                     # many queries, one stream
         maps = h.query((0, 3, 6))
+    png = c.render(ids, layer="blocks.10", query=(0, 3, 5), options=simlay.RenderOptions(tile_size=128))
     c.show(ids, layer="blocks.10")                                        # Jupyter: interactive viewer
 
 Errors are ``SimlayError`` subclasses (``.code`` = gRPC status name, ``str(e)`` = the daemon's message).
@@ -14,6 +15,7 @@ The generated protobuf messages are in ``simlay.v1`` (``simlay_pb2``, ``simlay_p
 
 from ._client import Client, default_target
 from ._hover import HoverSession
+from ._render import RenderOptions
 from ._errors import (CancelledError, DeadlineExceededError, FailedPreconditionError, InternalError,
                       InvalidArgumentError, NotFoundError, OutOfRangeError, PermissionDeniedError,
                       ResourceExhaustedError, SimlayError, UnauthenticatedError, UnavailableError, UnimplementedError)
@@ -22,7 +24,7 @@ from ._results import ImageInfo, Layer, Model, NmfResult, SweepResult, SyncMaps,
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "default_target", "HoverSession", "ImageInfo", "Layer", "Model", "NmfResult", "SweepResult", "SyncMaps", "Viewer",
+    "Client", "default_target", "HoverSession", "RenderOptions", "ImageInfo", "Layer", "Model", "NmfResult", "SweepResult", "SyncMaps", "Viewer",
     "SimlayError", "InvalidArgumentError", "NotFoundError", "OutOfRangeError", "ResourceExhaustedError",
     "UnauthenticatedError", "PermissionDeniedError", "UnavailableError", "DeadlineExceededError",
     "UnimplementedError", "InternalError", "CancelledError", "FailedPreconditionError",

@@ -9,8 +9,10 @@ import grpc
 import numpy as np
 
 from . import _images
+from ._choices import choice
 from ._errors import NotFoundError, SimlayError, from_rpc_error
 from ._hover import HoverSession
+from ._render import RenderOptions, render_proto
 from ._proto import health_pb2, health_pb2_grpc
 from ._proto import simlay_pb2 as pb
 from ._proto import simlay_pb2_grpc
@@ -24,8 +26,6 @@ DEFAULT_TIMEOUT = 300.0
 MAX_MESSAGE_BYTES = 1 << 30
 
 METRICS = {"cosine": pb.METRIC_COSINE, "dot": pb.METRIC_DOT, "euclidean": pb.METRIC_EUCLIDEAN}
-COLORMAPS = {"mask": pb.COLORMAP_MASK, "viridis": pb.COLORMAP_VIRIDIS, "diverging": pb.COLORMAP_DIVERGING}
-UPSAMPLES = {"nearest": pb.UPSAMPLE_NEAREST, "bilinear": pb.UPSAMPLE_BILINEAR}
 NMF_POLICIES = {"refuse": pb.NMF_POLICY_REFUSE, "clamp": pb.NMF_POLICY_CLAMP, "split": pb.NMF_POLICY_SPLIT}
 NMF_INITS = {"nndsvda": pb.NMF_INIT_NNDSVDA, "nndsvd": pb.NMF_INIT_NNDSVD, "random": pb.NMF_INIT_RANDOM}
 TRANSFORMS = {"rotate": pb.TRANSFORM_ROTATE, "scale": pb.TRANSFORM_SCALE}
@@ -60,15 +60,7 @@ def _grpc_target(target: Optional[str]) -> str:
     return target
 
 
-def _enum(value, table: Mapping[str, int], what: str) -> int:
-    if isinstance(value, str):
-        key = value.strip().lower()
-        if key in table:
-            return table[key]
-        raise ValueError(f"unknown {what} {value!r}: one of {', '.join(table)}")
-    if isinstance(value, (int, np.integer)) and int(value) in table.values():
-        return int(value)
-    raise ValueError(f"unknown {what} {value!r}: one of {', '.join(table)}")
+_enum = choice
 
 
 def _is_image_id(item: Any) -> bool:
@@ -410,62 +402,48 @@ class Client:
 
     # -- rendering
 
-    @staticmethod
-    def _render_options(colormap="mask", upsample="nearest", opacity: float = 0.0, tile_size: int = 0,
-                        value_range: Optional[tuple[float, float]] = None, titles: bool = True):
-        options = pb.RenderOptions(colormap=_enum(colormap, COLORMAPS, "colormap"),
-                                   upsample=_enum(upsample, UPSAMPLES, "upsample"), opacity=float(opacity),
-                                   tile_size=int(tile_size), no_titles=not titles)
-        if value_range is not None:
-            options.value_min, options.value_max = (float(v) for v in value_range)
-        return options
-
     def render(self, images: Images, *, layer: Optional[str] = None, query=None,
                layers: Optional[Union[str, Sequence[str]]] = None, point=None, model: str = "", metric="cosine",
-               colormap="mask", upsample="nearest", opacity: float = 0.0, tile_size: int = 0,
-               value_range: Optional[tuple[float, float]] = None, titles: bool = True, as_png: bool = False):
+               options: RenderOptions = RenderOptions(), as_png: bool = False):
         """The overlay grid as a PIL image (PNG bytes with ``as_png=True``): one row per layer, one column per
-        image. Either ``layer`` + ``query`` (as in ``similarity``) or ``layers`` + ``point`` (as in ``sync``).
-        ``colormap``: "mask", "viridis" or "diverging"; ``upsample``: "nearest" or "bilinear"; ``opacity``
-        0 = 0.6; ``tile_size`` 0 = 256 (longest side of a tile); ``value_range`` (min, max) mapped to the
-        colormap (default: the metric's natural range); ``titles=False`` omits the titles."""
-        options = self._render_options(colormap, upsample, opacity, tile_size, value_range, titles)
+        image. Either ``layer`` + ``query`` (as in ``similarity``) or ``layers`` + ``point`` (as in ``sync``):
+        one Similarity or LayerSync call that answers the maps and, drawn with ``options`` (a
+        ``RenderOptions``), the PNG."""
+        style = render_proto(options, "options")
         if query is not None and point is None and layers is None:
             if layer is None:
                 raise ValueError("render with a query needs layer=")
-            request = pb.RenderOverlayRequest(
-                similarity=self._similarity_request(layer, query, images, model, metric), options=options)
+            request = self._similarity_request(layer, query, images, model, metric)
+            request.render.CopyFrom(style)
+            png = self._call("Similarity", request).rendered.png
         elif point is not None and query is None:
             if (layers is None) == (layer is None):
                 raise ValueError("render with a point needs layers= (or layer=)")
-            request = pb.RenderOverlayRequest(
-                sync=self._sync_request(layers if layers is not None else layer, point, images, model, metric),
-                options=options)
+            request = self._sync_request(layers if layers is not None else layer, point, images, model, metric)
+            request.render.CopyFrom(style)
+            png = self._call("LayerSync", request).rendered.png
         else:
             raise ValueError("render needs either layer= and query=, or layers= and point=")
-        png = self._call("RenderOverlay", request).png
         return png if as_png else png_image(png)
 
     # -- analyses
 
     def nmf(self, images: Images, *, layer: str, k: int, model: str = "", max_iter: int = 0,
-            tolerance: float = 0.0, policy="refuse", init="nndsvda", seed: int = 0, render: bool = False,
-            highlight_group: Optional[int] = None, colormap="mask", opacity: float = 0.0, tile_size: int = 0,
-            titles: bool = True) -> NmfResult:
+            tolerance: float = 0.0, policy="refuse", init="nndsvda", seed: int = 0,
+            render: Optional[RenderOptions] = None, highlight_group: Optional[int] = None) -> NmfResult:
         """Groups the activation vectors of ``layer`` across ``images`` into ``k`` non-negative factors.
 
         ``policy`` for negative activations: "refuse" (INVALID_ARGUMENT naming the layer), "clamp" or
         "split"; ``init``: "nndsvda" (default), "nndsvd" or "random" (from ``seed``); ``max_iter`` 0 = 200,
-        ``tolerance`` 0 = 1e-4. With ``render=True`` the result's ``png`` shows each image coloured by group
-        (``highlight_group``: only that group). Returns an ``NmfResult`` (groups int32 [N, H, W], strength,
+        ``tolerance`` 0 = 1e-4. With ``render`` (a ``RenderOptions``: its opacity, tile_size and titles apply)
+        the result's ``png`` shows each image coloured by group (``highlight_group``: only that group). Returns an ``NmfResult`` (groups int32 [N, H, W], strength,
         w, h, relative_error, iterations, ...).
         """
         ids = self._ids(images, model)
         request = pb.NmfRequest(model=model, layer=layer, image_ids=ids, k=int(k), max_iter=int(max_iter),
                                 tolerance=float(tolerance), policy=_enum(policy, NMF_POLICIES, "NMF policy"),
-                                init=_enum(init, NMF_INITS, "NMF init"), seed=int(seed), render=bool(render),
-                                render_options=self._render_options(colormap, "nearest", opacity, tile_size,
-                                                                    None, titles))
+                                init=_enum(init, NMF_INITS, "NMF init"), seed=int(seed),
+                                render=render_proto(render))
         if highlight_group is not None:
             request.highlight_group = int(highlight_group)
         r = self._call("Nmf", request)
@@ -476,12 +454,13 @@ class Client:
 
     def sweep(self, image, *, layer: str, transform: str, params: Iterable[float],
               queries: Iterable[tuple[int, int]], model: str = "", metric="cosine", fill="mean",
-              chart: bool = False, strip: bool = False, labels: Optional[Sequence[str]] = None,
-              colormap="mask", opacity: float = 0.0, tile_size: int = 0) -> SweepResult:
+              chart: bool = False, render: Optional[RenderOptions] = None,
+              labels: Optional[Sequence[str]] = None) -> SweepResult:
         """Rotates (``transform="rotate"``, ``params`` in degrees, counterclockwise) or rescales
         (``"scale"``, ``params`` = factors, > 1 zooms in) one image and tracks query cells ``queries``
         ((y, x) on the untransformed image's grid at ``layer``) through the sweep. ``fill`` for pixels from
-        outside the image: "mean" or "black". ``chart`` / ``strip``: also render those PNGs. ``labels``: the
+        outside the image: "mean" or "black". ``chart``: also render the line chart;
+        ``render`` (a ``RenderOptions``): also render the strip of overlays. ``labels``: the
         queries' names (default "q0", "q1", ...). Returns a ``SweepResult`` (``to_rows()`` gives the CLI's
         CSV rows)."""
         image_id = self._ids([image], model)[0]
@@ -491,8 +470,7 @@ class Client:
         r = self._call("Sweep", pb.SweepRequest(
             model=model, layer=layer, image_id=image_id, transform=_enum(transform, TRANSFORMS, "transform"),
             params=params, queries=[pb.Cell(y=y, x=x) for y, x in queries], metric=_enum(metric, METRICS, "metric"),
-            fill=_enum(fill, FILLS, "fill"), chart=bool(chart), strip=bool(strip),
-            render_options=self._render_options(colormap, "nearest", opacity, tile_size), query_labels=labels))
+            fill=_enum(fill, FILLS, "fill"), chart=bool(chart), render=render_proto(render), query_labels=labels))
         q = len(queries)
         steps = list(r.steps)
         maps = np.stack([float_tensor(s.maps) for s in steps]) if steps else np.zeros((0, q, r.height, r.width),
@@ -514,8 +492,7 @@ class Client:
 
     # -- the viewer
 
-    def _viewer_request(self, images, layer, layers, model, metric, colormap, upsample, opacity, image_size,
-                        nmf_k, nmf_layer, nmf_policy, title):
+    def _viewer_request(self, images, layer, layers, model, metric, render, nmf_k, nmf_layer, nmf_policy, title):
         if layers is None and layer is None:
             raise ValueError("give layer= (one layer) or layers= (several, shown synchronised)")
         if layers is not None and layer is not None:
@@ -524,20 +501,20 @@ class Client:
         ids = self._ids(images, model)
         return pb.ExportViewerRequest(
             model=model, layers=layer_list, image_ids=ids, metric=_enum(metric, METRICS, "metric"),
-            colormap=_enum(colormap, COLORMAPS, "colormap"), upsample=_enum(upsample, UPSAMPLES, "upsample"),
-            opacity=float(opacity), image_size=int(image_size), nmf_k=int(nmf_k), nmf_layer=nmf_layer,
+            render=render_proto(render), nmf_k=int(nmf_k), nmf_layer=nmf_layer,
             nmf_policy=_enum(nmf_policy, NMF_POLICIES, "NMF policy"), title=title)
 
     def export_html(self, images: Images, *, layer: Optional[str] = None,
                     layers: Optional[Union[str, Sequence[str]]] = None, model: str = "", metric="cosine",
-                    colormap="mask", upsample="nearest", opacity: float = 0.0, image_size: int = 0, nmf_k: int = 0,
+                    render: Optional[RenderOptions] = None, nmf_k: int = 0,
                     nmf_layer: str = "", nmf_policy="clamp", title: str = "", path=None) -> str:
         """The self-contained interactive viewer page (HTML, everything embedded; hover a cell of any image to
         see its similarity maps over all images) for ``images`` at ``layer`` or ``layers`` (synchronised
-        rows). ``image_size`` 0 = 256 (longest displayed side); ``nmf_k`` > 0 adds NMF groups at ``nmf_layer``
+        rows). ``render``: the page's style (a ``RenderOptions``; its ``tile_size`` is the longest displayed
+        side, 0 = 256; value_range and titles do not apply); ``nmf_k`` > 0 adds NMF groups at ``nmf_layer``
         (default: the first layer) with a legend. Written to ``path`` too when given."""
-        request = self._viewer_request(images, layer, layers, model, metric, colormap, upsample, opacity,
-                                       image_size, nmf_k, nmf_layer, nmf_policy, title)
+        request = self._viewer_request(images, layer, layers, model, metric, render, nmf_k, nmf_layer, nmf_policy,
+                                       title)
         page = self._call("ExportViewer", request).html
         if path is not None:
             with open(path, "w", encoding="utf-8") as f:
@@ -548,8 +525,8 @@ class Client:
         """A generous estimate of the page's height in pixels (the iframe's height where output scripts do
         not run; elsewhere the frame fits itself to the page): title, status and help (~360 px with some
         wrapping), a legend with NMF, and one row per layer as tall as its tallest tile plus its caption.
-        Tiles have their longest side = image_size; images of unknown size count as square."""
-        size = request.image_size or 256
+        Tiles have their longest side = render.tile_size; images of unknown size count as square."""
+        size = request.render.tile_size or 256
         tallest = 0
         for image_id in request.image_ids:
             width, height = self._image_sizes.get(image_id, (1, 1))
@@ -559,7 +536,7 @@ class Client:
 
     def show(self, images: Images, layer: Optional[str] = None,
              layers: Optional[Union[str, Sequence[str]]] = None, *, model: str = "", metric="cosine",
-             colormap="mask", upsample="nearest", opacity: float = 0.0, image_size: int = 0, nmf_k: int = 0,
+             render: Optional[RenderOptions] = None, nmf_k: int = 0,
              nmf_layer: str = "", nmf_policy="clamp", title: str = "", height: Optional[int] = None,
              display: Optional[bool] = None) -> Viewer:
         """The interactive viewer (``export_html``'s page) inline in Jupyter: hover any image to see the
@@ -570,8 +547,8 @@ class Client:
         ``save(path)`` and ``_repr_html_`` (an ``<iframe srcdoc>``, so the page's script runs isolated).
         ``height``: the iframe's height in pixels (default: estimated from layers and image size).
         """
-        request = self._viewer_request(images, layer, layers, model, metric, colormap, upsample, opacity,
-                                       image_size, nmf_k, nmf_layer, nmf_policy, title)
+        request = self._viewer_request(images, layer, layers, model, metric, render, nmf_k, nmf_layer, nmf_policy,
+                                       title)
         page = self._call("ExportViewer", request).html
         if height is None:
             height = self._viewer_height(request)

@@ -106,7 +106,7 @@ class NmfResult:
 
     ``groups`` int32 [N, H, W]: each position's group (argmax of its row of ``w``); ``strength`` float32
     [N, H, W] in [0, 1]; ``w`` [N*H*W, K], ``h`` [K, D]; ``relative_error`` = ||A - WH||_F / ||A||_F;
-    ``png`` the rendered groups when asked for (``render=True``), else None.
+    ``png`` the rendered groups when asked for (``render=RenderOptions(...)``), else None.
     """
     layer: str
     height: int
@@ -129,7 +129,7 @@ class NmfResult:
     def image(self):
         """The rendered PNG as a PIL image (ValueError when ``render`` was not asked for)."""
         if not self.png:
-            raise ValueError("no PNG: call nmf(..., render=True)")
+            raise ValueError("no PNG: call nmf(..., render=simlay.RenderOptions())")
         return png_image(self.png)
 
     def _repr_png_(self):
@@ -205,9 +205,9 @@ class SweepResult:
         return png_image(self.chart_png)
 
     def strip(self):
-        """The strip PNG as a PIL image (ValueError when ``strip`` was not asked for)."""
+        """The strip PNG as a PIL image (ValueError when ``render`` was not given)."""
         if not self.strip_png:
-            raise ValueError("no strip: call sweep(..., strip=True)")
+            raise ValueError("no strip: call sweep(..., render=simlay.RenderOptions())")
         return png_image(self.strip_png)
 
 

@@ -45,11 +45,6 @@ public struct Daemon: Sendable {
     try await client.layerSync(request, metadata: metadata, options: options)
   }
 
-  /// An overlay PNG for a Similarity or LayerSync request.
-  public func renderOverlay(_ request: Simlay_V1_RenderOverlayRequest) async throws -> Simlay_V1_RenderOverlayResponse {
-    try await client.renderOverlay(request, metadata: metadata, options: options)
-  }
-
   /// NMF groups of the images' cells.
   public func nmf(_ request: Simlay_V1_NmfRequest) async throws -> Simlay_V1_NmfResponse {
     try await client.nmf(request, metadata: metadata, options: options)

@@ -1,5 +1,5 @@
-/// Draws similarity maps over their images: the tiles of the daemon's `RenderOverlay` and of
-/// the CLI's overlay output.
+/// Draws similarity maps over their images: the tiles of the daemon's rendered Similarity and LayerSync
+/// answers and of the CLI's overlay output.
 public enum OverlayRenderer {
   /// The outline colour: pure yellow, the article's highlight of the query patch.
   public static let outlineColor: (red: UInt8, green: UInt8, blue: UInt8) = (255, 255, 0)

@@ -113,19 +113,6 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .unary
             )
         }
-        /// Namespace for "RenderOverlay" metadata.
-        public enum RenderOverlay: Sendable {
-            /// Request type for "RenderOverlay".
-            public typealias Input = Simlay_V1_RenderOverlayRequest
-            /// Response type for "RenderOverlay".
-            public typealias Output = Simlay_V1_RenderOverlayResponse
-            /// Descriptor for "RenderOverlay".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
-                method: "RenderOverlay",
-                type: .unary
-            )
-        }
         /// Namespace for "Stats" metadata.
         public enum Stats: Sendable {
             /// Request type for "Stats".
@@ -186,7 +173,6 @@ public enum Simlay_V1_Simlay: Sendable {
             Similarity.descriptor,
             SimilarityStream.descriptor,
             LayerSync.descriptor,
-            RenderOverlay.descriptor,
             Stats.descriptor,
             Nmf.descriptor,
             Sweep.descriptor,
@@ -316,7 +302,7 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One point in input pixels, several layers: one map per layer and image.
+        /// > One point in input pixels, several layers: one map per layer and image (and, with `render`, the PNG).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Simlay_V1_LayerSyncRequest` messages.
@@ -329,24 +315,6 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.StreamingServerRequest<Simlay_V1_LayerSyncRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_LayerSyncResponse>
-
-        /// Handle the "RenderOverlay" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A similarity or layer-sync answer rendered as a PNG overlay grid (images x layers).
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Simlay_V1_RenderOverlayRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Simlay_V1_RenderOverlayResponse` messages.
-        func renderOverlay(
-            request: GRPCCore.StreamingServerRequest<Simlay_V1_RenderOverlayRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_RenderOverlayResponse>
 
         /// Handle the "Stats" method.
         ///
@@ -529,7 +497,7 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One point in input pixels, several layers: one map per layer and image.
+        /// > One point in input pixels, several layers: one map per layer and image (and, with `render`, the PNG).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Simlay_V1_LayerSyncRequest` message.
@@ -542,24 +510,6 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.ServerRequest<Simlay_V1_LayerSyncRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Simlay_V1_LayerSyncResponse>
-
-        /// Handle the "RenderOverlay" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A similarity or layer-sync answer rendered as a PNG overlay grid (images x layers).
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Simlay_V1_RenderOverlayRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Simlay_V1_RenderOverlayResponse` message.
-        func renderOverlay(
-            request: GRPCCore.ServerRequest<Simlay_V1_RenderOverlayRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_RenderOverlayResponse>
 
         /// Handle the "Stats" method.
         ///
@@ -741,7 +691,7 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One point in input pixels, several layers: one map per layer and image.
+        /// > One point in input pixels, several layers: one map per layer and image (and, with `render`, the PNG).
         ///
         /// - Parameters:
         ///   - request: A `Simlay_V1_LayerSyncRequest` message.
@@ -754,24 +704,6 @@ extension Simlay_V1_Simlay {
             request: Simlay_V1_LayerSyncRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Simlay_V1_LayerSyncResponse
-
-        /// Handle the "RenderOverlay" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A similarity or layer-sync answer rendered as a PNG overlay grid (images x layers).
-        ///
-        /// - Parameters:
-        ///   - request: A `Simlay_V1_RenderOverlayRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Simlay_V1_RenderOverlayResponse` to respond with.
-        func renderOverlay(
-            request: Simlay_V1_RenderOverlayRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Simlay_V1_RenderOverlayResponse
 
         /// Handle the "Stats" method.
         ///
@@ -919,17 +851,6 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
-            forMethod: Simlay_V1_Simlay.Method.RenderOverlay.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_RenderOverlayRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_RenderOverlayResponse>(),
-            handler: { request, context in
-                try await self.renderOverlay(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
             forMethod: Simlay_V1_Simlay.Method.Stats.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_StatsRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_StatsResponse>(),
@@ -1028,17 +949,6 @@ extension Simlay_V1_Simlay.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_LayerSyncResponse> {
         let response = try await self.layerSync(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
-    public func renderOverlay(
-        request: GRPCCore.StreamingServerRequest<Simlay_V1_RenderOverlayRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_RenderOverlayResponse> {
-        let response = try await self.renderOverlay(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1168,19 +1078,6 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Simlay_V1_LayerSyncResponse> {
         return GRPCCore.ServerResponse<Simlay_V1_LayerSyncResponse>(
             message: try await self.layerSync(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func renderOverlay(
-        request: GRPCCore.ServerRequest<Simlay_V1_RenderOverlayRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_RenderOverlayResponse> {
-        return GRPCCore.ServerResponse<Simlay_V1_RenderOverlayResponse>(
-            message: try await self.renderOverlay(
                 request: request.message,
                 context: context
             ),
@@ -1374,7 +1271,7 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One point in input pixels, several layers: one map per layer and image.
+        /// > One point in input pixels, several layers: one map per layer and image (and, with `render`, the PNG).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Simlay_V1_LayerSyncRequest` message.
@@ -1391,29 +1288,6 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_LayerSyncResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_LayerSyncResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "RenderOverlay" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A similarity or layer-sync answer rendered as a PNG overlay grid (images x layers).
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Simlay_V1_RenderOverlayRequest` message.
-        ///   - serializer: A serializer for `Simlay_V1_RenderOverlayRequest` messages.
-        ///   - deserializer: A deserializer for `Simlay_V1_RenderOverlayResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func renderOverlay<Result>(
-            request: GRPCCore.ClientRequest<Simlay_V1_RenderOverlayRequest>,
-            serializer: some GRPCCore.MessageSerializer<Simlay_V1_RenderOverlayRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_RenderOverlayResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_RenderOverlayResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Stats" method.
@@ -1703,7 +1577,7 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One point in input pixels, several layers: one map per layer and image.
+        /// > One point in input pixels, several layers: one map per layer and image (and, with `render`, the PNG).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Simlay_V1_LayerSyncRequest` message.
@@ -1726,40 +1600,6 @@ extension Simlay_V1_Simlay {
             try await self.client.unary(
                 request: request,
                 descriptor: Simlay_V1_Simlay.Method.LayerSync.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "RenderOverlay" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A similarity or layer-sync answer rendered as a PNG overlay grid (images x layers).
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Simlay_V1_RenderOverlayRequest` message.
-        ///   - serializer: A serializer for `Simlay_V1_RenderOverlayRequest` messages.
-        ///   - deserializer: A deserializer for `Simlay_V1_RenderOverlayResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func renderOverlay<Result>(
-            request: GRPCCore.ClientRequest<Simlay_V1_RenderOverlayRequest>,
-            serializer: some GRPCCore.MessageSerializer<Simlay_V1_RenderOverlayRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_RenderOverlayResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_RenderOverlayResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Simlay_V1_Simlay.Method.RenderOverlay.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2057,7 +1897,7 @@ extension Simlay_V1_Simlay.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > One point in input pixels, several layers: one map per layer and image.
+    /// > One point in input pixels, several layers: one map per layer and image (and, with `render`, the PNG).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Simlay_V1_LayerSyncRequest` message.
@@ -2077,35 +1917,6 @@ extension Simlay_V1_Simlay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_LayerSyncRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_LayerSyncResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "RenderOverlay" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > A similarity or layer-sync answer rendered as a PNG overlay grid (images x layers).
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Simlay_V1_RenderOverlayRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func renderOverlay<Result>(
-        request: GRPCCore.ClientRequest<Simlay_V1_RenderOverlayRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_RenderOverlayResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.renderOverlay(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_RenderOverlayRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_RenderOverlayResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2401,7 +2212,7 @@ extension Simlay_V1_Simlay.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > One point in input pixels, several layers: one map per layer and image.
+    /// > One point in input pixels, several layers: one map per layer and image (and, with `render`, the PNG).
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2424,39 +2235,6 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.layerSync(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "RenderOverlay" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > A similarity or layer-sync answer rendered as a PNG overlay grid (images x layers).
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func renderOverlay<Result>(
-        _ message: Simlay_V1_RenderOverlayRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_RenderOverlayResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Simlay_V1_RenderOverlayRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.renderOverlay(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -699,11 +699,23 @@ public nonisolated struct Simlay_V1_SimilarityRequest: Sendable {
 
   public var metric: Simlay_V1_Metric = .cosine
 
+  /// Set = also render the maps as a PNG overlay row (one tile per target, the query's cells outlined).
+  /// Ignored by SimilarityStream, whose answers are maps only.
+  public var render: Simlay_V1_RenderOptions {
+    get {_render ?? Simlay_V1_RenderOptions()}
+    set {_render = newValue}
+  }
+  /// Returns true if `render` has been explicitly set.
+  public var hasRender: Bool {self._render != nil}
+  /// Clears the value of `render`. Subsequent reads from it will return its default value.
+  public mutating func clearRender() {self._render = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _query: Simlay_V1_Query? = nil
+  fileprivate var _render: Simlay_V1_RenderOptions? = nil
 }
 
 public nonisolated struct Simlay_V1_SimilarityResponse: Sendable {
@@ -733,12 +745,23 @@ public nonisolated struct Simlay_V1_SimilarityResponse: Sendable {
   /// Clears the value of `maps`. Subsequent reads from it will return its default value.
   public mutating func clearMaps() {self._maps = nil}
 
+  /// With `render`: the overlay grid (one row, one column per target).
+  public var rendered: Simlay_V1_RenderedImage {
+    get {_rendered ?? Simlay_V1_RenderedImage()}
+    set {_rendered = newValue}
+  }
+  /// Returns true if `rendered` has been explicitly set.
+  public var hasRendered: Bool {self._rendered != nil}
+  /// Clears the value of `rendered`. Subsequent reads from it will return its default value.
+  public mutating func clearRendered() {self._rendered = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _queryCells: Simlay_V1_Region? = nil
   fileprivate var _maps: Simlay_V1_FloatTensor? = nil
+  fileprivate var _rendered: Simlay_V1_RenderedImage? = nil
 }
 
 public nonisolated struct Simlay_V1_LayerSyncRequest: Sendable {
@@ -766,11 +789,22 @@ public nonisolated struct Simlay_V1_LayerSyncRequest: Sendable {
 
   public var metric: Simlay_V1_Metric = .cosine
 
+  /// Set = also render the maps as a PNG overlay grid (one row per layer, one column per target).
+  public var render: Simlay_V1_RenderOptions {
+    get {_render ?? Simlay_V1_RenderOptions()}
+    set {_render = newValue}
+  }
+  /// Returns true if `render` has been explicitly set.
+  public var hasRender: Bool {self._render != nil}
+  /// Clears the value of `render`. Subsequent reads from it will return its default value.
+  public mutating func clearRender() {self._render = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _point: Simlay_V1_Pixel? = nil
+  fileprivate var _render: Simlay_V1_RenderOptions? = nil
 }
 
 public nonisolated struct Simlay_V1_LayerSyncResponse: Sendable {
@@ -781,9 +815,21 @@ public nonisolated struct Simlay_V1_LayerSyncResponse: Sendable {
   /// One entry per requested layer, in order.
   public var layers: [Simlay_V1_LayerMaps] = []
 
+  /// With `render`: the overlay grid.
+  public var rendered: Simlay_V1_RenderedImage {
+    get {_rendered ?? Simlay_V1_RenderedImage()}
+    set {_rendered = newValue}
+  }
+  /// Returns true if `rendered` has been explicitly set.
+  public var hasRendered: Bool {self._rendered != nil}
+  /// Clears the value of `rendered`. Subsequent reads from it will return its default value.
+  public mutating func clearRendered() {self._rendered = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _rendered: Simlay_V1_RenderedImage? = nil
 }
 
 public nonisolated struct Simlay_V1_LayerMaps: Sendable {
@@ -821,6 +867,10 @@ public nonisolated struct Simlay_V1_LayerMaps: Sendable {
   fileprivate var _maps: Simlay_V1_FloatTensor? = nil
 }
 
+/// How to render: the one style message of every request that can render (Similarity, LayerSync, Nmf,
+/// Sweep's strip, ExportViewer; 0.x's RenderOverlay call is gone). On a request, the field being set
+/// means "render". The daemon checks every
+/// field and answers INVALID_ARGUMENT naming it (e.g. "render.tile_size 2000 outside 16...1024").
 public nonisolated struct Simlay_V1_RenderOptions: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -830,19 +880,20 @@ public nonisolated struct Simlay_V1_RenderOptions: Sendable {
 
   public var upsample: Simlay_V1_Upsample = .nearest
 
-  /// Overlay opacity in [0, 1]; 0 means the default (0.6).
+  /// Overlay opacity in (0, 1]; 0 means the default (0.6).
   public var opacity: Float = 0
 
-  /// Longest side of each tile in pixels; 0 means the default (256).
+  /// Longest side of each tile (ExportViewer: each displayed image) in pixels, 16 up to the daemon's limit
+  /// (1024); 0 means the default (256).
   public var tileSize: Int32 = 0
 
   /// Value range mapped to the colormap; both 0 = the metric's natural range (cosine [0, 1] for the mask
-  /// and viridis, [-1, 1] diverging; other metrics: min..max of the maps).
+  /// and viridis, [-1, 1] diverging; other metrics: min..max of the maps). Not for ExportViewer.
   public var valueMin: Float = 0
 
   public var valueMax: Float = 0
 
-  /// Omit titles above tiles.
+  /// Omit titles above tiles. Not for ExportViewer.
   public var noTitles: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -850,57 +901,12 @@ public nonisolated struct Simlay_V1_RenderOptions: Sendable {
   public init() {}
 }
 
-public nonisolated struct Simlay_V1_RenderOverlayRequest: Sendable {
+/// A rendered PNG.
+public nonisolated struct Simlay_V1_RenderedImage: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var what: Simlay_V1_RenderOverlayRequest.OneOf_What? = nil
-
-  public var similarity: Simlay_V1_SimilarityRequest {
-    get {
-      if case .similarity(let v)? = what {return v}
-      return Simlay_V1_SimilarityRequest()
-    }
-    set {what = .similarity(newValue)}
-  }
-
-  public var sync: Simlay_V1_LayerSyncRequest {
-    get {
-      if case .sync(let v)? = what {return v}
-      return Simlay_V1_LayerSyncRequest()
-    }
-    set {what = .sync(newValue)}
-  }
-
-  public var options: Simlay_V1_RenderOptions {
-    get {_options ?? Simlay_V1_RenderOptions()}
-    set {_options = newValue}
-  }
-  /// Returns true if `options` has been explicitly set.
-  public var hasOptions: Bool {self._options != nil}
-  /// Clears the value of `options`. Subsequent reads from it will return its default value.
-  public mutating func clearOptions() {self._options = nil}
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum OneOf_What: Equatable, Sendable {
-    case similarity(Simlay_V1_SimilarityRequest)
-    case sync(Simlay_V1_LayerSyncRequest)
-
-  }
-
-  public init() {}
-
-  fileprivate var _options: Simlay_V1_RenderOptions? = nil
-}
-
-public nonisolated struct Simlay_V1_RenderOverlayResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  /// A PNG of the grid: one row per layer, one column per target image.
   public var png: Data = Data()
 
   public var width: Int32 = 0
@@ -1076,20 +1082,16 @@ public nonisolated struct Simlay_V1_NmfRequest: @unchecked Sendable {
     set {_uniqueStorage()._seed = newValue}
   }
 
-  /// Also render a PNG: each image with its positions coloured by group, opacity by strength, plus a legend.
-  public var render: Bool {
-    get {_storage._render}
+  /// Set = also render a PNG: each image with its positions coloured by group, opacity by strength, plus a
+  /// legend (colormap, upsample and the value range do not apply: groups have their own palette).
+  public var render: Simlay_V1_RenderOptions {
+    get {_storage._render ?? Simlay_V1_RenderOptions()}
     set {_uniqueStorage()._render = newValue}
   }
-
-  public var renderOptions: Simlay_V1_RenderOptions {
-    get {_storage._renderOptions ?? Simlay_V1_RenderOptions()}
-    set {_uniqueStorage()._renderOptions = newValue}
-  }
-  /// Returns true if `renderOptions` has been explicitly set.
-  public var hasRenderOptions: Bool {_storage._renderOptions != nil}
-  /// Clears the value of `renderOptions`. Subsequent reads from it will return its default value.
-  public mutating func clearRenderOptions() {_uniqueStorage()._renderOptions = nil}
+  /// Returns true if `render` has been explicitly set.
+  public var hasRender: Bool {_storage._render != nil}
+  /// Clears the value of `render`. Subsequent reads from it will return its default value.
+  public mutating func clearRender() {_uniqueStorage()._render = nil}
 
   /// With render: highlight only this group's positions (in every image); unset = all groups.
   public var highlightGroup: Int32 {
@@ -1240,21 +1242,16 @@ public nonisolated struct Simlay_V1_SweepRequest: @unchecked Sendable {
     set {_uniqueStorage()._chart = newValue}
   }
 
-  /// Also render a strip: the transformed images with each query's similarity map (first query) overlaid
-  /// and every tracked cell outlined.
-  public var strip: Bool {
-    get {_storage._strip}
-    set {_uniqueStorage()._strip = newValue}
+  /// Set = also render a strip: the transformed images with each query's similarity map (first query)
+  /// overlaid and every tracked cell outlined.
+  public var render: Simlay_V1_RenderOptions {
+    get {_storage._render ?? Simlay_V1_RenderOptions()}
+    set {_uniqueStorage()._render = newValue}
   }
-
-  public var renderOptions: Simlay_V1_RenderOptions {
-    get {_storage._renderOptions ?? Simlay_V1_RenderOptions()}
-    set {_uniqueStorage()._renderOptions = newValue}
-  }
-  /// Returns true if `renderOptions` has been explicitly set.
-  public var hasRenderOptions: Bool {_storage._renderOptions != nil}
-  /// Clears the value of `renderOptions`. Subsequent reads from it will return its default value.
-  public mutating func clearRenderOptions() {_uniqueStorage()._renderOptions = nil}
+  /// Returns true if `render` has been explicitly set.
+  public var hasRender: Bool {_storage._render != nil}
+  /// Clears the value of `render`. Subsequent reads from it will return its default value.
+  public mutating func clearRender() {_uniqueStorage()._render = nil}
 
   /// Optional names of the queries for the chart's legend (default "q0", "q1", ...).
   public var queryLabels: [String] {
@@ -1359,16 +1356,6 @@ public nonisolated struct Simlay_V1_ExportViewerRequest: Sendable {
 
   public var metric: Simlay_V1_Metric = .cosine
 
-  public var colormap: Simlay_V1_Colormap = .mask
-
-  public var upsample: Simlay_V1_Upsample = .nearest
-
-  /// Overlay opacity in [0, 1]; 0 = the default (0.6).
-  public var opacity: Float = 0
-
-  /// Longest side of each displayed image in pixels; 0 = 256.
-  public var imageSize: Int32 = 0
-
   /// With nmf_k > 0: NMF groups (k = nmf_k) at nmf_layer (empty = the first layer), with a legend to
   /// highlight a group across all images.
   public var nmfK: Int32 = 0
@@ -1380,9 +1367,21 @@ public nonisolated struct Simlay_V1_ExportViewerRequest: Sendable {
   /// Page title; empty = a default naming the model.
   public var title: String = String()
 
+  /// The page's overlay style; tile_size is the longest side of each displayed image. Unset = defaults.
+  public var render: Simlay_V1_RenderOptions {
+    get {_render ?? Simlay_V1_RenderOptions()}
+    set {_render = newValue}
+  }
+  /// Returns true if `render` has been explicitly set.
+  public var hasRender: Bool {self._render != nil}
+  /// Clears the value of `render`. Subsequent reads from it will return its default value.
+  public mutating func clearRender() {self._render = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _render: Simlay_V1_RenderOptions? = nil
 }
 
 public nonisolated struct Simlay_V1_ExportViewerResponse: Sendable {
@@ -2121,7 +2120,7 @@ nonisolated extension Simlay_V1_Pixel: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Simlay_V1_SimilarityRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SimilarityRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{1}query\0\u{3}target_ids\0\u{1}metric\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{1}query\0\u{3}target_ids\0\u{1}metric\0\u{1}render\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2134,6 +2133,7 @@ nonisolated extension Simlay_V1_SimilarityRequest: SwiftProtobuf.Message, SwiftP
       case 3: try { try decoder.decodeSingularMessageField(value: &self._query) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.targetIds) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._render) }()
       default: break
       }
     }
@@ -2159,6 +2159,9 @@ nonisolated extension Simlay_V1_SimilarityRequest: SwiftProtobuf.Message, SwiftP
     if self.metric != .cosine {
       try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 5)
     }
+    try { if let v = self._render {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2168,6 +2171,7 @@ nonisolated extension Simlay_V1_SimilarityRequest: SwiftProtobuf.Message, SwiftP
     if lhs._query != rhs._query {return false}
     if lhs.targetIds != rhs.targetIds {return false}
     if lhs.metric != rhs.metric {return false}
+    if lhs._render != rhs._render {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2175,7 +2179,7 @@ nonisolated extension Simlay_V1_SimilarityRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SimilarityResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{3}query_cells\0\u{1}maps\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{3}query_cells\0\u{1}maps\0\u{1}rendered\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2186,6 +2190,7 @@ nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, Swift
       case 1: try { try decoder.decodeSingularStringField(value: &self.layer) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._queryCells) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._maps) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._rendered) }()
       default: break
       }
     }
@@ -2205,6 +2210,9 @@ nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, Swift
     try { if let v = self._maps {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    try { if let v = self._rendered {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2212,6 +2220,7 @@ nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, Swift
     if lhs.layer != rhs.layer {return false}
     if lhs._queryCells != rhs._queryCells {return false}
     if lhs._maps != rhs._maps {return false}
+    if lhs._rendered != rhs._rendered {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2219,7 +2228,7 @@ nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, Swift
 
 nonisolated extension Simlay_V1_LayerSyncRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LayerSyncRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layers\0\u{3}image_id\0\u{1}point\0\u{3}target_ids\0\u{1}metric\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layers\0\u{3}image_id\0\u{1}point\0\u{3}target_ids\0\u{1}metric\0\u{1}render\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2233,6 +2242,7 @@ nonisolated extension Simlay_V1_LayerSyncRequest: SwiftProtobuf.Message, SwiftPr
       case 4: try { try decoder.decodeSingularMessageField(value: &self._point) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.targetIds) }()
       case 6: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._render) }()
       default: break
       }
     }
@@ -2261,6 +2271,9 @@ nonisolated extension Simlay_V1_LayerSyncRequest: SwiftProtobuf.Message, SwiftPr
     if self.metric != .cosine {
       try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 6)
     }
+    try { if let v = self._render {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2271,6 +2284,7 @@ nonisolated extension Simlay_V1_LayerSyncRequest: SwiftProtobuf.Message, SwiftPr
     if lhs._point != rhs._point {return false}
     if lhs.targetIds != rhs.targetIds {return false}
     if lhs.metric != rhs.metric {return false}
+    if lhs._render != rhs._render {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2278,7 +2292,7 @@ nonisolated extension Simlay_V1_LayerSyncRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Simlay_V1_LayerSyncResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LayerSyncResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layers\0\u{1}rendered\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2287,20 +2301,29 @@ nonisolated extension Simlay_V1_LayerSyncResponse: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.layers) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._rendered) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.layers.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.layers, fieldNumber: 1)
     }
+    try { if let v = self._rendered {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Simlay_V1_LayerSyncResponse, rhs: Simlay_V1_LayerSyncResponse) -> Bool {
     if lhs.layers != rhs.layers {return false}
+    if lhs._rendered != rhs._rendered {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2410,80 +2433,8 @@ nonisolated extension Simlay_V1_RenderOptions: SwiftProtobuf.Message, SwiftProto
   }
 }
 
-nonisolated extension Simlay_V1_RenderOverlayRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RenderOverlayRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}similarity\0\u{1}sync\0\u{1}options\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try {
-        var v: Simlay_V1_SimilarityRequest?
-        var hadOneofValue = false
-        if let current = self.what {
-          hadOneofValue = true
-          if case .similarity(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.what = .similarity(v)
-        }
-      }()
-      case 2: try {
-        var v: Simlay_V1_LayerSyncRequest?
-        var hadOneofValue = false
-        if let current = self.what {
-          hadOneofValue = true
-          if case .sync(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.what = .sync(v)
-        }
-      }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._options) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    switch self.what {
-    case .similarity?: try {
-      guard case .similarity(let v)? = self.what else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    }()
-    case .sync?: try {
-      guard case .sync(let v)? = self.what else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    }()
-    case nil: break
-    }
-    try { if let v = self._options {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Simlay_V1_RenderOverlayRequest, rhs: Simlay_V1_RenderOverlayRequest) -> Bool {
-    if lhs.what != rhs.what {return false}
-    if lhs._options != rhs._options {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Simlay_V1_RenderOverlayResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RenderOverlayResponse"
+nonisolated extension Simlay_V1_RenderedImage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RenderedImage"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}png\0\u{1}width\0\u{1}height\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -2513,7 +2464,7 @@ nonisolated extension Simlay_V1_RenderOverlayResponse: SwiftProtobuf.Message, Sw
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Simlay_V1_RenderOverlayResponse, rhs: Simlay_V1_RenderOverlayResponse) -> Bool {
+  public static func ==(lhs: Simlay_V1_RenderedImage, rhs: Simlay_V1_RenderedImage) -> Bool {
     if lhs.png != rhs.png {return false}
     if lhs.width != rhs.width {return false}
     if lhs.height != rhs.height {return false}
@@ -2752,7 +2703,7 @@ nonisolated extension Simlay_V1_Int32Tensor: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Simlay_V1_NmfRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NmfRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_ids\0\u{1}k\0\u{3}max_iter\0\u{1}tolerance\0\u{1}policy\0\u{1}init\0\u{1}seed\0\u{1}render\0\u{3}render_options\0\u{3}highlight_group\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_ids\0\u{1}k\0\u{3}max_iter\0\u{1}tolerance\0\u{1}policy\0\u{1}init\0\u{1}seed\0\u{2}\u{2}render\0\u{3}highlight_group\0\u{b}render_options\0\u{c}\u{a}\u{1}")
 
   fileprivate class _StorageClass {
     var _model: String = String()
@@ -2764,8 +2715,7 @@ nonisolated extension Simlay_V1_NmfRequest: SwiftProtobuf.Message, SwiftProtobuf
     var _policy: Simlay_V1_NmfPolicy = .refuse
     var _init_p: Simlay_V1_NmfInit = .nndsvda
     var _seed: UInt64 = 0
-    var _render: Bool = false
-    var _renderOptions: Simlay_V1_RenderOptions? = nil
+    var _render: Simlay_V1_RenderOptions? = nil
     var _highlightGroup: Int32? = nil
 
       // This property is used as the initial default value for new instances of the type.
@@ -2787,7 +2737,6 @@ nonisolated extension Simlay_V1_NmfRequest: SwiftProtobuf.Message, SwiftProtobuf
       _init_p = source._init_p
       _seed = source._seed
       _render = source._render
-      _renderOptions = source._renderOptions
       _highlightGroup = source._highlightGroup
     }
   }
@@ -2816,8 +2765,7 @@ nonisolated extension Simlay_V1_NmfRequest: SwiftProtobuf.Message, SwiftProtobuf
         case 7: try { try decoder.decodeSingularEnumField(value: &_storage._policy) }()
         case 8: try { try decoder.decodeSingularEnumField(value: &_storage._init_p) }()
         case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
-        case 10: try { try decoder.decodeSingularBoolField(value: &_storage._render) }()
-        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._renderOptions) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._render) }()
         case 12: try { try decoder.decodeSingularInt32Field(value: &_storage._highlightGroup) }()
         default: break
         }
@@ -2858,10 +2806,7 @@ nonisolated extension Simlay_V1_NmfRequest: SwiftProtobuf.Message, SwiftProtobuf
       if _storage._seed != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 9)
       }
-      if _storage._render != false {
-        try visitor.visitSingularBoolField(value: _storage._render, fieldNumber: 10)
-      }
-      try { if let v = _storage._renderOptions {
+      try { if let v = _storage._render {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
       } }()
       try { if let v = _storage._highlightGroup {
@@ -2886,7 +2831,6 @@ nonisolated extension Simlay_V1_NmfRequest: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._init_p != rhs_storage._init_p {return false}
         if _storage._seed != rhs_storage._seed {return false}
         if _storage._render != rhs_storage._render {return false}
-        if _storage._renderOptions != rhs_storage._renderOptions {return false}
         if _storage._highlightGroup != rhs_storage._highlightGroup {return false}
         return true
       }
@@ -2988,7 +2932,7 @@ nonisolated extension Simlay_V1_NmfResponse: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SweepRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_id\0\u{1}transform\0\u{1}params\0\u{1}queries\0\u{1}metric\0\u{1}fill\0\u{1}chart\0\u{1}strip\0\u{3}render_options\0\u{3}query_labels\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_id\0\u{1}transform\0\u{1}params\0\u{1}queries\0\u{1}metric\0\u{1}fill\0\u{1}chart\0\u{2}\u{2}render\0\u{3}query_labels\0\u{b}strip\0\u{b}render_options\0\u{c}\u{a}\u{1}")
 
   fileprivate class _StorageClass {
     var _model: String = String()
@@ -3000,8 +2944,7 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
     var _metric: Simlay_V1_Metric = .cosine
     var _fill: Simlay_V1_Fill = .mean
     var _chart: Bool = false
-    var _strip: Bool = false
-    var _renderOptions: Simlay_V1_RenderOptions? = nil
+    var _render: Simlay_V1_RenderOptions? = nil
     var _queryLabels: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
@@ -3022,8 +2965,7 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
       _metric = source._metric
       _fill = source._fill
       _chart = source._chart
-      _strip = source._strip
-      _renderOptions = source._renderOptions
+      _render = source._render
       _queryLabels = source._queryLabels
     }
   }
@@ -3052,8 +2994,7 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
         case 7: try { try decoder.decodeSingularEnumField(value: &_storage._metric) }()
         case 8: try { try decoder.decodeSingularEnumField(value: &_storage._fill) }()
         case 9: try { try decoder.decodeSingularBoolField(value: &_storage._chart) }()
-        case 10: try { try decoder.decodeSingularBoolField(value: &_storage._strip) }()
-        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._renderOptions) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._render) }()
         case 12: try { try decoder.decodeRepeatedStringField(value: &_storage._queryLabels) }()
         default: break
         }
@@ -3094,10 +3035,7 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
       if _storage._chart != false {
         try visitor.visitSingularBoolField(value: _storage._chart, fieldNumber: 9)
       }
-      if _storage._strip != false {
-        try visitor.visitSingularBoolField(value: _storage._strip, fieldNumber: 10)
-      }
-      try { if let v = _storage._renderOptions {
+      try { if let v = _storage._render {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
       } }()
       if !_storage._queryLabels.isEmpty {
@@ -3121,8 +3059,7 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
         if _storage._metric != rhs_storage._metric {return false}
         if _storage._fill != rhs_storage._fill {return false}
         if _storage._chart != rhs_storage._chart {return false}
-        if _storage._strip != rhs_storage._strip {return false}
-        if _storage._renderOptions != rhs_storage._renderOptions {return false}
+        if _storage._render != rhs_storage._render {return false}
         if _storage._queryLabels != rhs_storage._queryLabels {return false}
         return true
       }
@@ -3284,7 +3221,7 @@ nonisolated extension Simlay_V1_TrackedCell: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Simlay_V1_ExportViewerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExportViewerRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layers\0\u{3}image_ids\0\u{1}metric\0\u{1}colormap\0\u{1}upsample\0\u{1}opacity\0\u{3}image_size\0\u{3}nmf_k\0\u{3}nmf_layer\0\u{3}nmf_policy\0\u{1}title\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layers\0\u{3}image_ids\0\u{1}metric\0\u{4}\u{5}nmf_k\0\u{3}nmf_layer\0\u{3}nmf_policy\0\u{1}title\0\u{1}render\0\u{b}colormap\0\u{b}upsample\0\u{b}opacity\0\u{b}image_size\0\u{c}\u{5}\u{4}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3296,20 +3233,21 @@ nonisolated extension Simlay_V1_ExportViewerRequest: SwiftProtobuf.Message, Swif
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.layers) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.imageIds) }()
       case 4: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.colormap) }()
-      case 6: try { try decoder.decodeSingularEnumField(value: &self.upsample) }()
-      case 7: try { try decoder.decodeSingularFloatField(value: &self.opacity) }()
-      case 8: try { try decoder.decodeSingularInt32Field(value: &self.imageSize) }()
       case 9: try { try decoder.decodeSingularInt32Field(value: &self.nmfK) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.nmfLayer) }()
       case 11: try { try decoder.decodeSingularEnumField(value: &self.nmfPolicy) }()
       case 12: try { try decoder.decodeSingularStringField(value: &self.title) }()
+      case 13: try { try decoder.decodeSingularMessageField(value: &self._render) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.model.isEmpty {
       try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
     }
@@ -3321,18 +3259,6 @@ nonisolated extension Simlay_V1_ExportViewerRequest: SwiftProtobuf.Message, Swif
     }
     if self.metric != .cosine {
       try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 4)
-    }
-    if self.colormap != .mask {
-      try visitor.visitSingularEnumField(value: self.colormap, fieldNumber: 5)
-    }
-    if self.upsample != .nearest {
-      try visitor.visitSingularEnumField(value: self.upsample, fieldNumber: 6)
-    }
-    if self.opacity.bitPattern != 0 {
-      try visitor.visitSingularFloatField(value: self.opacity, fieldNumber: 7)
-    }
-    if self.imageSize != 0 {
-      try visitor.visitSingularInt32Field(value: self.imageSize, fieldNumber: 8)
     }
     if self.nmfK != 0 {
       try visitor.visitSingularInt32Field(value: self.nmfK, fieldNumber: 9)
@@ -3346,6 +3272,9 @@ nonisolated extension Simlay_V1_ExportViewerRequest: SwiftProtobuf.Message, Swif
     if !self.title.isEmpty {
       try visitor.visitSingularStringField(value: self.title, fieldNumber: 12)
     }
+    try { if let v = self._render {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3354,14 +3283,11 @@ nonisolated extension Simlay_V1_ExportViewerRequest: SwiftProtobuf.Message, Swif
     if lhs.layers != rhs.layers {return false}
     if lhs.imageIds != rhs.imageIds {return false}
     if lhs.metric != rhs.metric {return false}
-    if lhs.colormap != rhs.colormap {return false}
-    if lhs.upsample != rhs.upsample {return false}
-    if lhs.opacity != rhs.opacity {return false}
-    if lhs.imageSize != rhs.imageSize {return false}
     if lhs.nmfK != rhs.nmfK {return false}
     if lhs.nmfLayer != rhs.nmfLayer {return false}
     if lhs.nmfPolicy != rhs.nmfPolicy {return false}
     if lhs.title != rhs.title {return false}
+    if lhs._render != rhs._render {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

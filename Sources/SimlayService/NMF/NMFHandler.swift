@@ -26,59 +26,11 @@ struct NMFAnswer: Sendable {
 }
 
 extension DaemonState {
-  /// Answers an Nmf request.
-  func nmf(_ request: Simlay_V1_NmfRequest) async throws -> Simlay_V1_NmfResponse {
-    let answer = try await nmfAnswer(request)
-    let (n, plane) = (answer.images.count, answer.height * answer.width)
-    var response = Simlay_V1_NmfResponse.with {
-      $0.layer = answer.layer
-      $0.height = Int32(answer.height)
-      $0.width = Int32(answer.width)
-      $0.columns = Int32(answer.columns)
-      $0.groups = .with { g in
-        g.shape = [Int64(n), Int64(answer.height), Int64(answer.width)]
-        g.values = answer.groups
-      }
-      $0.strength = Simlay_V1_FloatTensor(shape: [n, answer.height, answer.width], values: answer.strength)
-      $0.w = Simlay_V1_FloatTensor(shape: [n * plane, answer.k], values: answer.w)
-      $0.h = Simlay_V1_FloatTensor(shape: [answer.k, answer.columns], values: answer.h)
-      $0.relativeError = answer.relativeError
-      $0.iterations = Int32(answer.iterations)
-      $0.solveSeconds = answer.seconds
-    }
-    if request.render {
-      let highlight = request.hasHighlightGroup ? Int(request.highlightGroup) : nil
-      if let highlight, !(0..<answer.k).contains(highlight) {
-        throw ServiceError(.outOfRange, "highlight_group \(highlight) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
-      }
-      let options = request.renderOptions
-      let png = try await executor.run {
-        try PNGEncoder.encode(try self.renderGroups(answer, options: options, highlight: highlight))
-      }
-      response.png = Data(png)
-    }
-    return response
-  }
-
-  /// Runs (or finds a recent) factorisation for `request`; errors are ServiceErrors naming what was wrong.
-  func nmfAnswer(_ request: Simlay_V1_NmfRequest) async throws -> NMFAnswer {
-    let model = try models.get(request.model)
-    guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
-    let layer = try model.layer(request.layer)
-    guard !request.imageIds.isEmpty else { throw ServiceError(.invalidArgument, "image_ids is empty: name the images to factor") }
-    try checkLimit(request.imageIds.count, configuration.maxImagesPerRequest, "images")
-    let options = try Self.nmfOptions(request)
-    let policy: NMFPolicy
-    switch request.policy {
-    case .refuse: policy = .refuse
-    case .clamp: policy = .clamp
-    case .split: policy = .split
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown NMF policy \(v)")
-    }
-    let images = try images(request.imageIds, for: model)
-    let key = "\(model.name)|\(layer.name)|\(request.imageIds.joined(separator: ","))|\(options.k)|\(options.maxIterations)|\(options.tolerance)|\(policy)|\(options.initialization)"
-    if let cached = recentFactorisations.get(key) { return cached }
-    let grids = try await self.grids(model: model, images: images, layers: [layer.name]).map { $0[0] }
+  /// Runs (or finds a recent) factorisation for `job`; errors are ServiceErrors naming what was wrong.
+  func nmfAnswer(_ job: NMFJob) async throws -> NMFAnswer {
+    if let cached = recentFactorisations.get(job.key) { return cached }
+    let (layer, images, options, policy) = (job.layer, job.images, job.options, job.policy)
+    let grids = try await self.grids(model: job.model, images: images, layers: [layer.name]).map { $0[0] }
     let (h, w) = (layer.height, layer.width)
     let answer = try await executor.run { () throws -> NMFAnswer in
       let start = ContinuousClock.now
@@ -93,27 +45,7 @@ extension DaemonState {
         throw ServiceError(.invalidArgument, error.message)
       }
     }
-    recentFactorisations.put(key, answer)
+    recentFactorisations.put(job.key, answer)
     return answer
-  }
-
-  /// The solver options of a request, with its defaults filled in and ranges checked.
-  static func nmfOptions(_ request: Simlay_V1_NmfRequest) throws -> NMF.Options {
-    guard request.k >= 1 else { throw ServiceError(.invalidArgument, "k = \(request.k): the number of groups must be at least 1") }
-    guard request.maxIter >= 0, request.maxIter <= 100_000 else {
-      throw ServiceError(.invalidArgument, "max_iter \(request.maxIter) must be between 1 and 100000 (0 = 200)")
-    }
-    guard request.tolerance >= 0, request.tolerance.isFinite else {
-      throw ServiceError(.invalidArgument, "tolerance \(request.tolerance) must be a finite number >= 0 (0 = 1e-4)")
-    }
-    let initialization: NMFInitialization
-    switch request.init_p {
-    case .nndsvda: initialization = .nndsvda
-    case .nndsvd: initialization = .nndsvd
-    case .random: initialization = .random(seed: request.seed)
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown NMF init \(v)")
-    }
-    return NMF.Options(k: Int(request.k), maxIterations: request.maxIter == 0 ? 200 : Int(request.maxIter),
-                       tolerance: request.tolerance == 0 ? 1e-4 : Double(request.tolerance), initialization: initialization)
   }
 }

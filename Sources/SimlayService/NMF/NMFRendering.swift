@@ -3,14 +3,22 @@ import SimlayImaging
 import SimlayProto
 
 extension DaemonState {
+  /// The groups PNG of `answer` (see `renderGroups`), rendered and encoded on the compute executor;
+  /// OUT_OF_RANGE for a highlight that is not a group.
+  func renderedGroups(_ answer: NMFAnswer, style: RenderStyle, highlight: Int?) async throws -> [UInt8] {
+    if let highlight, !(0..<answer.k).contains(highlight) {
+      throw ServiceError(.outOfRange, "highlight_group \(highlight) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
+    }
+    return try await executor.run { try PNGEncoder.encode(self.renderGroups(answer, style: style, highlight: highlight)) }
+  }
+
   /// One tile per image with its positions tinted by group (opacity by strength), titled, and a legend
   /// row: "group g: n positions". With `highlight`, only that group is tinted, in every image.
-  func renderGroups(_ answer: NMFAnswer, options: Simlay_V1_RenderOptions, highlight: Int?) throws -> RGBImage {
-    let tileSize = try tileSize(options)
-    let opacity = try opacity(options)
+  func renderGroups(_ answer: NMFAnswer, style: RenderStyle, highlight: Int?) -> RGBImage {
+    let (tileSize, opacity) = (style.tileSize, style.opacity)
     let plane = answer.height * answer.width
     var grid = GridComposer(rows: 1, columns: answer.images.count)
-    if !options.noTitles { grid.columnTitles = answer.images.map(\.name) }
+    if style.titles { grid.columnTitles = answer.images.map(\.name) }
     for (i, image) in answer.images.enumerated() {
       let tile = ImageScaler.fit(image.image, longestSide: tileSize)
       let cells = (i * plane)..<((i + 1) * plane)

@@ -41,6 +41,7 @@ extension DaemonState {
     guard !request.queries.isEmpty else { throw ServiceError(.invalidArgument, "queries is empty: give at least one cell to track") }
     try checkLimit(request.queries.count, configuration.maxImagesPerRequest, "sweep queries")
     let metric = try request.metric.similarityMetric()
+    let style = request.hasRender ? try renderStyle(request.render) : nil
     let (fill, fillName) = try model.pipeline.fillValues(request.fill)
     let (h, w) = (layer.height, layer.width)
     let queries = try request.queries.map { c -> (y: Int, x: Int) in
@@ -68,31 +69,22 @@ extension DaemonState {
         return (cell, cell.inBounds ? maps[qi * plane + cell.y * w + cell.x] : .nan)
       })
     }
-    var response = Simlay_V1_SweepResponse()
-    response.layer = layer.name
-    response.height = Int32(h)
-    response.width = Int32(w)
-    response.steps = transforms.indices.map { s in
-      Simlay_V1_SweepStep.with { step in
-        step.param = transforms[s].param
-        step.box = transforms[s].box?.array ?? []
-        step.maps = Simlay_V1_FloatTensor(shape: [queries.count, h, w], values: answer.maps[s])
-        step.tracked = answer.tracked[s].map { t in
-          Simlay_V1_TrackedCell.with {
-            $0.y = Int32(clamping: t.cell.y)
-            $0.x = Int32(clamping: t.cell.x)
-            $0.inBounds = t.cell.inBounds
-            $0.similarity = t.similarity
-          }
-        }
+    var response = Simlay_V1_SweepResponse(answer)
+    // The chart, the strip's transformed inputs, their overlays and the PNG encoding are pixel work: on the
+    // compute executor with the forward passes, not on the RPC thread.
+    let (chart, kind, pipeline, source, finished) = (request.chart, request.transform, model.pipeline, image.image, answer)
+    let pngs = try await executor.run { () throws -> (chart: [UInt8]?, strip: [UInt8]?) in
+      let chartPNG = chart ? try PNGEncoder.encode(self.sweepChart(finished, kind: kind, metric: metric)) : nil
+      var stripPNG: [UInt8]?
+      if let style {
+        let input = pipeline.planarInput(source)
+        let images = transforms.map { pipeline.denormalised($0.apply(input)) }
+        stripPNG = try PNGEncoder.encode(self.sweepStrip(finished, images: images, metric: metric, style: style))
       }
+      return (chartPNG, stripPNG)
     }
-    if request.chart { response.chartPng = .init(try PNGEncoder.encode(sweepChart(answer, kind: request.transform, metric: metric))) }
-    if request.strip {
-      let input = model.pipeline.planarInput(image.image)
-      let images = transforms.map { model.pipeline.denormalised($0.apply(input)) }
-      response.stripPng = .init(try PNGEncoder.encode(try sweepStrip(answer, images: images, metric: request.metric, options: request.renderOptions)))
-    }
+    if let png = pngs.chart { response.chartPng = .init(png) }
+    if let png = pngs.strip { response.stripPng = .init(png) }
     return response
   }
 }

@@ -33,22 +33,16 @@ extension DaemonState {
 
   /// The strip: each transformed input, titled with its parameter, the first query's map overlaid and every
   /// in-bounds tracked cell outlined in its query's colour.
-  func sweepStrip(_ answer: SweepAnswer, images: [RGBImage], metric: Simlay_V1_Metric, options: Simlay_V1_RenderOptions) throws -> RGBImage {
-    let tileSize = try tileSize(options)
-    let opacity = try opacity(options)
-    let colormap = try colormap(options)
-    let upsample: MapResize = options.upsample == .bilinear ? .bilinear : .nearest
-    let style = OverlayStyle(colormap: colormap, upsample: upsample, opacity: opacity,
-                             valueRange: try valueRange(of: answer.maps.flatMap { $0[0..<(answer.height * answer.width)] }, metric: metric,
-                                                         colormap: colormap, options: options))
+  func sweepStrip(_ answer: SweepAnswer, images: [RGBImage], metric: SimilarityMetric, style: RenderStyle) -> RGBImage {
     let plane = answer.height * answer.width
+    let overlay = style.overlayStyle(for: answer.maps.flatMap { $0[0..<plane] }, metric: metric)
     var grid = GridComposer(rows: 1, columns: images.count)
-    if !options.noTitles {
+    if style.titles {
       grid.columnTitles = answer.transforms.map { $0.kind == .scale ? "scale \(Self.compact($0.param))" : "\(Self.compact($0.param)) deg" }
     }
     for (s, image) in images.enumerated() {
-      var tile = OverlayRenderer.render(image: ImageScaler.fit(image, longestSide: tileSize), map: Array(answer.maps[s][0..<plane]),
-                                        mapHeight: answer.height, mapWidth: answer.width, style: style, outline: nil)
+      var tile = OverlayRenderer.render(image: ImageScaler.fit(image, longestSide: style.tileSize), map: Array(answer.maps[s][0..<plane]),
+                                        mapHeight: answer.height, mapWidth: answer.width, style: overlay, outline: nil)
       for (q, t) in answer.tracked[s].enumerated().reversed() where t.cell.inBounds {
         let b = OverlayRenderer.pixelBounds(of: CellRect(y: t.cell.y, x: t.cell.x), mapHeight: answer.height, mapWidth: answer.width,
                                             imageWidth: tile.width, imageHeight: tile.height)

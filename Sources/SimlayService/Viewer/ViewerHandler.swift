@@ -24,36 +24,45 @@ extension DaemonState {
     // all-pairs work.
     var nmf: ViewerPayload.NMF?
     if request.nmfK > 0 {
-      let answer = try await nmfAnswer(.with {
+      let answer = try await nmfAnswer(decode(.with {
         $0.model = request.model
         $0.layer = request.nmfLayer.isEmpty ? request.layers[0] : request.nmfLayer
         $0.imageIds = request.imageIds
         $0.k = request.nmfK
         $0.policy = request.nmfPolicy
-      })
+      }))
       nmf = .init(layer: answer.layer, k: answer.k, height: answer.height, width: answer.width,
                   relativeError: answer.relativeError, palette: ViewerPayload.palette, groups: answer.groups,
                   strength: answer.strength.map { UInt8(min(max($0, 0), 1) * 255 + 0.5) })
     }
 
     let grids = try await grids(model: model, images: targets, layers: layers.map(\.name))
+    // The all-pairs GEMM, deflate and PNG encoding are the heavy part of a page (seconds for big grids):
+    // each layer is one job on the compute executor, so the RPC threads stay free and cancellation is
+    // checked between layers.
     var packed: [ViewerPayload.Layer] = []
     for (li, layer) in layers.enumerated() {
       try Task.checkCancellation()
-      let (matrix, cells) = ViewerAllPairs.matrix(of: grids.map { $0[li] }, metric: options.metric)
-      let triangle = PackedTriangle(matrix: matrix, cells: cells)
-      let compressed = try ViewerDeflate.compress(triangle.codes)
-      packed.append(.init(name: layer.name, height: layer.height, width: layer.width, channels: layer.channels,
-                          cells: cells, low: triangle.quantizer.low, high: triangle.quantizer.high, encoding: "deflate",
-                          length: triangle.codes.count, data: Data(compressed).base64EncodedString()))
+      let (layerGrids, metric) = (grids.map { $0[li] }, options.metric)
+      packed.append(try await executor.run {
+        let (matrix, cells) = ViewerAllPairs.matrix(of: layerGrids, metric: metric)
+        let triangle = PackedTriangle(matrix: matrix, cells: cells)
+        let compressed = try ViewerDeflate.compress(triangle.codes)
+        return ViewerPayload.Layer(name: layer.name, height: layer.height, width: layer.width, channels: layer.channels,
+                                   cells: cells, low: triangle.quantizer.low, high: triangle.quantizer.high, encoding: "deflate",
+                                   length: triangle.codes.count, data: Data(compressed).base64EncodedString())
+      })
     }
 
-    let shown = try targets.map { target in
-      let tile = ImageScaler.fit(target.image, longestSide: options.imageSize)
-      let png = try PNGEncoder.encode(tile)
-      return ViewerPayload.Image(name: target.name, width: target.image.width, height: target.image.height,
-                                 displayWidth: tile.width, displayHeight: tile.height,
-                                 src: "data:image/png;base64," + Data(png).base64EncodedString())
+    let imageSize = options.imageSize
+    let shown = try await executor.run {
+      try targets.map { target in
+        let tile = ImageScaler.fit(target.image, longestSide: imageSize)
+        let png = try PNGEncoder.encode(tile)
+        return ViewerPayload.Image(name: target.name, width: target.image.width, height: target.image.height,
+                                   displayWidth: tile.width, displayHeight: tile.height,
+                                   src: "data:image/png;base64," + Data(png).base64EncodedString())
+      }
     }
     let title = request.title.isEmpty
       ? "Similarity overlays: \(model.name), \(layers.map(\.name).joined(separator: ", "))" : request.title
@@ -82,23 +91,13 @@ struct ViewerOptions {
 
   init(_ request: Simlay_V1_ExportViewerRequest, maxImageSize: Int) throws {
     metric = try request.metric.similarityMetric()
-    switch request.colormap {
-    case .mask: colormap = .mask
-    case .viridis: colormap = .viridis
-    case .diverging: colormap = .diverging
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown colormap \(v)")
+    let style = try RenderStyle(request.render, maxTileSize: maxImageSize)
+    // The page scales each metric's maps itself and draws no titles: refusing these beats ignoring them.
+    guard style.explicitRange == nil else {
+      throw ServiceError(.invalidArgument, "render.value_min/value_max do not apply to ExportViewer (the page uses each metric's range)")
     }
-    switch request.upsample {
-    case .nearest: upsample = .nearest
-    case .bilinear: upsample = .bilinear
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown upsample mode \(v)")
-    }
-    opacity = request.opacity == 0 ? 0.6 : request.opacity
-    guard opacity > 0, opacity <= 1 else { throw ServiceError(.invalidArgument, "opacity \(request.opacity) must be in (0, 1]") }
-    imageSize = request.imageSize == 0 ? 256 : Int(request.imageSize)
-    guard imageSize >= 16, imageSize <= maxImageSize else {
-      throw ServiceError(.invalidArgument, "image_size \(imageSize) must be between 16 and \(maxImageSize)")
-    }
+    guard style.titles else { throw ServiceError(.invalidArgument, "render.no_titles does not apply to ExportViewer (the page has no tile titles)") }
+    (colormap, upsample, opacity, imageSize) = (style.colormap, style.upsample, style.opacity, style.tileSize)
     guard request.nmfK >= 0 else { throw ServiceError(.invalidArgument, "nmf_k \(request.nmfK) must be >= 0 (0 = no NMF legend)") }
     if case .UNRECOGNIZED(let v) = request.nmfPolicy { throw ServiceError(.invalidArgument, "unknown nmf_policy \(v)") }
   }

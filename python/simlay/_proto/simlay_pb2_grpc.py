@@ -43,10 +43,6 @@ class SimlayStub:
                 '/simlay.v1.Simlay/LayerSync',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.LayerSyncRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.LayerSyncResponse.FromString)
-        self.RenderOverlay = channel.unary_unary(
-                '/simlay.v1.Simlay/RenderOverlay',
-                request_serializer=simlay_dot_v1_dot_simlay__pb2.RenderOverlayRequest.SerializeToString,
-                response_deserializer=simlay_dot_v1_dot_simlay__pb2.RenderOverlayResponse.FromString)
         self.Stats = channel.unary_unary(
                 '/simlay.v1.Simlay/Stats',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.StatsRequest.SerializeToString,
@@ -106,14 +102,7 @@ class SimlayServicer:
         raise NotImplementedError('Method not implemented!')
 
     def LayerSync(self, request, context):
-        """One point in input pixels, several layers: one map per layer and image.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def RenderOverlay(self, request, context):
-        """A similarity or layer-sync answer rendered as a PNG overlay grid (images x layers).
+        """One point in input pixels, several layers: one map per layer and image (and, with `render`, the PNG).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -180,11 +169,6 @@ def add_SimlayServicer_to_server(servicer, server):
                     servicer.LayerSync,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.LayerSyncRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.LayerSyncResponse.SerializeToString,
-            ),
-            'RenderOverlay': grpc.unary_unary_rpc_method_handler(
-                    servicer.RenderOverlay,
-                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.RenderOverlayRequest.FromString,
-                    response_serializer=simlay_dot_v1_dot_simlay__pb2.RenderOverlayResponse.SerializeToString,
             ),
             'Stats': grpc.unary_unary_rpc_method_handler(
                     servicer.Stats,
@@ -364,32 +348,6 @@ class Simlay:
             '/simlay.v1.Simlay/LayerSync',
             simlay_dot_v1_dot_simlay__pb2.LayerSyncRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.LayerSyncResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata)
-
-    @staticmethod
-    def RenderOverlay(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/simlay.v1.Simlay/RenderOverlay',
-            simlay_dot_v1_dot_simlay__pb2.RenderOverlayRequest.SerializeToString,
-            simlay_dot_v1_dot_simlay__pb2.RenderOverlayResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,12 +1,15 @@
 import Dispatch
 import Synchronization
 
-/// Runs forward passes on their own threads, at most `limit` at once.
+/// The one executor of the daemon's CPU-bound work, at most `limit` jobs at once: forward passes, image
+/// decoding, model loading, NMF, overlay and chart rendering, PNG encoding, the viewer's all-pairs GEMM
+/// and deflate.
 ///
 /// RPC handlers run on Swift's cooperative pool, which has one thread per core; a 15 ms forward pass
-/// there would stall every other client's 1 ms query. Here the pass runs on a Dispatch thread and the
-/// handler awaits it, so cached queries keep flowing while new images are processed.
-final class ForwardExecutor: Sendable {
+/// there would stall every other client's 1 ms query. Here the work runs on a Dispatch thread and the
+/// handler awaits it, so cached queries keep flowing while new images are processed. Everything heavy
+/// goes through this one API (not some of it on the caller's executor), so `limit` bounds all of it.
+final class ComputeExecutor: Sendable {
   private struct State {
     var running = 0
     var waiting: [CheckedContinuation<Void, Never>] = []
@@ -14,13 +17,13 @@ final class ForwardExecutor: Sendable {
 
   private let state = Mutex(State())
   private let limit: Int
-  private let queue = DispatchQueue(label: "simlay.forward", qos: .userInitiated, attributes: .concurrent)
+  private let queue = DispatchQueue(label: "simlay.compute", qos: .userInitiated, attributes: .concurrent)
 
   init(limit: Int) {
     self.limit = max(1, limit)
   }
 
-  /// Runs `work` on a forward thread once a slot is free.
+  /// Runs `work` on a compute thread once a slot is free.
   func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     await acquire()
     defer { release() }

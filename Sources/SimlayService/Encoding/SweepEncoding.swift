@@ -1,0 +1,28 @@
+import SimlayImaging
+import SimlayProto
+
+extension Simlay_V1_SweepResponse {
+  /// One step per parameter, in request order: its box, the [Q, H, W] maps and where each query went (the
+  /// chart and strip PNGs, when asked for, are added by the handler).
+  init(_ answer: SweepAnswer) {
+    self.init()
+    layer = answer.layer
+    height = Int32(answer.height)
+    width = Int32(answer.width)
+    steps = answer.transforms.indices.map { s in
+      Simlay_V1_SweepStep.with { step in
+        step.param = answer.transforms[s].param
+        step.box = answer.transforms[s].box?.array ?? []
+        step.maps = Simlay_V1_FloatTensor(shape: [answer.queries.count, answer.height, answer.width], values: answer.maps[s])
+        step.tracked = answer.tracked[s].map { t in
+          Simlay_V1_TrackedCell.with {
+            $0.y = Int32(clamping: t.cell.y)
+            $0.x = Int32(clamping: t.cell.x)
+            $0.inBounds = t.cell.inBounds
+            $0.similarity = t.similarity
+          }
+        }
+      }
+    }
+  }
+}
