@@ -177,7 +177,8 @@ let package = Package(
       name: "SimlayEngineTests", dependencies: ["SimlayEngine", "SimlayEngineTestSupport", "CSimlayKernels"],
       path: "Tests/SimlayEngineTests"),
     .testTarget(
-      name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests", exclude: ["Fixtures"]),
+      name: "SimlayImagingTests", dependencies: ["SimlayImaging"], path: "Tests/SimlayImagingTests",
+      exclude: ["Fixtures"]),
     .testTarget(name: "SimlayCoreTests", dependencies: ["SimlayCore"], path: "Tests/SimlayCoreTests"),
     .testTarget(
       name: "SimlayEventLoopTests",

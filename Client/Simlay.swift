@@ -17,7 +17,9 @@ struct Simlay: AsyncParsableCommand {
     groupedSubcommands: [
       CommandGroup(
         name: "Daemon (simlayd)",
-        subcommands: [Similarity.self, Sync.self, NMF.self, Sweep.self, ExportHTML.self, Models.self, Stats.self, LoadModel.self]),
+        subcommands: [
+          Similarity.self, Sync.self, NMF.self, Sweep.self, ExportHTML.self, Models.self, Stats.self, LoadModel.self,
+        ]),
       CommandGroup(name: "In-process", subcommands: [Activations.self, Classify.self]),
     ]
   )

@@ -6,7 +6,8 @@ struct ListenAddress: CustomStringConvertible {
   var port: Int
 
   static func parseTCP(_ text: String) throws -> ListenAddress {
-    var host = "127.0.0.1", portText = text
+    var host = "127.0.0.1"
+    var portText = text
     if let colon = text.lastIndex(of: ":") {
       host = String(text[..<colon])
       portText = String(text[text.index(after: colon)...])

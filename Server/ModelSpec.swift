@@ -31,7 +31,9 @@ struct ModelSpec {
     }
     path = pathParts.joined(separator: ",")
     // "a.onnx,colour=rgb": no such file with a comma, but a file before it, so the rest was meant as options.
-    if pathParts.count > 1, !FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: pathParts[0]) {
+    if pathParts.count > 1, !FileManager.default.fileExists(atPath: path),
+      FileManager.default.fileExists(atPath: pathParts[0])
+    {
       throw DaemonError("--model \(name): unknown option '\(pathParts[1])' (use mean=, std=, size=, order=)")
     }
     for option in parts {
@@ -39,7 +41,9 @@ struct ModelSpec {
       guard kv.count == 2, Self.keys.contains(kv[0]) else {
         throw DaemonError("--model \(name): unknown option '\(option)' (use mean=, std=, size=, order=)")
       }
-      let numbers = kv[1].split(whereSeparator: { $0 == ":" || $0 == ";" }).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+      let numbers = kv[1].split(whereSeparator: { $0 == ":" || $0 == ";" }).map {
+        Float($0.trimmingCharacters(in: .whitespaces))
+      }
       func values(_ count: Int) throws -> [Float] {
         guard numbers.count == count, numbers.allSatisfy({ $0?.isFinite == true }) else {
           throw DaemonError("--model \(name): \(kv[0]) needs \(count) numbers separated by ':', got '\(kv[1])'")
@@ -50,17 +54,22 @@ struct ModelSpec {
       case "mean": overrides.mean = try values(3)
       case "std":
         let v = try values(3)
-        guard v.allSatisfy({ $0 > 0 }) else { throw DaemonError("--model \(name): std values must be positive, got '\(kv[1])'") }
+        guard v.allSatisfy({ $0 > 0 }) else {
+          throw DaemonError("--model \(name): std values must be positive, got '\(kv[1])'")
+        }
         overrides.std = v
       case "size":
         let v = try values(2)
         guard v.allSatisfy({ $0 >= 1 && $0 <= Float(EngineLimits.maxInputSide) && $0 == $0.rounded() }) else {
-          throw DaemonError("--model \(name): size needs two whole numbers in 1...\(EngineLimits.maxInputSide), got '\(kv[1])'")
+          throw DaemonError(
+            "--model \(name): size needs two whole numbers in 1...\(EngineLimits.maxInputSide), got '\(kv[1])'")
         }
         overrides.size = (Int(v[0]), Int(v[1]))
       default:
         let order = kv[1].lowercased()
-        guard order == "rgb" || order == "bgr" else { throw DaemonError("--model \(name): order must be rgb or bgr, got '\(kv[1])'") }
+        guard order == "rgb" || order == "bgr" else {
+          throw DaemonError("--model \(name): order must be rgb or bgr, got '\(kv[1])'")
+        }
         overrides.channelOrder = order
       }
     }

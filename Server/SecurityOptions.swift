@@ -6,16 +6,24 @@ import NIOSSL
 /// TLS for the TCP listener and which calls need no token: `simlayd --tls-cert C --tls-key K
 /// [--tls-client-ca CA] [--health-without-token]`.
 struct SecurityOptions: ParsableArguments {
-  @Option(name: .customLong("tls-cert"), help: "PEM certificate chain for the --tcp listener (the leaf first). Needs --tls-key.")
+  @Option(
+    name: .customLong("tls-cert"),
+    help: "PEM certificate chain for the --tcp listener (the leaf first). Needs --tls-key.")
   var certificate: String?
 
   @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
   var key: String?
 
-  @Option(name: .customLong("tls-client-ca"), help: "PEM CA certificates: clients must present a certificate signed by one (mutual TLS).")
+  @Option(
+    name: .customLong("tls-client-ca"),
+    help: "PEM CA certificates: clients must present a certificate signed by one (mutual TLS).")
   var clientCA: String?
 
-  @Flag(name: .customLong("health-without-token"), help: "Answer grpc.health.v1.Health without a token, for load-balancer and orchestrator probes (it reveals only whether the daemon serves).")
+  @Flag(
+    name: .customLong("health-without-token"),
+    help:
+      "Answer grpc.health.v1.Health without a token, for load-balancer and orchestrator probes (it reveals only whether the daemon serves)."
+  )
   var healthWithoutToken = false
 
   func validate() throws {

@@ -55,8 +55,10 @@ struct ShutdownSequence: Sendable {
   /// Serves on every server (each with a label for `onListening`, called once it listens) until they
   /// end, driving the shutdown when a signal arrives. Rethrows the error serving ended with before any
   /// shutdown (e.g. an address in use).
-  func run(_ servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)],
-           onListening: @escaping @Sendable (String) -> Void) async throws -> Outcome {
+  func run(
+    _ servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)],
+    onListening: @escaping @Sendable (String) -> Void
+  ) async throws -> Outcome {
     let serving = Task {
       try await withThrowingDiscardingTaskGroup { group in
         for (server, label) in servers {
@@ -86,8 +88,12 @@ struct ShutdownSequence: Sendable {
         return .stopped
       case .signal(let name) where !began:
         began = true
-        logger.notice("shutting down: no new calls; calls in flight get the grace period, then are cancelled",
-                      metadata: ["signal": "\(name)", "grace_seconds": "\(Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18)"])
+        logger.notice(
+          "shutting down: no new calls; calls in flight get the grace period, then are cancelled",
+          metadata: [
+            "signal": "\(name)",
+            "grace_seconds": "\(Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18)",
+          ])
         lifecycle.beginShutdown()
         servers.forEach { $0.0.beginGracefulShutdown() }
         after(grace, .graceOver)
@@ -98,7 +104,8 @@ struct ShutdownSequence: Sendable {
         logger.notice("grace period over: cancelling the calls still in flight")
         cancel(serving, &cancelled)
       case .hardStop:
-        logger.notice("calls still running after cancellation (compute that cannot be interrupted): exiting without them")
+        logger.notice(
+          "calls still running after cancellation (compute that cannot be interrupted): exiting without them")
         return .abandoned
       }
     }

@@ -19,18 +19,31 @@ struct SimlayD: AsyncParsableCommand {
   @Option(help: "Unix socket path (default: \(DaemonDefaults.socketPath()) when no --tcp is given).")
   var unix: String?
 
-  @Option(help: "TCP address HOST:PORT (or PORT for 127.0.0.1). Needs --token-file (loopback too, unless --allow-loopback-without-token).")
+  @Option(
+    help:
+      "TCP address HOST:PORT (or PORT for 127.0.0.1). Needs --token-file (loopback too, unless --allow-loopback-without-token)."
+  )
   var tcp: String?
 
-  @Flag(name: .customLong("allow-loopback-without-token"), help: "Serve a loopback --tcp address without a token: every local user can then call the daemon.")
+  @Flag(
+    name: .customLong("allow-loopback-without-token"),
+    help: "Serve a loopback --tcp address without a token: every local user can then call the daemon.")
   var allowLoopbackWithoutToken = false
 
-  @Option(name: .customLong("model"), help: ArgumentHelp(
-    "NAME=PATH.onnx[,mean=R:G:B][,std=R:G:B][,size=H:W][,order=rgb|bgr] to load at start; repeatable. The first is the default model.",
-    discussion: "The options give the preprocessing of a model whose file has no simlay.* metadata (mean and std in 0..255 units; size = input height and width, needed when the file's is symbolic)."))
+  @Option(
+    name: .customLong("model"),
+    help: ArgumentHelp(
+      "NAME=PATH.onnx[,mean=R:G:B][,std=R:G:B][,size=H:W][,order=rgb|bgr] to load at start; repeatable. The first is the default model.",
+      discussion:
+        "The options give the preprocessing of a model whose file has no simlay.* metadata (mean and std in 0..255 units; size = input height and width, needed when the file's is symbolic)."
+    ))
   var models: [String] = []
 
-  @Option(name: .customLong("model-dir"), help: "Directory LoadModel may read model files from (symlinks and .. resolved); repeatable. Without one, clients cannot load files.")
+  @Option(
+    name: .customLong("model-dir"),
+    help:
+      "Directory LoadModel may read model files from (symlinks and .. resolved); repeatable. Without one, clients cannot load files."
+  )
   var modelDirs: [String] = []
 
   @Option(name: .customLong("cache-mb"), help: "Activation cache size in MiB.")
@@ -54,31 +67,46 @@ struct SimlayD: AsyncParsableCommand {
   @Option(name: .customLong("max-layers"), help: "Most layers per request.")
   var maxLayers: Int = 16
 
-  @Option(name: .customLong("forward-threads"), help: "Forward passes at once (default: cores - 1, at least 1, so one core stays free for queries).")
+  @Option(
+    name: .customLong("forward-threads"),
+    help: "Forward passes at once (default: cores - 1, at least 1, so one core stays free for queries).")
   var forwardThreads: Int?
 
-  @Option(name: .customLong("io-threads"), help: "Threads for connections and the hover path. With one (the default) a streamed query is read, answered and written on one thread, without hand-offs.")
+  @Option(
+    name: .customLong("io-threads"),
+    help:
+      "Threads for connections and the hover path. With one (the default) a streamed query is read, answered and written on one thread, without hand-offs."
+  )
   var ioThreads: Int = 1
 
   @OptionGroup(title: "TLS and access")
   var security: SecurityOptions
 
-  @Option(name: .customLong("max-concurrent-streams"), help: "Calls at once on one connection, announced to clients (HTTP/2 SETTINGS), which queue the rest.")
+  @Option(
+    name: .customLong("max-concurrent-streams"),
+    help: "Calls at once on one connection, announced to clients (HTTP/2 SETTINGS), which queue the rest.")
   var maxConcurrentStreams: Int = 100
 
-  @Option(name: .customLong("idle-timeout-seconds"), help: "Close a connection that has had no call for this long (0 = never).")
+  @Option(
+    name: .customLong("idle-timeout-seconds"),
+    help: "Close a connection that has had no call for this long (0 = never).")
   var idleTimeoutSeconds: Int = 300
 
-  @Option(name: .customLong("shutdown-grace-seconds"), help: "On SIGTERM/SIGINT, how long calls in flight may run before they are cancelled.")
+  @Option(
+    name: .customLong("shutdown-grace-seconds"),
+    help: "On SIGTERM/SIGINT, how long calls in flight may run before they are cancelled.")
   var shutdownGraceSeconds: Double = 5
 
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "info"
 
   func validate() throws {
-    for (v, name) in [(cacheMB, "--cache-mb"), (imageCacheMB, "--image-cache-mb"), (maxMessageMB, "--max-message-mb"),
-                      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers"), (ioThreads, "--io-threads"),
-                      (maxConcurrentStreams, "--max-concurrent-streams")] where v <= 0 {
+    for (v, name) in [
+      (cacheMB, "--cache-mb"), (imageCacheMB, "--image-cache-mb"), (maxMessageMB, "--max-message-mb"),
+      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers"),
+      (ioThreads, "--io-threads"),
+      (maxConcurrentStreams, "--max-concurrent-streams"),
+    ] where v <= 0 {
       throw ValidationError("\(name) must be positive")
     }
     guard idleTimeoutSeconds >= 0 else { throw ValidationError("--idle-timeout-seconds must be 0 (never) or positive") }
@@ -120,19 +148,29 @@ struct SimlayD: AsyncParsableCommand {
       // Loopback is not private: any local user can connect to a TCP port (a Unix socket has file
       // permissions; a port has none). So TCP needs a token unless the operator opts out, as TorchServe does.
       guard tcpAddress.isLoopback else {
-        throw DaemonError("binding the non-loopback address \(tcpAddress.host) needs --token-file (every call must then carry 'authorization: Bearer <token>')")
+        throw DaemonError(
+          "binding the non-loopback address \(tcpAddress.host) needs --token-file (every call must then carry 'authorization: Bearer <token>')"
+        )
       }
       guard allowLoopbackWithoutToken else {
-        throw DaemonError("--tcp \(tcpAddress) needs --token-file: any local user can connect to a TCP port; pass --allow-loopback-without-token to serve it without one")
+        throw DaemonError(
+          "--tcp \(tcpAddress) needs --token-file: any local user can connect to a TCP port; pass --allow-loopback-without-token to serve it without one"
+        )
       }
-      logger.warning("serving TCP without a token (--allow-loopback-without-token): every local user can call the daemon", metadata: ["address": "\(tcpAddress)"])
+      logger.warning(
+        "serving TCP without a token (--allow-loopback-without-token): every local user can call the daemon",
+        metadata: ["address": "\(tcpAddress)"])
     }
     if security.enabled, tcpAddress == nil {
-      throw DaemonError("--tls-cert secures the --tcp listener: give --tcp HOST:PORT (a Unix socket is guarded by its file permissions)")
+      throw DaemonError(
+        "--tls-cert secures the --tcp listener: give --tcp HOST:PORT (a Unix socket is guarded by its file permissions)"
+      )
     }
     let tcpSecurity = try security.transportSecurity()
     if let tcpAddress, !tcpAddress.isLoopback, !security.enabled {
-      logger.warning("serving a non-loopback address without TLS: the token and every image travel in clear text (give --tls-cert and --tls-key)", metadata: ["address": "\(tcpAddress)"])
+      logger.warning(
+        "serving a non-loopback address without TLS: the token and every image travel in clear text (give --tls-cert and --tls-key)",
+        metadata: ["address": "\(tcpAddress)"])
     }
     let unixPath = unix ?? (tcp == nil ? DaemonDefaults.socketPath() : nil)
     let socketClaim = try unixPath.map(UnixSocket.prepare(path:))
@@ -145,9 +183,12 @@ struct SimlayD: AsyncParsableCommand {
     }
     let ioGroup = MultiThreadedEventLoopGroup(numberOfThreads: ioThreads)
     if ioThreads == 1 { config.hoverExecutor = EventLoopExecutor(ioGroup.next()) }
-    let state = DaemonState(configuration: config, defaultModelName: specs.first?.name ?? DaemonDefaults.defaultModelName, logger: logger)
+    let state = DaemonState(
+      configuration: config, defaultModelName: specs.first?.name ?? DaemonDefaults.defaultModelName, logger: logger)
     do {
-      let list = specs.isEmpty ? [ModelSpec(name: DaemonDefaults.defaultModelName, path: try ModelLocator.defaultModelPath())] : specs
+      let list =
+        specs.isEmpty
+        ? [ModelSpec(name: DaemonDefaults.defaultModelName, path: try ModelLocator.defaultModelPath())] : specs
       for spec in list {
         try state.models.add(try LoadedModel(name: spec.name, path: spec.path, overrides: spec.overrides))
         logger.info("model loaded", metadata: ["name": "\(spec.name)", "path": "\(spec.path)"])
@@ -156,14 +197,19 @@ struct SimlayD: AsyncParsableCommand {
       throw DaemonError("cannot load model: \(error)")
     }
 
-    var interceptors: [any ServerInterceptor] = [StatsInterceptor(stats: state.requestStats, logger: logger), RequestLimitInterceptor()]
+    var interceptors: [any ServerInterceptor] = [
+      StatsInterceptor(stats: state.requestStats, logger: logger), RequestLimitInterceptor(),
+    ]
     if let token {
       let open: Set<String> = security.healthWithoutToken ? ["grpc.health.v1.Health"] : []
       interceptors.insert(BearerTokenInterceptor(token: token, logger: logger, exemptServices: open), at: 0)
     }
     let reflection: [any RegistrableRPCService]
-    do { reflection = try ServerReflection.services() } catch { throw DaemonError("cannot read the embedded descriptors: \(error)") }
-    let services: [any RegistrableRPCService] = [SimlayService(state: state), HealthService(lifecycle: config.lifecycle)] + reflection
+    do { reflection = try ServerReflection.services() } catch {
+      throw DaemonError("cannot read the embedded descriptors: \(error)")
+    }
+    let services: [any RegistrableRPCService] =
+      [SimlayService(state: state), HealthService(lifecycle: config.lifecycle)] + reflection
     // The transport resets streams over its limit without a status, so it gets twice the configured
     // limit and the handlers enforce the limit itself with RESOURCE_EXHAUSTED and a message.
     let transportConfig = HTTP2ServerTransport.Posix.Config.defaults {
@@ -177,12 +223,18 @@ struct SimlayD: AsyncParsableCommand {
     func makeServers() -> [(GRPCServer<HTTP2ServerTransport.Posix>, String)] {
       var servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)] = []
       if let unixPath {
-        let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: unixPath), transportSecurity: .plaintext, config: transportConfig, eventLoopGroup: ioGroup)
-        servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "unix:\(unixPath)"))
+        let transport = HTTP2ServerTransport.Posix(
+          address: .unixDomainSocket(path: unixPath), transportSecurity: .plaintext, config: transportConfig,
+          eventLoopGroup: ioGroup)
+        servers.append(
+          (GRPCServer(transport: transport, services: services, interceptors: interceptors), "unix:\(unixPath)"))
       }
       if let tcpAddress {
-        let transport = HTTP2ServerTransport.Posix(address: tcpAddress.socketAddress, transportSecurity: tcpSecurity, config: transportConfig, eventLoopGroup: ioGroup)
-        servers.append((GRPCServer(transport: transport, services: services, interceptors: interceptors), "\(tcpAddress)"))
+        let transport = HTTP2ServerTransport.Posix(
+          address: tcpAddress.socketAddress, transportSecurity: tcpSecurity, config: transportConfig,
+          eventLoopGroup: ioGroup)
+        servers.append(
+          (GRPCServer(transport: transport, services: services, interceptors: interceptors), "\(tcpAddress)"))
       }
       return servers
     }
@@ -210,13 +262,18 @@ struct SimlayD: AsyncParsableCommand {
 
   static func readToken(_ path: String) throws -> String {
     var info = stat()
-    guard stat(path, &info) == 0 else { throw DaemonError("cannot read token file '\(path)': \(String(cString: strerror(errno)))") }
+    guard stat(path, &info) == 0 else {
+      throw DaemonError("cannot read token file '\(path)': \(String(cString: strerror(errno)))")
+    }
     // As ssh does for private keys: a token others can read is no secret.
     let mode = info.st_mode & 0o777
     guard mode & 0o077 == 0 else {
-      throw DaemonError("token file '\(path)' has mode \(String(mode, radix: 8)): readable or writable by other users; chmod 600 it")
+      throw DaemonError(
+        "token file '\(path)' has mode \(String(mode, radix: 8)): readable or writable by other users; chmod 600 it")
     }
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw DaemonError("cannot read token file '\(path)'") }
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+      throw DaemonError("cannot read token file '\(path)'")
+    }
     let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !token.isEmpty else { throw DaemonError("token file '\(path)' is empty") }
     return token

@@ -92,12 +92,14 @@ enum UnixSocket {
     let me = geteuid()
     if info.st_uid != me && info.st_uid != 0 {
       throw DaemonError(
-        "socket directory '\(dir)' is owned by uid \(info.st_uid), not by this user (uid \(me)): that user could replace the socket; use a directory of your own")
+        "socket directory '\(dir)' is owned by uid \(info.st_uid), not by this user (uid \(me)): that user could replace the socket; use a directory of your own"
+      )
     }
     let mode = info.st_mode & 0o7777
     if mode & 0o022 != 0 && mode & S_ISVTX == 0 {
       throw DaemonError(
-        "socket directory '\(dir)' has mode \(String(mode, radix: 8)): group or others can write into it without the sticky bit and could replace the socket; chmod 700 it or use another directory")
+        "socket directory '\(dir)' has mode \(String(mode, radix: 8)): group or others can write into it without the sticky bit and could replace the socket; chmod 700 it or use another directory"
+      )
     }
   }
 
@@ -113,7 +115,9 @@ enum UnixSocket {
       raw.copyBytes(from: bytes + [0])
     }
     return withUnsafePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+      }
     }
   }
 }

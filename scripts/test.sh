@@ -17,6 +17,8 @@ if ! command -v node >/dev/null 2>&1; then
   exit 1
 fi
 node --test Tests/js/*.test.js
+# Swift sources as swift-format and .swift-format write them (seconds; scripts/format.sh fixes them).
+"$root/scripts/format.sh" --check
 
 swift build -c release
 # Committed generated code must be what the generators make from Protos/ today.

@@ -30,7 +30,9 @@ struct Activations: AsyncParsableCommand {
   var threads: Int = 1
 
   func validate() throws {
-    guard images.isEmpty != (inputNpy == nil) else { throw ValidationError("give --image FILE... or --input-npy X.npy (one of them)") }
+    guard images.isEmpty != (inputNpy == nil) else {
+      throw ValidationError("give --image FILE... or --input-npy X.npy (one of them)")
+    }
     guard !layers.isEmpty || allLayers else { throw ValidationError("name at least one --layer (or --all-layers)") }
   }
 

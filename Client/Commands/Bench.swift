@@ -5,7 +5,8 @@ import SimlayEngine
 /// `simlay bench`: benchmarks. `forward` times the in-process forward pass; `query` (BenchQuery.swift)
 /// load-tests the daemon.
 struct Bench: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Benchmarks.", subcommands: [Forward.self, Query.self, Compute.self, NMFSolve.self])
+  static let configuration = CommandConfiguration(
+    abstract: "Benchmarks.", subcommands: [Forward.self, Query.self, Compute.self, NMFSolve.self])
 
   /// `simlay bench forward`: median and p90 of whole forward passes on a random input.
   struct Forward: AsyncParsableCommand {
@@ -26,9 +27,11 @@ struct Bench: AsyncParsableCommand {
         let p = try modelOptions.pipeline(for: model).preprocessing
         let shape = [max(batch, 1), 3, p.height, p.width]
         var rng = SystemRandomNumberGenerator()
-        let input = Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
-        let context = ExecutionContext(threads: threads, blockFusion: !noBlockFusion, profile: profile || profileShapes,
-                                       profileShapes: profileShapes)
+        let input = Tensor(
+          shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let context = ExecutionContext(
+          threads: threads, blockFusion: !noBlockFusion, profile: profile || profileShapes,
+          profileShapes: profileShapes)
         let output = model.outputNames
         for _ in 0..<max(warmup, 1) { _ = try model.run(input, keep: output, context: context) }
         var times: [Double] = []

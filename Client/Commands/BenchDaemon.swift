@@ -7,7 +7,8 @@ extension Bench {
   /// `simlay bench query`: load-test simlayd (see `LoadTest` in SimlayBenchmarks).
   struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Load-test the daemon: C clients send Similarity queries at random cells for S seconds; prints one JSON line.",
+      abstract:
+        "Load-test the daemon: C clients send Similarity queries at random cells for S seconds; prints one JSON line.",
       discussion: """
         The images are uploaded once and one warm-up query caches their activations. Each client has its \
         own connection and makes one untimed query before the clock starts; then it queries a random cell \

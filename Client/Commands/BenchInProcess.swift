@@ -17,7 +17,9 @@ extension Bench {
 
     func run() async throws {
       try await reportingErrors {
-        guard let metric = SimilarityMetric(rawValue: metric) else { throw CLIError("--metric must be cosine, dot or euclidean") }
+        guard let metric = SimilarityMetric(rawValue: metric) else {
+          throw CLIError("--metric must be cosine, dot or euclidean")
+        }
         let model = try modelOptions.load()
         let report = try ComputeBench.run(
           model: model, pipeline: try modelOptions.pipeline(for: model), layer: layer, images: images,

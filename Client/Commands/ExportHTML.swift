@@ -30,7 +30,8 @@ struct ExportHTML: AsyncParsableCommand {
   @Option(help: "Similarity measure.")
   var metric: MetricChoice = .cosine
 
-  @Option(help: "Overlay colours: mask (darken dissimilar cells, as in the article), viridis, or diverging (signed metrics).")
+  @Option(
+    help: "Overlay colours: mask (darken dissimilar cells, as in the article), viridis, or diverging (signed metrics).")
   var colormap: ColormapChoice = .mask
 
   @Option(help: "How cells are scaled to pixels: nearest (blocky) or bilinear.")
@@ -39,7 +40,9 @@ struct ExportHTML: AsyncParsableCommand {
   @Option(help: "Overlay opacity in (0, 1] (default 0.6).")
   var opacity: Float?
 
-  @Option(name: .customLong("image-size"), help: "Longest side of each displayed image in pixels: 16 up to the daemon's limit, 1024 (default 256).")
+  @Option(
+    name: .customLong("image-size"),
+    help: "Longest side of each displayed image in pixels: 16 up to the daemon's limit, 1024 (default 256).")
   var imageSize: Int?
 
   @Option(name: .customLong("nmf"), help: ArgumentHelp("Add a legend of K NMF groups (0 = none).", valueName: "K"))
@@ -50,8 +53,10 @@ struct ExportHTML: AsyncParsableCommand {
 
   // Clamp by default (unlike `simlay nmf`): most block outputs have negative values, and a legend of the
   // positive parts is what a reader of the page wants; refuse is there for those who insist.
-  @Option(name: .customLong("nmf-policy"),
-          help: "Negative activations at the NMF layer: clamp (factor max(x, 0)), split (positive and negative parts) or refuse.")
+  @Option(
+    name: .customLong("nmf-policy"),
+    help:
+      "Negative activations at the NMF layer: clamp (factor max(x, 0)), split (positive and negative parts) or refuse.")
   var nmfPolicy: NMFPolicy = .clamp
 
   @Option(help: "Page title (default: one naming the model and layers).")
@@ -73,7 +78,9 @@ struct ExportHTML: AsyncParsableCommand {
 
   func validate() throws {
     guard !images.isEmpty else { throw ValidationError("give at least one IMAGE") }
-    guard !layerNames.isEmpty, !layerNames.contains(where: \.isEmpty) else { throw ValidationError("--layer needs a layer name") }
+    guard !layerNames.isEmpty, !layerNames.contains(where: \.isEmpty) else {
+      throw ValidationError("--layer needs a layer name")
+    }
     guard nmfK >= 0 else { throw ValidationError("--nmf must be >= 0, got \(nmfK)") }
     if !nmfLayer.isEmpty, nmfK == 0 { throw ValidationError("--nmf-layer needs --nmf K") }
   }
@@ -99,7 +106,9 @@ struct ExportHTML: AsyncParsableCommand {
         request.nmfLayer = nmfLayer
         request.nmfPolicy = nmfPolicy.proto
         request.title = title
-        let response = try await withProgress("computing the maps of every cell...") { try await daemon.exportViewer(request) }
+        let response = try await withProgress("computing the maps of every cell...") {
+          try await daemon.exportViewer(request)
+        }
         let page = Data(response.html.utf8)
         try OutputFile.write(page, to: out)
         print("\(out): \(page.count) bytes (\(formatBytes(page.count)))")

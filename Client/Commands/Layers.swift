@@ -8,7 +8,8 @@ import SimlayProto
 /// held by simlayd.
 struct Layers: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "List every activation of a model: grids with channels, cells, stride and layout; other tensors with their shape.",
+    abstract:
+      "List every activation of a model: grids with channels, cells, stride and layout; other tensors with their shape.",
     discussion: """
       Runs in-process when --model is an .onnx file (or omitted, without --server), or with --local; \
       otherwise --model names a model of the daemon (ListModels), "" meaning its default model.
@@ -43,8 +44,10 @@ struct Layers: AsyncParsableCommand {
     let width = layers.map(\.name.count).max() ?? 10
     for layer in layers {
       if let grid = layer.grid, let s = layer.stride {
-        print(Self.line(layer.name, width: width, c: grid.channels, h: grid.height, w: grid.width, strideY: s.y, strideX: s.x,
-                        layout: grid.layoutName))
+        print(
+          Self.line(
+            layer.name, width: width, c: grid.channels, h: grid.height, w: grid.width, strideY: s.y, strideX: s.x,
+            layout: grid.layoutName))
       } else {
         let name = layer.name.padding(toLength: width, withPad: " ", startingAt: 0)
         print("\(name)  shape \(layer.shape.dropFirst().map(String.init).joined(separator: "x"))")
@@ -63,8 +66,10 @@ struct Layers: AsyncParsableCommand {
     print(Self.header(height: Int(model.inputHeight), width: Int(model.inputWidth)))
     let width = model.layers.map(\.name.count).max() ?? 10
     for layer in model.layers {
-      print(Self.line(layer.name, width: width, c: Int(layer.channels), h: Int(layer.height), w: Int(layer.width),
-                      strideY: layer.strideY, strideX: layer.strideX, layout: layer.layout))
+      print(
+        Self.line(
+          layer.name, width: width, c: Int(layer.channels), h: Int(layer.height), w: Int(layer.width),
+          strideY: layer.strideY, strideX: layer.strideX, layout: layer.layout))
     }
   }
 
@@ -75,8 +80,10 @@ struct Layers: AsyncParsableCommand {
 
   /// One grid layer: `name  C=.. H=.. W=..  stride S  layout L` (or `stride SYxSX` when they differ);
   /// the layout is nchw, nhwc or tokens+P (P prefix tokens before the patch grid).
-  static func line(_ name: String, width: Int, c: Int, h: Int, w: Int, strideY: Double, strideX: Double,
-                   layout: String) -> String {
+  static func line(
+    _ name: String, width: Int, c: Int, h: Int, w: Int, strideY: Double, strideX: Double,
+    layout: String
+  ) -> String {
     let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
     let stride = strideY == strideX ? format(strideY) : "\(format(strideY))x\(format(strideX))"
     return "\(padded)  C=\(c) H=\(h) W=\(w)  stride \(stride)  layout \(layout.isEmpty ? "nchw" : layout)"

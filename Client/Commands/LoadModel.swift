@@ -40,7 +40,9 @@ struct LoadModel: AsyncParsableCommand {
       }
       let info = try await connection.withDaemon { try await $0.loadModel(request) }
       let numbers = { (v: [Float]) in v.map { String(format: "%g", $0) }.joined(separator: ",") }
-      print("\(info.name)  input \(info.inputHeight)x\(info.inputWidth)  mean \(numbers(info.mean))  std \(numbers(info.std))  \(info.channelOrder)  (\(info.preprocessingSource))  \(info.layers.count) layers  \(info.path)")
+      print(
+        "\(info.name)  input \(info.inputHeight)x\(info.inputWidth)  mean \(numbers(info.mean))  std \(numbers(info.std))  \(info.channelOrder)  (\(info.preprocessingSource))  \(info.layers.count) layers  \(info.path)"
+      )
     }
   }
 }

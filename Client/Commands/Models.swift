@@ -24,7 +24,9 @@ struct Models: AsyncParsableCommand {
       for model in response.models {
         let mark = model.name == response.defaultModel ? "*" : " "
         let name = model.name.padding(toLength: width, withPad: " ", startingAt: 0)
-        print("\(mark) \(name)  input \(model.inputHeight)x\(model.inputWidth)  \(model.layers.count) layers  \(model.path)")
+        print(
+          "\(mark) \(name)  input \(model.inputHeight)x\(model.inputWidth)  \(model.layers.count) layers  \(model.path)"
+        )
       }
     }
   }

@@ -78,8 +78,12 @@ struct NMF: AsyncParsableCommand {
     guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
     if let maxIter, maxIter < 1 { throw ValidationError("--max-iter must be at least 1, got \(maxIter)") }
     if let tolerance, !(tolerance >= 0) { throw ValidationError("--tolerance must be >= 0, got \(tolerance)") }
-    if let highlight, !(0..<k).contains(highlight) { throw ValidationError("--highlight \(highlight) is not a group: use 0..<\(k)") }
-    if let g = groupSimilarity, !(0..<k).contains(g) { throw ValidationError("--group-similarity \(g) is not a group: use 0..<\(k)") }
+    if let highlight, !(0..<k).contains(highlight) {
+      throw ValidationError("--highlight \(highlight) is not a group: use 0..<\(k)")
+    }
+    if let g = groupSimilarity, !(0..<k).contains(g) {
+      throw ValidationError("--group-similarity \(g) is not a group: use 0..<\(k)")
+    }
     if groupSimilarity == nil, similarityOut != nil || similarityNpy != nil {
       throw ValidationError("--similarity-out and --similarity-npy need --group-similarity G")
     }
@@ -97,7 +101,9 @@ struct NMF: AsyncParsableCommand {
         let request = nmfRequest(ids: infos.map(\.id), options: options)
         let response = try await withProgress("factoring...") { try await daemon.nmf(request) }
         if let npyDir { try NMFOutput.writeNPYs(response, to: npyDir) }
-        if let json { try JSONOutput.write(NMFOutput.document(response, request: request, files: files, infos: infos), to: json) }
+        if let json {
+          try JSONOutput.write(NMFOutput.document(response, request: request, files: files, infos: infos), to: json)
+        }
         if let out { try OutputFile.write(response.png, to: out) }
         if let g = groupSimilarity { try await similarity(from: g, request: request, daemon: daemon, options: options) }
         if npyDir == nil, json == nil, out == nil, groupSimilarity == nil {
@@ -124,13 +130,20 @@ struct NMF: AsyncParsableCommand {
   }
 
   /// Similarity of every cell of every IMAGE to group `g`'s centroid.
-  private func similarity(from g: Int, request: Simlay_V1_NmfRequest, daemon: Daemon, options: Simlay_V1_RenderOptions) async throws {
+  private func similarity(from g: Int, request: Simlay_V1_NmfRequest, daemon: Daemon, options: Simlay_V1_RenderOptions)
+    async throws
+  {
     var nmf = request
     nmf.clearRender()
     let similarity = Simlay_V1_SimilarityRequest.with {
       $0.model = model
       $0.layer = layer
-      $0.query = .with { q in q.group = .with { $0.nmf = nmf; $0.group = Int32(g) } }
+      $0.query = .with { q in
+        q.group = .with {
+          $0.nmf = nmf
+          $0.group = Int32(g)
+        }
+      }
       $0.targetIds = request.imageIds
       if similarityOut != nil { $0.render = options }
     }

@@ -24,15 +24,18 @@ enum NMFOutput {
   }
 
   /// The `--json` document.
-  static func document(_ response: Simlay_V1_NmfResponse, request: Simlay_V1_NmfRequest, files: ImageFiles,
-                       infos: [Simlay_V1_ImageInfo]) -> Document {
+  static func document(
+    _ response: Simlay_V1_NmfResponse, request: Simlay_V1_NmfRequest, files: ImageFiles,
+    infos: [Simlay_V1_ImageInfo]
+  ) -> Document {
     let k = Int(request.k)
     return Document(
       model: request.model, layer: response.layer, k: k,
       policy: ["refuse", "clamp", "split"][min(max(request.policy.rawValue, 0), 2)],
       init: ["nndsvda", "nndsvd", "random"][min(max(request.init_p.rawValue, 0), 2)],
       seed: Int(request.seed), relativeError: response.relativeError, iterations: Int(response.iterations),
-      solveSeconds: response.solveSeconds, grid: [Int(response.height), Int(response.width)], columns: Int(response.columns),
+      solveSeconds: response.solveSeconds, grid: [Int(response.height), Int(response.width)],
+      columns: Int(response.columns),
       images: files.names, imageIds: infos.map(\.id), groupSizes: groupSizes(response, images: infos.count, k: k),
       groups: response.groups.values)
   }
@@ -57,7 +60,8 @@ enum NMFOutput {
 
     enum CodingKeys: String, CodingKey {
       case model, layer, k, policy, `init`, seed, iterations, grid, columns, images, groups
-      case relativeError = "relative_error", solveSeconds = "solve_seconds", imageIds = "image_ids", groupSizes = "group_sizes"
+      case relativeError = "relative_error", solveSeconds = "solve_seconds", imageIds = "image_ids", groupSizes =
+        "group_sizes"
     }
   }
 
@@ -65,9 +69,12 @@ enum NMFOutput {
   static func summaryLines(_ response: Simlay_V1_NmfResponse, names: [String]) -> [String] {
     let k = Int(response.h.shape.first ?? 0)
     let sizes = groupSizes(response, images: names.count, k: k)
-    var lines = [String(format: "%@ %dx%d, k = %d: relative error %.4f after %d iterations (%.3f s)",
-                        response.layer, response.height, response.width, k, response.relativeError,
-                        response.iterations, response.solveSeconds)]
+    var lines = [
+      String(
+        format: "%@ %dx%d, k = %d: relative error %.4f after %d iterations (%.3f s)",
+        response.layer, response.height, response.width, k, response.relativeError,
+        response.iterations, response.solveSeconds)
+    ]
     let width = names.map(\.count).max() ?? 0
     for (name, s) in zip(names, sizes) {
       let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)

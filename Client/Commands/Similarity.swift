@@ -76,11 +76,14 @@ struct Similarity: AsyncParsableCommand {
   }
 
   /// The `--json` document: the request's essentials, the answer's query cells and the maps.
-  private func document(_ response: Simlay_V1_SimilarityResponse, maps: MapStack, infos: [Simlay_V1_ImageInfo]) -> SimilarityDocument {
+  private func document(_ response: Simlay_V1_SimilarityResponse, maps: MapStack, infos: [Simlay_V1_ImageInfo])
+    -> SimilarityDocument
+  {
     var q = SimilarityDocument.Query(image: query.image, text: queryText)
     if case .pixel(let px, let py) = query.position { (q.px, q.py) = (px, py) }
     return SimilarityDocument(
-      model: model, layer: layer, metric: metric.rawValue, images: images, infos: infos, query: q, response: response, maps: maps)
+      model: model, layer: layer, metric: metric.rawValue, images: images, infos: infos, query: q, response: response,
+      maps: maps)
   }
 
   /// `--query` as given back in canonical form.

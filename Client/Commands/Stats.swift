@@ -26,13 +26,18 @@ struct Stats: AsyncParsableCommand {
 
   /// The text report.
   private func report(_ s: Simlay_V1_StatsResponse) -> [String] {
-    var lines = ["uptime   \(Self.duration(s.uptimeSeconds))", "images   \(s.images) (\(formatBytes(Int(s.imageBytes))))"]
+    var lines = [
+      "uptime   \(Self.duration(s.uptimeSeconds))", "images   \(s.images) (\(formatBytes(Int(s.imageBytes))))",
+    ]
     let c = s.cache
     let lookups = c.hits + c.misses
     let hitRate = lookups > 0 ? String(format: ", %.1f%% hit rate", 100 * Double(c.hits) / Double(lookups)) : ""
     let full = c.capacityBytes > 0 ? String(format: " (%.0f%%)", 100 * Double(c.bytes) / Double(c.capacityBytes)) : ""
-    lines.append("cache    \(formatBytes(Int(c.bytes))) of \(formatBytes(Int(c.capacityBytes)))\(full), \(c.entries) entries")
-    lines.append("         \(c.hits) hits, \(c.misses) misses\(hitRate), \(c.evictions) evictions, \(c.forwardPasses) forward passes")
+    lines.append(
+      "cache    \(formatBytes(Int(c.bytes))) of \(formatBytes(Int(c.capacityBytes)))\(full), \(c.entries) entries")
+    lines.append(
+      "         \(c.hits) hits, \(c.misses) misses\(hitRate), \(c.evictions) evictions, \(c.forwardPasses) forward passes"
+    )
     lines.append("models   \(s.models.count)")
     for m in s.models {
       lines.append("  \(m.name)  input \(m.inputHeight)x\(m.inputWidth)  \(m.layers.count) layers  \(m.path)")
@@ -46,7 +51,10 @@ struct Stats: AsyncParsableCommand {
       lines.append("")
       lines.append(row(["method", "requests", "errors", "p50 ms", "p90 ms", "p99 ms"]))
       for m in s.methods {
-        lines.append(row([m.method, "\(m.requests)", "\(m.errors)"] + [m.p50Ms, m.p90Ms, m.p99Ms].map { String(format: "%.2f", $0) }))
+        lines.append(
+          row(
+            [m.method, "\(m.requests)", "\(m.errors)"] + [m.p50Ms, m.p90Ms, m.p99Ms].map { String(format: "%.2f", $0) })
+        )
       }
     }
     return lines

@@ -43,7 +43,9 @@ struct SweepRotate: AsyncParsableCommand {
 
   func run() async throws {
     try await reportingErrors {
-      try await sweep.run(connection: connection, transform: .rotate, params: try SweepParams.parse(angles, flag: "--angles", positive: false))
+      try await sweep.run(
+        connection: connection, transform: .rotate,
+        params: try SweepParams.parse(angles, flag: "--angles", positive: false))
     }
   }
 }
@@ -73,7 +75,9 @@ struct SweepScale: AsyncParsableCommand {
 
   func run() async throws {
     try await reportingErrors {
-      try await sweep.run(connection: connection, transform: .scale, params: try SweepParams.parse(scales, flag: "--scales", positive: true))
+      try await sweep.run(
+        connection: connection, transform: .scale,
+        params: try SweepParams.parse(scales, flag: "--scales", positive: true))
     }
   }
 }
@@ -87,7 +91,9 @@ enum SweepParams {
   static func parse(_ text: String, flag: String, positive: Bool) throws -> [Double] {
     let values: [Double]
     if text.contains(":") {
-      let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      let parts = text.split(separator: ":", omittingEmptySubsequences: false).map {
+        Double($0.trimmingCharacters(in: .whitespaces))
+      }
       guard parts.count == 3, let start = parts[0], let stop = parts[1], let step = parts[2],
         start.isFinite, stop.isFinite, step.isFinite
       else { throw ValidationError("\(flag): expected START:STOP:STEP (three numbers), got '\(text)'") }
@@ -100,7 +106,9 @@ enum SweepParams {
       // Rounded to 10 decimals so that 0:1:0.1 gives 0.3, not 0.30000000000000004.
       values = (0...Int(n)).map { ((start + Double($0) * step) * 1e10).rounded() / 1e10 }
     } else {
-      let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+      let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
       values = try parts.map { part in
         guard let v = Double(part), v.isFinite else {
           throw ValidationError("\(flag): '\(part)' is not a number (expected V1,V2,... or START:STOP:STEP)")

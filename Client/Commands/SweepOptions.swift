@@ -18,7 +18,8 @@ struct SweepOptions: ParsableArguments {
     transform: QuerySpec.init(parsing:))
   var query: [QuerySpec] = []
 
-  @Option(name: .customLong("label"), help: "A name per --query, in order, for the chart's legend (default q0, q1, ...).")
+  @Option(
+    name: .customLong("label"), help: "A name per --query, in order, for the chart's legend (default q0, q1, ...).")
   var labels: [String] = []
 
   @Option(help: "Similarity measure.")
@@ -37,10 +38,12 @@ struct SweepOptions: ParsableArguments {
   @Option(help: "Render the line chart (similarity at each query's tracked cell vs the parameter) into this PNG.")
   var chart: String?
 
-  @Option(help: "Render the strip (the transformed inputs, the first query's map, tracked cells outlined) into this PNG.")
+  @Option(
+    help: "Render the strip (the transformed inputs, the first query's map, tracked cells outlined) into this PNG.")
   var out: String?
 
-  @Option(help: "Write everything (request, grid, tracked cells, similarities, maps [Q,H,W] per step) to this JSON file.")
+  @Option(
+    help: "Write everything (request, grid, tracked cells, similarities, maps [Q,H,W] per step) to this JSON file.")
   var json: String?
 
   @OptionGroup(title: "Rendering (--out)") var render: RenderFlags
@@ -54,7 +57,9 @@ struct SweepOptions: ParsableArguments {
       try checkImageIndex(q.image, flag: "--query", count: 1)
       guard case .cell = q.position else { throw ValidationError("--query: a sweep tracks cells: use 0:Y,X") }
     }
-    guard labels.count <= query.count else { throw ValidationError("--label given \(labels.count) times for \(query.count) --query") }
+    guard labels.count <= query.count else {
+      throw ValidationError("--label given \(labels.count) times for \(query.count) --query")
+    }
   }
 
   /// The cells of `--query`.
@@ -74,19 +79,28 @@ struct SweepOptions: ParsableArguments {
       request.imageID = info.id
       request.transform = transform
       request.params = params
-      request.queries = cells.map { c in .with { $0.y = c.y; $0.x = c.x } }
+      request.queries = cells.map { c in
+        .with {
+          $0.y = c.y
+          $0.x = c.x
+        }
+      }
       request.queryLabels = labels
       request.metric = metric.proto
       request.fill = fill.proto
       request.chart = chart != nil
       if out != nil { request.render = options }
-      let response = try await withProgress("computing \(params.count) transformed forward passes...") { try await daemon.sweep(request) }
+      let response = try await withProgress("computing \(params.count) transformed forward passes...") {
+        try await daemon.sweep(request)
+      }
       let result = try SweepResult(response, transform: transform, queries: cells, labels: labels)
       if let csv { try OutputFile.write(Data(result.csv.utf8), to: csv) }
       if let chart { try OutputFile.write(response.chartPng, to: chart) }
       if let out { try OutputFile.write(response.stripPng, to: out) }
       if let json {
-        try JSONOutput.write(result.json(model: model, metric: metric.rawValue, fill: fill.rawValue, image: image, imageID: info.id), to: json)
+        try JSONOutput.write(
+          result.json(model: model, metric: metric.rawValue, fill: fill.rawValue, image: image, imageID: info.id),
+          to: json)
       }
       if csv == nil, chart == nil, out == nil, json == nil { result.table.forEach { print($0) } }
     }

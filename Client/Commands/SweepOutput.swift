@@ -14,7 +14,10 @@ struct SweepResult {
   /// Per step, [Q, H, W].
   let maps: [MapStack]
 
-  init(_ response: Simlay_V1_SweepResponse, transform: Simlay_V1_Transform, queries: [(y: Int32, x: Int32)], labels: [String]) throws {
+  init(
+    _ response: Simlay_V1_SweepResponse, transform: Simlay_V1_Transform, queries: [(y: Int32, x: Int32)],
+    labels: [String]
+  ) throws {
     self.transform = transform == .scale ? "scale" : "rotate"
     (layer, height, width) = (response.layer, Int(response.height), Int(response.width))
     self.queries = queries
@@ -22,7 +25,10 @@ struct SweepResult {
     steps = response.steps
     maps = try response.steps.map { try MapStack($0.maps) }
     for (s, step) in steps.enumerated() where step.tracked.count != queries.count || maps[s].count != queries.count {
-      throw ClientError(.malformedAnswer, "simlayd answered step \(s) with \(step.tracked.count) tracked cells and \(maps[s].count) maps for \(queries.count) queries")
+      throw ClientError(
+        .malformedAnswer,
+        "simlayd answered step \(s) with \(step.tracked.count) tracked cells and \(maps[s].count) maps for \(queries.count) queries"
+      )
     }
   }
 
@@ -53,7 +59,9 @@ struct SweepResult {
         Document.Step(
           param: steps[s].param, box: steps[s].box,
           tracked: steps[s].tracked.enumerated().map { q, t in
-            .init(query: q, y: t.y, x: t.x, inBounds: t.inBounds, similarity: JSONFloat(value: t.inBounds ? t.similarity : .nan))
+            .init(
+              query: q, y: t.y, x: t.x, inBounds: t.inBounds,
+              similarity: JSONFloat(value: t.inBounds ? t.similarity : .nan))
           },
           shape: maps[s].shape, maps: MapsJSON(stack: maps[s]))
       })
@@ -112,7 +120,9 @@ struct SweepResult {
     let columns = queries.indices.map { "\(labels[$0]) (\(queries[$0].y),\(queries[$0].x))" }
     let column = max(16, (columns.map(\.count).max() ?? 0) + 2)
     var lines = ["\(transform) on \(layer) (\(height) x \(width) grid)"]
-    lines.append("param".padding(toLength: 10, withPad: " ", startingAt: 0) + columns.map { $0.padding(toLength: column, withPad: " ", startingAt: 0) }.joined())
+    lines.append(
+      "param".padding(toLength: 10, withPad: " ", startingAt: 0)
+        + columns.map { $0.padding(toLength: column, withPad: " ", startingAt: 0) }.joined())
     for step in steps {
       let cells = step.tracked.map { t -> String in
         let text = t.inBounds ? String(format: "%d,%d %.4f", t.y, t.x, t.similarity) : "\(t.y),\(t.x) out"

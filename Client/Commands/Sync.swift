@@ -21,14 +21,16 @@ struct Sync: AsyncParsableCommand {
   var layers: [String]
 
   @Option(
-    help: ArgumentHelp("I@PX,PY: image I (from 0) of the IMAGE list and a pixel of it (x right, y down).", valueName: "point"),
+    help: ArgumentHelp(
+      "I@PX,PY: image I (from 0) of the IMAGE list and a pixel of it (x right, y down).", valueName: "point"),
     transform: PointSpec.init(parsing:))
   var point: PointSpec
 
   @Option(help: "Similarity measure.")
   var metric: MetricChoice = .cosine
 
-  @Option(name: .customLong("npy-dir"), help: "Write DIR/<layer>.npy (float32 [N,H,W]) per layer; '/' in names becomes '_'.")
+  @Option(
+    name: .customLong("npy-dir"), help: "Write DIR/<layer>.npy (float32 [N,H,W]) per layer; '/' in names becomes '_'.")
   var npyDir: String?
 
   @Option(help: "Render the overlay grid (one row per layer, one column per IMAGE) into this PNG.")
@@ -79,7 +81,9 @@ struct Sync: AsyncParsableCommand {
         if let out { try OutputFile.write(response.rendered.png, to: out) }
         if npyDir == nil, out == nil, json == nil {
           for (entry, stack) in zip(response.layers, maps) {
-            print("\(entry.layer)  cell=\(entry.cell.y),\(entry.cell.x)  [\(stack.shape.map(String.init).joined(separator: ","))]")
+            print(
+              "\(entry.layer)  cell=\(entry.cell.y),\(entry.cell.x)  [\(stack.shape.map(String.init).joined(separator: ","))]"
+            )
             stack.summaryLines(names: files.names, indent: "  ").forEach { print($0) }
           }
         }
@@ -88,7 +92,9 @@ struct Sync: AsyncParsableCommand {
   }
 
   /// The `--json` document: the point, the images and, per layer, its cell and maps.
-  private func document(_ response: Simlay_V1_LayerSyncResponse, maps: [MapStack], infos: [Simlay_V1_ImageInfo]) -> SyncDocument {
+  private func document(_ response: Simlay_V1_LayerSyncResponse, maps: [MapStack], infos: [Simlay_V1_ImageInfo])
+    -> SyncDocument
+  {
     SyncDocument(
       model: model, metric: metric.rawValue, images: images, infos: infos,
       point: .init(image: point.image, px: point.px, py: point.py), response: response, maps: maps)

@@ -11,7 +11,8 @@ struct ConnectionOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "The daemon: unix:PATH (or unix://PATH), HOST:PORT or [IPv6]:PORT.",
-      discussion: "Default: $XDG_RUNTIME_DIR/simlay/simlayd.sock, or /tmp/simlay-$UID/simlayd.sock without XDG_RUNTIME_DIR.",
+      discussion:
+        "Default: $XDG_RUNTIME_DIR/simlay/simlayd.sock, or /tmp/simlay-$UID/simlayd.sock without XDG_RUNTIME_DIR.",
       valueName: "address"))
   var server: String?
 
@@ -23,10 +24,14 @@ struct ConnectionOptions: ParsableArguments {
   @Flag(name: .customLong("tls"), help: "Connect with TLS, trusting the system's CAs (implied by --tls-ca).")
   var tls = false
 
-  @Option(name: .customLong("tls-ca"), help: "PEM CA certificates to trust for the daemon's TLS certificate (e.g. a self-signed one).")
+  @Option(
+    name: .customLong("tls-ca"),
+    help: "PEM CA certificates to trust for the daemon's TLS certificate (e.g. a self-signed one).")
   var tlsCA: String?
 
-  @Option(name: .customLong("tls-cert"), help: "PEM client certificate, for a daemon started with --tls-client-ca. Needs --tls-key.")
+  @Option(
+    name: .customLong("tls-cert"),
+    help: "PEM client certificate, for a daemon started with --tls-client-ca. Needs --tls-key.")
   var tlsCert: String?
 
   @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")

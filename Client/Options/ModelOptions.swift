@@ -4,7 +4,9 @@ import SimlayEngine
 
 /// The model and how images are prepared for it; shared by every in-process command.
 struct ModelOptions: ParsableArguments {
-  @Option(name: .long, help: "ONNX model file (default: models/efficientnet-lite0.onnx, made by scripts/convert_efficientnet_lite0.py).")
+  @Option(
+    name: .long,
+    help: "ONNX model file (default: models/efficientnet-lite0.onnx, made by scripts/convert_efficientnet_lite0.py).")
   var model: String?
 
   @OptionGroup var preprocessing: PreprocessingOptions

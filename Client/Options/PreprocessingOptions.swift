@@ -4,7 +4,9 @@ import SimlayCore
 /// How images are prepared for a model without simlay.* metadata: shared by the in-process commands
 /// (through `ModelOptions`) and `load-model`, which sends the same flags to the daemon.
 struct PreprocessingOptions: ParsableArguments {
-  @Option(name: .customLong("input-size"), help: "Input height,width images are squashed to, for models whose file does not fix it.")
+  @Option(
+    name: .customLong("input-size"),
+    help: "Input height,width images are squashed to, for models whose file does not fix it.")
   var inputSize: String?
 
   @Option(help: "Per-channel mean R,G,B in 0..255 units (default: from the model's metadata, else ImageNet's).")

@@ -31,7 +31,9 @@ struct QuerySpec: Equatable {
     let rest = text[text.index(after: colon)...]
     let ends = rest.split(separator: "-", omittingEmptySubsequences: false)
     func pair(_ s: Substring) throws -> (Int32, Int32) {
-      let v = s.split(separator: ",", omittingEmptySubsequences: false).map { Int32($0.trimmingCharacters(in: .whitespaces)) }
+      let v = s.split(separator: ",", omittingEmptySubsequences: false).map {
+        Int32($0.trimmingCharacters(in: .whitespaces))
+      }
       guard v.count == 2, let a = v[0], let b = v[1], a >= 0, b >= 0 else { throw bad }
       return (a, b)
     }
@@ -61,9 +63,23 @@ struct QuerySpec: Equatable {
     Simlay_V1_Query.with { q in
       q.imageID = imageID
       switch position {
-      case .cell(let y, let x): q.cell = .with { $0.y = y; $0.x = x }
-      case .region(let y0, let x0, let y1, let x1): q.region = .with { $0.y0 = y0; $0.x0 = x0; $0.y1 = y1; $0.x1 = x1 }
-      case .pixel(let px, let py): q.pixel = .with { $0.px = px; $0.py = py }
+      case .cell(let y, let x):
+        q.cell = .with {
+          $0.y = y
+          $0.x = x
+        }
+      case .region(let y0, let x0, let y1, let x1):
+        q.region = .with {
+          $0.y0 = y0
+          $0.x0 = x0
+          $0.y1 = y1
+          $0.x1 = x1
+        }
+      case .pixel(let px, let py):
+        q.pixel = .with {
+          $0.px = px
+          $0.py = py
+        }
       }
     }
   }
@@ -79,13 +95,20 @@ struct PointSpec: Equatable {
     let bad = ValidationError("expected I@PX,PY (image index, then a pixel of that image: x, y)")
     let parts = text.split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count == 2, let image = Int(parts[0]), image >= 0 else { throw bad }
-    let xy = parts[1].split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    let xy = parts[1].split(separator: ",", omittingEmptySubsequences: false).map {
+      Double($0.trimmingCharacters(in: .whitespaces))
+    }
     guard xy.count == 2, let px = xy[0], let py = xy[1], px.isFinite, py.isFinite, px >= 0, py >= 0 else { throw bad }
     (self.image, self.px, self.py) = (image, px, py)
   }
 
   /// The wire pixel.
-  var pixel: Simlay_V1_Pixel { .with { $0.px = px; $0.py = py } }
+  var pixel: Simlay_V1_Pixel {
+    .with {
+      $0.px = px
+      $0.py = py
+    }
+  }
 }
 
 /// `--metric`: how a query vector is compared with each cell.

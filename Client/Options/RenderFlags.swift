@@ -5,7 +5,8 @@ import SimlayProto
 /// Ranges are the daemon's to check (its INVALID_ARGUMENT names the field and the range, e.g.
 /// "render.tile_size 2000 outside 16...1024"): the CLI only parses, so the two can never disagree.
 struct RenderFlags: ParsableArguments {
-  @Option(help: "Overlay colours: mask (darken dissimilar cells, as in the article), viridis, or diverging (signed metrics).")
+  @Option(
+    help: "Overlay colours: mask (darken dissimilar cells, as in the article), viridis, or diverging (signed metrics).")
   var colormap: ColormapChoice = .mask
 
   @Option(help: "How cells are scaled to pixels: nearest (blocky) or bilinear.")
@@ -14,7 +15,9 @@ struct RenderFlags: ParsableArguments {
   @Option(help: "Overlay opacity in (0, 1] (default 0.6; checked by the daemon).")
   var opacity: Float?
 
-  @Option(name: .customLong("tile-size"), help: "Longest side of each tile in pixels: 16 up to the daemon's limit, 1024 (default 256).")
+  @Option(
+    name: .customLong("tile-size"),
+    help: "Longest side of each tile in pixels: 16 up to the daemon's limit, 1024 (default 256).")
   var tileSize: Int?
 
   @Option(
@@ -32,7 +35,9 @@ struct RenderFlags: ParsableArguments {
   /// `--value-range` parsed as two numbers (whether MIN < MAX is the daemon's to say).
   private func range() throws -> (Float, Float)? {
     guard let valueRange else { return nil }
-    let v = valueRange.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+    let v = valueRange.split(separator: ",", omittingEmptySubsequences: false).map {
+      Float($0.trimmingCharacters(in: .whitespaces))
+    }
     guard v.count == 2, let lo = v[0], let hi = v[1] else {
       throw ValidationError("--value-range needs two numbers MIN,MAX, got '\(valueRange)'")
     }

@@ -33,8 +33,10 @@ struct SimilarityDocument: Encodable {
   var shape: [Int]
   var maps: MapsJSON
 
-  init(model: String, layer: String, metric: String, images: [String], infos: [Simlay_V1_ImageInfo], query: Query,
-       response: Simlay_V1_SimilarityResponse, maps: MapStack) {
+  init(
+    model: String, layer: String, metric: String, images: [String], infos: [Simlay_V1_ImageInfo], query: Query,
+    response: Simlay_V1_SimilarityResponse, maps: MapStack
+  ) {
     (self.model, self.metric, self.images, self.query) = (model, metric, images, query)
     self.layer = response.layer.isEmpty ? layer : response.layer
     imageNames = infos.map(\.name)
@@ -48,7 +50,10 @@ struct SimilarityDocument: Encodable {
 
   enum CodingKeys: String, CodingKey {
     case model, layer, metric, images, query, shape, maps
-    case imageNames = "image_names", imageIds = "image_ids", imageSizes = "image_sizes", queryCells = "query_cells"
+    case imageNames = "image_names"
+    case imageIds = "image_ids"
+    case imageSizes = "image_sizes"
+    case queryCells = "query_cells"
   }
 }
 
@@ -76,19 +81,25 @@ struct SyncDocument: Encodable {
   var point: Point
   var layers: [Layer]
 
-  init(model: String, metric: String, images: [String], infos: [Simlay_V1_ImageInfo], point: Point,
-       response: Simlay_V1_LayerSyncResponse, maps: [MapStack]) {
+  init(
+    model: String, metric: String, images: [String], infos: [Simlay_V1_ImageInfo], point: Point,
+    response: Simlay_V1_LayerSyncResponse, maps: [MapStack]
+  ) {
     (self.model, self.metric, self.images, self.point) = (model, metric, images, point)
     imageNames = infos.map(\.name)
     imageIds = infos.map(\.id)
     imageSizes = infos.map { [Int($0.width), Int($0.height)] }
     layers = zip(response.layers, maps).map { entry, stack in
-      Layer(layer: entry.layer, cell: ["y": entry.cell.y, "x": entry.cell.x], shape: stack.shape, maps: MapsJSON(stack: stack))
+      Layer(
+        layer: entry.layer, cell: ["y": entry.cell.y, "x": entry.cell.x], shape: stack.shape,
+        maps: MapsJSON(stack: stack))
     }
   }
 
   enum CodingKeys: String, CodingKey {
     case model, metric, images, point, layers
-    case imageNames = "image_names", imageIds = "image_ids", imageSizes = "image_sizes"
+    case imageNames = "image_names"
+    case imageIds = "image_ids"
+    case imageSizes = "image_sizes"
   }
 }

@@ -46,6 +46,7 @@ public enum NMFBench {
       try NPY.write(Tensor(shape: [a.rows, k], floats: r.w), to: dir.appendingPathComponent("W.npy").path)
       try NPY.write(Tensor(shape: [k, a.columns], floats: r.h), to: dir.appendingPathComponent("H.npy").path)
     }
-    return Report(medianS: times[times.count / 2], minS: times[0], relativeError: Double(r.relativeError), iterations: r.iterations)
+    return Report(
+      medianS: times[times.count / 2], minS: times[0], relativeError: Double(r.relativeError), iterations: r.iterations)
   }
 }

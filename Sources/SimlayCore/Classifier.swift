@@ -23,7 +23,9 @@ public struct Classifier: Sendable {
       guard let text = try? String(contentsOfFile: labelsFile, encoding: .utf8) else {
         throw EngineError(.io, "cannot read labels file '\(labelsFile)'")
       }
-      var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+      var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespacesAndNewlines)
+      }
       while lines.last == "" { lines.removeLast() }
       if lines.count == classes + 1 { lines.removeFirst() }
       labels = lines
@@ -51,7 +53,9 @@ public struct Classifier: Sendable {
         p = e.map { $0 / total }
       }
       return p.enumerated().sorted { $0.element > $1.element }.prefix(top).map {
-        Prediction(index: $0.offset, probability: $0.element, label: $0.offset < labels.count ? labels[$0.offset] : "class \($0.offset)")
+        Prediction(
+          index: $0.offset, probability: $0.element,
+          label: $0.offset < labels.count ? labels[$0.offset] : "class \($0.offset)")
       }
     }
   }

@@ -28,7 +28,9 @@ public struct InputPipeline: Sendable, Hashable {
     public var channelOrder: String?
 
     /// No overrides.
-    public init(size: (height: Int, width: Int)? = nil, mean: [Float]? = nil, std: [Float]? = nil, channelOrder: String? = nil) {
+    public init(
+      size: (height: Int, width: Int)? = nil, mean: [Float]? = nil, std: [Float]? = nil, channelOrder: String? = nil
+    ) {
       self.size = size
       self.mean = mean
       self.std = std
@@ -47,14 +49,20 @@ public struct InputPipeline: Sendable, Hashable {
     var size = overrides.size
     if size == nil, let shape = model.defaultInputShape(batch: 1) { size = (shape[2], shape[3]) }
     guard let size else {
-      throw EngineError(.invalidInput, "the model's input size is not fixed and its metadata does not give one: give an input size (--input-size H,W; simlayd --model NAME=PATH,size=H:W; LoadModel input_height and input_width)")
+      throw EngineError(
+        .invalidInput,
+        "the model's input size is not fixed and its metadata does not give one: give an input size (--input-size H,W; simlayd --model NAME=PATH,size=H:W; LoadModel input_height and input_width)"
+      )
     }
-    let p = Preprocessing(width: size.width, height: size.height,
-                          mean: overrides.mean ?? floats("simlay.mean") ?? [123.675, 116.28, 103.53],
-                          std: overrides.std ?? floats("simlay.std") ?? [58.395, 57.12, 57.375])
+    let p = Preprocessing(
+      width: size.width, height: size.height,
+      mean: overrides.mean ?? floats("simlay.mean") ?? [123.675, 116.28, 103.53],
+      std: overrides.std ?? floats("simlay.std") ?? [58.395, 57.12, 57.375])
     do { try p.validate() } catch { throw EngineError(.invalidInput, error.message) }
     let order = (overrides.channelOrder ?? model.metadata["simlay.channel_order"] ?? "rgb").lowercased()
-    guard order == "rgb" || order == "bgr" else { throw EngineError(.invalidInput, "channel order must be rgb or bgr, got '\(order)'") }
+    guard order == "rgb" || order == "bgr" else {
+      throw EngineError(.invalidInput, "channel order must be rgb or bgr, got '\(order)'")
+    }
     return InputPipeline(preprocessing: p, bgr: order == "bgr")
   }
 

@@ -21,6 +21,9 @@ public enum ModelLocator {
       let path = (base as NSString).appendingPathComponent(defaultRelativePath)
       if FileManager.default.fileExists(atPath: path) { return path }
     }
-    throw EngineError(.io, "no model named and the default model \(defaultRelativePath) was not found; create it with scripts/convert_efficientnet_lite0.py or pass --model")
+    throw EngineError(
+      .io,
+      "no model named and the default model \(defaultRelativePath) was not found; create it with scripts/convert_efficientnet_lite0.py or pass --model"
+    )
   }
 }

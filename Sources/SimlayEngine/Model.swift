@@ -43,7 +43,8 @@ public final class Model: Sendable {
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     guard size <= EngineLimits.maxModelFileBytes else {
-      throw EngineError(.invalidModel, "model file '\(path)' has \(size) bytes, beyond ONNX's limit of 2 GiB for one file")
+      throw EngineError(
+        .invalidModel, "model file '\(path)' has \(size) bytes, beyond ONNX's limit of 2 GiB for one file")
     }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw EngineError(.io, "cannot read model file '\(path)'")
@@ -73,7 +74,10 @@ public final class Model: Sendable {
     }
     guard let input = graph.inputs.first else { throw EngineError(.invalidModel, "\(origin): the graph has no input") }
     for node in graph.nodes where OperatorRegistry.factories[node.opType] == nil || node.opType.hasPrefix("_") {
-      throw EngineError(.unsupportedOperator, "unsupported operator '\(node.opType)' in node '\(node.name)' (supported: \(OperatorRegistry.supported.joined(separator: ", ")))")
+      throw EngineError(
+        .unsupportedOperator,
+        "unsupported operator '\(node.opType)' in node '\(node.name)' (supported: \(OperatorRegistry.supported.joined(separator: ", ")))"
+      )
     }
     self.graph = graph
     self.fused = Fusion.fuseActivations(graph)
@@ -104,7 +108,10 @@ public final class Model: Sendable {
     if shape[1] == 0 { shape[1] = 3 }
     if shape[2] == 0 || shape[3] == 0, let size = metadata["simlay.input_size"] {
       let hw = size.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-      if hw.count == 2 { shape[2] = hw[0]; shape[3] = hw[1] }
+      if hw.count == 2 {
+        shape[2] = hw[0]
+        shape[3] = hw[1]
+      }
     }
     return shape.allSatisfy { $0 > 0 } ? shape : nil
   }
@@ -113,7 +120,9 @@ public final class Model: Sendable {
   func validateInputShape(_ shape: [Int], of input: ValueInfo) throws {
     guard let dims = input.shape else { return }
     guard dims.count == shape.count else {
-      throw EngineError(.invalidInput, "input '\(input.name)' has rank \(dims.count) (\(dims.map { $0.map(String.init) ?? "?" })), got shape \(shape)")
+      throw EngineError(
+        .invalidInput,
+        "input '\(input.name)' has rank \(dims.count) (\(dims.map { $0.map(String.init) ?? "?" })), got shape \(shape)")
     }
     for (i, (d, s)) in zip(dims, shape).enumerated() where i > 0 || inputs.count > 1 {
       if let d, d != s {
@@ -126,7 +135,10 @@ public final class Model: Sendable {
   /// per-tensor budget.
   static func checkInputSize(_ shape: [Int], of input: ValueInfo) throws {
     if shape.count == 4, shape[2] > EngineLimits.maxInputSide || shape[3] > EngineLimits.maxInputSide {
-      throw EngineError(.invalidInput, "input '\(input.name)' of \(shape[2])x\(shape[3]) exceeds the limit of \(EngineLimits.maxInputSide) pixels per side (EngineLimits.maxInputSide)")
+      throw EngineError(
+        .invalidInput,
+        "input '\(input.name)' of \(shape[2])x\(shape[3]) exceeds the limit of \(EngineLimits.maxInputSide) pixels per side (EngineLimits.maxInputSide)"
+      )
     }
     do {
       try EngineLimits.checkSize(shape, "input '\(input.name)'")
@@ -135,14 +147,18 @@ public final class Model: Sendable {
     }
   }
 
-  func plan(for shapes: [[Int]], types: [DataType]? = nil, fused useFused: Bool, blockFusion: Bool = true,
-            keep: Set<String> = []) throws -> ExecutionPlan {
+  func plan(
+    for shapes: [[Int]], types: [DataType]? = nil, fused useFused: Bool, blockFusion: Bool = true,
+    keep: Set<String> = []
+  ) throws -> ExecutionPlan {
     let unfused = keep.intersection(blockIntermediates).sorted()
     let blocks = useFused && blockFusion
     let key = PlanKey(shapes: shapes, fused: useFused, blocks: blocks, unfusedBlocks: blocks ? unfused : [])
     if let p = plans.withLock({ $0[key] }) { return p }
     guard shapes.count == inputs.count else {
-      throw EngineError(.invalidInput, "the model has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))), got \(shapes.count)")
+      throw EngineError(
+        .invalidInput,
+        "the model has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))), got \(shapes.count)")
     }
     var inputTypes: [String: TensorType] = [:]
     for (i, (info, shape)) in zip(inputs, shapes).enumerated() {
@@ -159,21 +175,26 @@ public final class Model: Sendable {
 
   /// Runs the model on an NCHW float input and returns the tensors named in `keep` (graph outputs are
   /// returned only when named). Unknown names are an error that lists close matches.
-  public func run(_ input: Tensor, keep: [String], context: ExecutionContext = ExecutionContext()) throws -> [String: Tensor] {
+  public func run(_ input: Tensor, keep: [String], context: ExecutionContext = ExecutionContext()) throws -> [String:
+    Tensor]
+  {
     guard input.dataType == .float32 else { throw EngineError(.invalidInput, "the input must be float32") }
     return try run(inputs: [self.input.name: input], keep: keep, context: context)
   }
 
   /// Runs a model with several inputs (by name; every graph input must be given).
-  public func run(inputs given: [String: Tensor], keep: [String], context: ExecutionContext = ExecutionContext()) throws -> [String: Tensor] {
+  public func run(inputs given: [String: Tensor], keep: [String], context: ExecutionContext = ExecutionContext()) throws
+    -> [String: Tensor]
+  {
     let ordered = try inputs.map { info in
       guard let t = given[info.name] else { throw EngineError(.invalidInput, "input '\(info.name)' is missing") }
       return t
     }
     let keepSet = Set(keep)
     let useFused = keepSet.isDisjoint(with: fused.eliminated)
-    let plan = try plan(for: ordered.map(\.shape), types: ordered.map(\.dataType), fused: useFused,
-                        blockFusion: context.blockFusion, keep: keepSet)
+    let plan = try plan(
+      for: ordered.map(\.shape), types: ordered.map(\.dataType), fused: useFused,
+      blockFusion: context.blockFusion, keep: keepSet)
     for name in keep where plan.slots[name] == nil {
       throw EngineError(.unknownTensor, "unknown layer '\(name)'\(Self.suggestions(for: name, in: plan.names))")
     }
@@ -198,7 +219,8 @@ public final class Model: Sendable {
   }
 
   static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     var row = Array(0...b.count)
     for i in 1...max(a.count, 1) where !a.isEmpty {
       var prev = row[0]
@@ -219,7 +241,8 @@ public enum ONNXTensorFile {
   public static func read(_ path: String) throws -> Tensor {
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     guard size <= EngineLimits.maxModelFileBytes else {
-      throw EngineError(.invalidModel, "model file '\(path)' has \(size) bytes, beyond ONNX's limit of 2 GiB for one file")
+      throw EngineError(
+        .invalidModel, "model file '\(path)' has \(size) bytes, beyond ONNX's limit of 2 GiB for one file")
     }
     guard let data = FileManager.default.contents(atPath: path) else { throw EngineError(.io, "cannot read '\(path)'") }
     do {
@@ -234,7 +257,8 @@ public enum ONNXTensorFile {
   /// The ONNX element type name of a serialized TensorProto (FLOAT, INT64, UINT8...).
   public static func elementTypeName(_ path: String) -> String? {
     guard let data = FileManager.default.contents(atPath: path),
-          let proto = try? Onnx_TensorProto(serializedBytes: data) else { return nil }
+      let proto = try? Onnx_TensorProto(serializedBytes: data)
+    else { return nil }
     return ONNXImport.typeNames[proto.dataType] ?? "type \(proto.dataType)"
   }
 }

@@ -54,7 +54,9 @@ final class ActivationCache: Sendable {
 
   /// The grids of `layers` for each image when every one is cached (counted as hits, marked recently used),
   /// else nil and nothing counted. The warm path of a query: one lock, no tasks.
-  func cachedGrids(model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant]?) -> [[ActivationGrid]]? {
+  func cachedGrids(model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant]?)
+    -> [[ActivationGrid]]?
+  {
     state.withLock { s in
       var out: [[ActivationGrid]] = []
       out.reserveCapacity(images.count)
@@ -66,7 +68,9 @@ final class ActivationCache: Sendable {
         var row: [ActivationGrid] = []
         row.reserveCapacity(layers.count)
         for layer in layers {
-          guard let index = s.entries.index(forKey: Key(model: model.name, image: image.id, variant: variant, layer: layer)) else { return nil }
+          guard
+            let index = s.entries.index(forKey: Key(model: model.name, image: image.id, variant: variant, layer: layer))
+          else { return nil }
           row.append(s.entries.values[index].grid)
           found.append(index)
         }
@@ -83,7 +87,9 @@ final class ActivationCache: Sendable {
   }
 
   /// The grids of `layers` for one image, running (at most) one forward pass for those not cached.
-  func grids(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant = .identity) async throws -> [ActivationGrid] {
+  func grids(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant = .identity) async throws
+    -> [ActivationGrid]
+  {
     let keys = layers.map { Key(model: model.name, image: image.id, variant: variant.key, layer: $0) }
     var found: [Key: ActivationGrid] = [:]
     var waits: [Key: Task<[String: ActivationGrid], any Error>] = [:]
@@ -122,19 +128,25 @@ final class ActivationCache: Sendable {
       state.withLock { s in
         for key in waits.keys where s.inflight[key] == task { s.inflight[key] = nil }
         if case .success(let grids) = result {
-          for (layer, grid) in grids { insert(Key(model: model.name, image: image.id, variant: variant.key, layer: layer), grid, into: &s) }
+          for (layer, grid) in grids {
+            insert(Key(model: model.name, image: image.id, variant: variant.key, layer: layer), grid, into: &s)
+          }
         }
       }
     }
     for (key, t) in waits {
       let grids = try await t.value
-      guard let g = grids[key.layer] else { throw ServiceError(.internalError, "layer '\(key.layer)' missing from a forward pass") }
+      guard let g = grids[key.layer] else {
+        throw ServiceError(.internalError, "layer '\(key.layer)' missing from a forward pass")
+      }
       found[key] = g
     }
     return keys.map { found[$0]! }
   }
 
-  private func compute(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant) async throws -> [String: ActivationGrid] {
+  private func compute(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant) async throws
+    -> [String: ActivationGrid]
+  {
     try await executor.run {
       let input = try variant.apply(model.pipeline.tensor(for: [image.image]))
       let values = try model.model.run(input, keep: layers)
@@ -143,9 +155,11 @@ final class ActivationCache: Sendable {
         // The grid is read off the tensor itself (same rule as the listing), so a transformed input
         // of another size still yields a grid that matches the values.
         guard let t = values[name],
-              let grid = LayerGrid.infer(shape: t.shape, inputHeight: input.shape[2], inputWidth: input.shape[3], batch: input.shape[0])
+          let grid = LayerGrid.infer(
+            shape: t.shape, inputHeight: input.shape[2], inputWidth: input.shape[3], batch: input.shape[0])
         else {
-          throw ServiceError(.invalidArgument, "layer '\(name)' is not a grid of cells (NCHW, NHWC or tokens; see `simlay layers`)")
+          throw ServiceError(
+            .invalidArgument, "layer '\(name)' is not a grid of cells (NCHW, NHWC or tokens; see `simlay layers`)")
         }
         grids[name] = ActivationGrid(tensor: t, grid: grid, batchIndex: 0)
       }

@@ -24,7 +24,9 @@ public final class AuthFailureThrottle: Sendable {
   private let state: Mutex<State>
 
   /// A throttle allowing `perSecond` refusals per second, logging at most once per `logInterval`.
-  public init(perSecond: Int = 10, maxWait: Duration = .seconds(5), logInterval: Duration = .seconds(10), logger: Logger) {
+  public init(
+    perSecond: Int = 10, maxWait: Duration = .seconds(5), logInterval: Duration = .seconds(10), logger: Logger
+  ) {
     self.spacing = .seconds(1) / max(perSecond, 1)
     self.maxWait = maxWait
     self.logInterval = logInterval

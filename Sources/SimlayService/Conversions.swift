@@ -42,13 +42,18 @@ extension Simlay_V1_LoadModelRequest {
         throw ServiceError(.invalidArgument, "\(field) needs 3 finite values (R, G, B in 0..255 units), got \(values)")
       }
     }
-    guard std.allSatisfy({ $0 > 0 }) else { throw ServiceError(.invalidArgument, "std values must be positive, got \(std)") }
+    guard std.allSatisfy({ $0 > 0 }) else {
+      throw ServiceError(.invalidArgument, "std values must be positive, got \(std)")
+    }
     if !mean.isEmpty { o.mean = mean }
     if !std.isEmpty { o.std = std }
     if inputHeight != 0 || inputWidth != 0 {
       let limit = Int32(EngineLimits.maxInputSide)
       guard (1...limit).contains(inputHeight), (1...limit).contains(inputWidth) else {
-        throw ServiceError(.invalidArgument, "input_height and input_width must both be in 1...\(limit) (or both 0 for the file's size), got \(inputHeight)x\(inputWidth)")
+        throw ServiceError(
+          .invalidArgument,
+          "input_height and input_width must both be in 1...\(limit) (or both 0 for the file's size), got \(inputHeight)x\(inputWidth)"
+        )
       }
       o.size = (Int(inputHeight), Int(inputWidth))
     }
@@ -70,7 +75,8 @@ extension Simlay_V1_Metric {
     case .cosine: return .cosine
     case .dot: return .dot
     case .euclidean: return .euclidean
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown metric \(v) (use COSINE, DOT or EUCLIDEAN)")
+    case .UNRECOGNIZED(let v):
+      throw ServiceError(.invalidArgument, "unknown metric \(v) (use COSINE, DOT or EUCLIDEAN)")
     }
   }
 }

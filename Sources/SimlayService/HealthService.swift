@@ -17,7 +17,9 @@ public struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     lifecycle.isShuttingDown ? .notServing : .serving
   }
 
-  public func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {
+  public func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws
+    -> Grpc_Health_V1_HealthCheckResponse
+  {
     guard Self.known.contains(request.service) else {
       throw RPCError(code: .notFound, message: "unknown service '\(request.service)'")
     }
@@ -27,8 +29,10 @@ public struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
   /// Sends the status, then holds the stream until the client leaves (the stream then just ends) or the
   /// daemon begins to shut down (NOT_SERVING is sent, then the stream ends with OK, so load balancers
   /// drain this daemon instead of waiting for a connection error). The status does not change otherwise.
-  public func watch(request: Grpc_Health_V1_HealthCheckRequest, response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>,
-                    context: ServerContext) async throws {
+  public func watch(
+    request: Grpc_Health_V1_HealthCheckRequest, response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>,
+    context: ServerContext
+  ) async throws {
     let known = Self.known.contains(request.service)
     try await response.write(.with { $0.status = known ? current : .serviceUnknown })
     guard !lifecycle.isShuttingDown else { return }

@@ -50,7 +50,8 @@ public final class ImageStore: Sendable {
     } catch {
       throw ImagingError(code: error.code, message: "\(label): \(error.message)")
     }
-    let stored = StoredImage(id: id, name: name.isEmpty ? String(id.prefix(8)) : name, image: decoded, preprocessingKey: preprocessingKey)
+    let stored = StoredImage(
+      id: id, name: name.isEmpty ? String(id.prefix(8)) : name, image: decoded, preprocessingKey: preprocessingKey)
     state.withLock { s in
       s.tick += 1
       if s.images[id] == nil {
@@ -58,7 +59,8 @@ public final class ImageStore: Sendable {
         s.bytes += stored.byteCount
       }
       while s.bytes > capacity, s.images.count > 1,
-            let victim = s.images.filter({ $0.key != id }).min(by: { $0.value.tick < $1.value.tick }) {
+        let victim = s.images.filter({ $0.key != id }).min(by: { $0.value.tick < $1.value.tick })
+      {
         s.images[victim.key] = nil
         s.bytes -= victim.value.image.byteCount
       }
@@ -81,7 +83,8 @@ public final class ImageStore: Sendable {
   func get(_ id: String) throws -> StoredImage {
     guard !id.isEmpty else { throw ServiceError(.invalidArgument, "an image id is empty") }
     guard let image = lookup(id) else {
-      throw ServiceError(.notFound, "no image with id '\(id)' (never added, or evicted from the image store: add it again)")
+      throw ServiceError(
+        .notFound, "no image with id '\(id)' (never added, or evicted from the image store: add it again)")
     }
     return image
   }

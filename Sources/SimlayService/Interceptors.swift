@@ -30,7 +30,9 @@ public struct BearerTokenInterceptor: ServerInterceptor {
         method: context.descriptor.fullyQualifiedMethod, peer: context.remotePeer,
         reason: given == nil ? "missing authorization metadata" : "wrong token")
       try? await Task.sleep(for: wait)
-      throw RPCError(code: .unauthenticated, message: "missing or invalid bearer token (send metadata 'authorization: Bearer <token>')")
+      throw RPCError(
+        code: .unauthenticated,
+        message: "missing or invalid bearer token (send metadata 'authorization: Bearer <token>')")
     }
     return try await next(request, context)
   }
@@ -68,7 +70,8 @@ public struct StatsInterceptor: ServerInterceptor {
       let failed: Bool
       if case .failure(let e) = response.accepted {
         failed = true
-        logger.info("request failed", metadata: ["method": "\(method)", "code": "\(e.code)", "message": "\(e.message)"])
+        logger.info(
+          "request failed", metadata: ["method": "\(method)", "code": "\(e.code)", "message": "\(e.message)"])
       } else {
         failed = false
       }

@@ -21,7 +21,9 @@ public struct ModelDirectories: Sendable {
   public init(resolving directories: [String]) throws {
     roots = try directories.map { dir in
       var isDir: ObjCBool = false
-      guard let real = Self.realPath(dir), FileManager.default.fileExists(atPath: real, isDirectory: &isDir), isDir.boolValue else {
+      guard let real = Self.realPath(dir), FileManager.default.fileExists(atPath: real, isDirectory: &isDir),
+        isDir.boolValue
+      else {
         throw ServiceError(.invalidArgument, "--model-dir '\(dir)' is not a directory")
       }
       return real
@@ -38,18 +40,26 @@ public struct ModelDirectories: Sendable {
   /// only paths inside the allowed directories get the more useful "does not exist".
   public func resolve(_ path: String) throws -> String {
     guard !roots.isEmpty else {
-      throw ServiceError(.permissionDenied, "this daemon loads no model files named by clients: start simlayd with --model-dir DIR to allow files under DIR")
+      throw ServiceError(
+        .permissionDenied,
+        "this daemon loads no model files named by clients: start simlayd with --model-dir DIR to allow files under DIR"
+      )
     }
     let shown = ServiceError.quoted(path)
-    let outside = ServiceError(.permissionDenied, "model file \(shown) is not under a --model-dir directory of this daemon")
-    guard let lexical = Self.lexicallyNormalized(path), isUnderRoot(lexical) || isUnderRoot(lexical, roots: spelledRoots) else {
+    let outside = ServiceError(
+      .permissionDenied, "model file \(shown) is not under a --model-dir directory of this daemon")
+    guard let lexical = Self.lexicallyNormalized(path),
+      isUnderRoot(lexical) || isUnderRoot(lexical, roots: spelledRoots)
+    else {
       throw outside
     }
     guard let real = Self.realPath(path) else {
       // Inside an allowed directory by spelling; the parent's real path decides (a link out of the tree to a
       // missing file is still "outside").
       let parent = (lexical as NSString).deletingLastPathComponent
-      guard let realParent = Self.realPath(parent), isUnderRoot(realParent) || roots.contains(realParent) else { throw outside }
+      guard let realParent = Self.realPath(parent), isUnderRoot(realParent) || roots.contains(realParent) else {
+        throw outside
+      }
       throw ServiceError(.notFound, "model file \(shown) does not exist")
     }
     guard isUnderRoot(real) else { throw outside }

@@ -50,7 +50,8 @@ public struct LoadedModel: Sendable {
   /// The layer named `name`, or NOT_FOUND listing close names.
   func layer(_ name: String) throws -> GridLayer {
     guard let i = layerIndex[name] else {
-      throw ServiceError(.notFound, "model '\(self.name)' has no layer '\(name)'\(Model.suggestions(for: name, in: layers.map(\.name)))")
+      throw ServiceError(
+        .notFound, "model '\(self.name)' has no layer '\(name)'\(Model.suggestions(for: name, in: layers.map(\.name)))")
     }
     return layers[i]
   }
@@ -87,10 +88,16 @@ public final class ModelRegistry: Sendable {
   /// given) is already loaded. A name is never rebound to another file or another preprocessing.
   public func load(name: String, path: String, overrides: InputPipeline.Overrides = .init()) throws -> LoadedModel {
     if let m = models.withLock({ $0[name] }) {
-      guard m.path == path else { throw ServiceError(.alreadyExists, "model name '\(name)' is already used for \(m.path)") }
-      let given = overrides.size != nil || overrides.mean != nil || overrides.std != nil || overrides.channelOrder != nil
+      guard m.path == path else {
+        throw ServiceError(.alreadyExists, "model name '\(name)' is already used for \(m.path)")
+      }
+      let given =
+        overrides.size != nil || overrides.mean != nil || overrides.std != nil || overrides.channelOrder != nil
       if given, try LoadedModel.key(InputPipeline.forModel(m.model, overrides: overrides)) != m.preprocessingKey {
-        throw ServiceError(.alreadyExists, "model '\(name)' is already loaded from \(m.path) with other preprocessing (\(m.preprocessingKey)); load it under another name")
+        throw ServiceError(
+          .alreadyExists,
+          "model '\(name)' is already loaded from \(m.path) with other preprocessing (\(m.preprocessingKey)); load it under another name"
+        )
       }
       return m
     }
@@ -104,7 +111,8 @@ public final class ModelRegistry: Sendable {
     let key = name.isEmpty ? defaultName : name
     guard let m = models.withLock({ $0[key] }) else {
       let known = all.map(\.name)
-      throw ServiceError(.notFound, "no model '\(key)' (loaded: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+      throw ServiceError(
+        .notFound, "no model '\(key)' (loaded: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
     }
     return m
   }

@@ -39,7 +39,9 @@ public final class RequestStats: Sendable {
     methods.withLock { m in
       m.sorted { $0.key < $1.key }.map { name, s in
         let sorted = s.recent.sorted()
-        func q(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))] }
+        func q(_ p: Double) -> Double {
+          sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))]
+        }
         return (name, s.requests, s.errors, q(0.5), q(0.9), q(0.99))
       }
     }

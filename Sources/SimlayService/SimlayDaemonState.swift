@@ -46,15 +46,19 @@ public final class DaemonState: Sendable {
     try ids.map { id in
       let image = try images.get(id)
       guard image.preprocessingKey == model.preprocessingKey else {
-        throw ServiceError(.invalidArgument, "image '\(id)' was added for a model with another preprocessing; add it for model '\(model.name)'")
+        throw ServiceError(
+          .invalidArgument,
+          "image '\(id)' was added for a model with another preprocessing; add it for model '\(model.name)'")
       }
       return image
     }
   }
 
   /// Grids of `layers` for each image (transformed by `variants[i]` when given); forward passes for different images run concurrently.
-  func grids(model: LoadedModel, images: [StoredImage], layers: [String],
-             variants: [InputVariant]? = nil) async throws -> [[ActivationGrid]] {
+  func grids(
+    model: LoadedModel, images: [StoredImage], layers: [String],
+    variants: [InputVariant]? = nil
+  ) async throws -> [[ActivationGrid]] {
     if let warm = cache.cachedGrids(model: model, images: images, layers: layers, variants: variants) { return warm }
     return try await withThrowingTaskGroup(of: (Int, [ActivationGrid]).self) { group in
       for (i, image) in images.enumerated() {

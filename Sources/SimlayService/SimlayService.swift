@@ -23,32 +23,44 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     }
   }
 
-  public func listModels(request: Simlay_V1_ListModelsRequest, context: ServerContext) async throws -> Simlay_V1_ListModelsResponse {
+  public func listModels(request: Simlay_V1_ListModelsRequest, context: ServerContext) async throws
+    -> Simlay_V1_ListModelsResponse
+  {
     Simlay_V1_ListModelsResponse.with {
       $0.models = state.models.all.map(\.info)
       $0.defaultModel = state.models.defaultName
     }
   }
 
-  public func loadModel(request: Simlay_V1_LoadModelRequest, context: ServerContext) async throws -> Simlay_V1_ModelInfo {
+  public func loadModel(request: Simlay_V1_LoadModelRequest, context: ServerContext) async throws -> Simlay_V1_ModelInfo
+  {
     try await handle {
-      guard !request.name.isEmpty, !request.path.isEmpty else { throw ServiceError(.invalidArgument, "name and path are both required") }
+      guard !request.name.isEmpty, !request.path.isEmpty else {
+        throw ServiceError(.invalidArgument, "name and path are both required")
+      }
       let path = try state.configuration.modelDirectories.resolve(request.path)
       let overrides = try request.overrides()
       let registry = state.models
-      let loaded = try await state.executor.run { try registry.load(name: request.name, path: path, overrides: overrides) }
+      let loaded = try await state.executor.run {
+        try registry.load(name: request.name, path: path, overrides: overrides)
+      }
       state.logger.info("model loaded", metadata: ["name": "\(loaded.name)", "path": "\(loaded.path)"])
       return loaded.info
     }
   }
 
-  public func addImages(request: Simlay_V1_AddImagesRequest, context: ServerContext) async throws -> Simlay_V1_AddImagesResponse {
+  public func addImages(request: Simlay_V1_AddImagesRequest, context: ServerContext) async throws
+    -> Simlay_V1_AddImagesResponse
+  {
     try await handle {
       guard !request.images.isEmpty else { throw ServiceError(.invalidArgument, "images is empty") }
       try state.checkLimit(request.images.count, state.configuration.maxImagesPerRequest, "images")
       let bytes = request.images.reduce(0) { $0 + $1.data.count }
       guard bytes <= state.configuration.maxMessageBytes else {
-        throw ServiceError(.resourceExhausted, "\(bytes) bytes of images in one request exceed the daemon's message limit of \(state.configuration.maxMessageBytes) bytes; send fewer images per call")
+        throw ServiceError(
+          .resourceExhausted,
+          "\(bytes) bytes of images in one request exceed the daemon's message limit of \(state.configuration.maxMessageBytes) bytes; send fewer images per call"
+        )
       }
       let model = try state.models.get(request.model)
       let (store, key, maxPixels) = (state.images, model.preprocessingKey, state.configuration.maxImagePixels)
@@ -56,7 +68,8 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       let infos = try await state.executor.run {
         try request.images.enumerated().map { i, upload in
           let name = upload.name.isEmpty ? "image \(i)" : upload.name
-          let (image, existed) = try store.add(bytes: [UInt8](upload.data), name: name, preprocessingKey: key, maxPixels: maxPixels)
+          let (image, existed) = try store.add(
+            bytes: [UInt8](upload.data), name: name, preprocessingKey: key, maxPixels: maxPixels)
           return Simlay_V1_ImageInfo.with {
             $0.id = image.id
             $0.width = Int32(image.image.width)
@@ -70,7 +83,9 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     }
   }
 
-  public func similarity(request: Simlay_V1_SimilarityRequest, context: ServerContext) async throws -> Simlay_V1_SimilarityResponse {
+  public func similarity(request: Simlay_V1_SimilarityRequest, context: ServerContext) async throws
+    -> Simlay_V1_SimilarityResponse
+  {
     try await handle {
       try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
         // The style is checked before any map is computed: a bad option costs no forward pass.
@@ -78,16 +93,19 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
         let result = try await state.similarity(state.decode(request))
         var response = Simlay_V1_SimilarityResponse(result)
         if let style {
-          response.rendered = try await state.renderedOverlay(answers: [result.answer], targets: result.targets,
-                                                              queryImage: result.queryImage, metric: result.metric, style: style)
+          response.rendered = try await state.renderedOverlay(
+            answers: [result.answer], targets: result.targets,
+            queryImage: result.queryImage, metric: result.metric, style: style)
         }
         return response
       }
     }
   }
 
-  public func similarityStream(request: RPCAsyncSequence<Simlay_V1_SimilarityRequest, any Error>,
-                               response: RPCWriter<Simlay_V1_SimilarityResponse>, context: ServerContext) async throws {
+  public func similarityStream(
+    request: RPCAsyncSequence<Simlay_V1_SimilarityRequest, any Error>,
+    response: RPCWriter<Simlay_V1_SimilarityResponse>, context: ServerContext
+  ) async throws {
     try await handle {
       try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
         // Ends with UNAVAILABLE when the daemon shuts down while the stream is idle (see ServingLifecycle).
@@ -96,9 +114,13 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
           do {
             // Hover answers are maps only (the proto says `render` is ignored here): clients draw them.
             try await response.write(Simlay_V1_SimilarityResponse(try await state.similarity(state.decode(query))))
-            state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: false)
+            state.requestStats.record(
+              method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started),
+              failed: false)
           } catch {
-            state.requestStats.record(method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started), failed: true)
+            state.requestStats.record(
+              method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started),
+              failed: true)
             throw error
           }
         }
@@ -106,14 +128,17 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     }
   }
 
-  public func layerSync(request: Simlay_V1_LayerSyncRequest, context: ServerContext) async throws -> Simlay_V1_LayerSyncResponse {
+  public func layerSync(request: Simlay_V1_LayerSyncRequest, context: ServerContext) async throws
+    -> Simlay_V1_LayerSyncResponse
+  {
     try await handle {
       let style = request.hasRender ? try state.renderStyle(request.render) : nil
       let result = try await state.sync(state.decode(request))
       var response = Simlay_V1_LayerSyncResponse(result)
       if let style {
-        response.rendered = try await state.renderedOverlay(answers: result.answers, targets: result.targets,
-                                                            queryImage: result.pointImage, metric: result.metric, style: style)
+        response.rendered = try await state.renderedOverlay(
+          answers: result.answers, targets: result.targets,
+          queryImage: result.pointImage, metric: result.metric, style: style)
       }
       return response
     }
@@ -137,7 +162,9 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     try await handle { try await state.sweep(request) }
   }
 
-  public func exportViewer(request: Simlay_V1_ExportViewerRequest, context: ServerContext) async throws -> Simlay_V1_ExportViewerResponse {
+  public func exportViewer(request: Simlay_V1_ExportViewerRequest, context: ServerContext) async throws
+    -> Simlay_V1_ExportViewerResponse
+  {
     try await handle { try await state.exportViewer(request) }
   }
 

@@ -28,7 +28,9 @@ struct DaemonFailureTests {
       DaemonFailure(RPCError(code: code, message: message), server: "unix:/s", sentToken: sentToken).description
     }
     #expect(text(.notFound, "no layer 'x'") == "NOT_FOUND: no layer 'x'")
-    #expect(text(.unimplemented, "no such method") == "UNIMPLEMENTED: no such method (is unix:/s a simlayd as new as this client?)")
+    #expect(
+      text(.unimplemented, "no such method")
+        == "UNIMPLEMENTED: no such method (is unix:/s a simlayd as new as this client?)")
     #expect(text(.unauthenticated, "missing token") == "UNAUTHENTICATED: missing token (pass --token-file FILE)")
     #expect(text(.unauthenticated, "wrong token", sentToken: true) == "UNAUTHENTICATED: wrong token")
     #expect(text(.unavailable, "draining") == "UNAVAILABLE: draining")
@@ -40,7 +42,9 @@ struct DaemonFailureTests {
     let error = await failure(of: .unix(path: path))
     #expect(error?.code == .unavailable)
     #expect(error?.unreachable?.errno == ENOENT)
-    #expect(error?.description == "UNAVAILABLE: cannot reach simlayd at unix:\(path): no socket file there (is simlayd running?)")
+    #expect(
+      error?.description
+        == "UNAVAILABLE: cannot reach simlayd at unix:\(path): no socket file there (is simlayd running?)")
   }
 
   @Test("a path that is not a listening socket, and a closed TCP port, are 'nothing is listening'")
@@ -55,7 +59,9 @@ struct DaemonFailureTests {
     let port = try closedPort()
     let onPort = await failure(of: .tcp(host: "127.0.0.1", port: port))
     #expect(onPort?.unreachable?.errno == ECONNREFUSED)
-    #expect(onPort?.description == "UNAVAILABLE: cannot reach simlayd at 127.0.0.1:\(port): nothing is listening there (is simlayd running?)")
+    #expect(
+      onPort?.description
+        == "UNAVAILABLE: cannot reach simlayd at 127.0.0.1:\(port): nothing is listening there (is simlayd running?)")
   }
 
   @Test("UNAVAILABLE without a transport cause (a daemon shutting down) is not 'unreachable'")
@@ -93,14 +99,17 @@ struct DaemonFailureTests {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("simlay-client-test-\(getpid())")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let good = dir.appendingPathComponent("token").path, empty = dir.appendingPathComponent("empty").path
+    let good = dir.appendingPathComponent("token").path
+    let empty = dir.appendingPathComponent("empty").path
     try Data("  s3cret\n".utf8).write(to: URL(fileURLWithPath: good))
     try Data("\n".utf8).write(to: URL(fileURLWithPath: empty))
     let endpoint = try Endpoint(address: .defaultSocket, tokenFile: good)
     #expect(Array(endpoint.metadata[stringValues: "authorization"]) == ["Bearer s3cret"])
     #expect(endpoint.sendsToken)
     #expect(try Endpoint(address: .defaultSocket).metadata.isEmpty)
-    let unreadable = #expect(throws: ClientError.self) { try Endpoint(address: .defaultSocket, tokenFile: dir.appendingPathComponent("absent").path) }
+    let unreadable = #expect(throws: ClientError.self) {
+      try Endpoint(address: .defaultSocket, tokenFile: dir.appendingPathComponent("absent").path)
+    }
     #expect(unreadable?.description.hasPrefix("--token-file: cannot read") == true)
     let blank = #expect(throws: ClientError.self) { try Endpoint(address: .defaultSocket, tokenFile: empty) }
     #expect(blank?.description == "--token-file: '\(empty)' is empty")

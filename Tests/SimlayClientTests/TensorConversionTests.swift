@@ -25,7 +25,8 @@ struct TensorConversionTests {
   @Test("NaN payloads come back unchanged")
   func nanBits() throws {
     let values = [Float.nan, -Float.nan, Float(bitPattern: 0x7fc0_1234)]
-    #expect(try Simlay_V1_FloatTensor(shape: [3], values: values).floats().map(\.bitPattern) == values.map(\.bitPattern))
+    #expect(
+      try Simlay_V1_FloatTensor(shape: [3], values: values).floats().map(\.bitPattern) == values.map(\.bitPattern))
   }
 
   @Test("the payload is little-endian float32, as simlay.proto documents")
@@ -46,14 +47,18 @@ struct TensorConversionTests {
     var huge = Simlay_V1_FloatTensor()
     huge.shape = [Int64.max, 2]
     #expect(throws: WireTensorError.self) { try huge.floats() }
-    #expect(throws: WireTensorError.self) { try Simlay_V1_FloatTensor(shape: [4], values: [1, 2, 3, 4]).floats(rank: 3) }
+    #expect(throws: WireTensorError.self) {
+      try Simlay_V1_FloatTensor(shape: [4], values: [1, 2, 3, 4]).floats(rank: 3)
+    }
   }
 
   @Test("int32 tensors round trip and are checked against their shape")
   func int32() throws {
     let tensor = Simlay_V1_Int32Tensor(shape: [2, 3], values: [0, -1, .max, .min, 7, 8])
     #expect(try tensor.checkedValues(rank: 2) == [0, -1, .max, .min, 7, 8])
-    #expect(throws: WireTensorError.self) { try Simlay_V1_Int32Tensor(shape: [2, 2], values: [1, 2, 3]).checkedValues() }
+    #expect(throws: WireTensorError.self) {
+      try Simlay_V1_Int32Tensor(shape: [2, 2], values: [1, 2, 3]).checkedValues()
+    }
   }
 
   @Test("a map stack reads [N, H, W] maps in row-major order")

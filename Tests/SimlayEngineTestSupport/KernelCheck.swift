@@ -16,16 +16,24 @@ public enum KernelCheck {
 
   /// Max |fast - reference| of depthwise convolution over `channels` planes, for both fast kernels
   /// (row-wise NCHW and channels-last), with a ReLU6 clamp.
-  public static func depthwiseMaxError(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, pad: Int,
-                                       dilation: Int = 1) -> (nchw: Float, channelsLast: Float) {
+  public static func depthwiseMaxError(
+    channels: Int, height: Int, width: Int, kernel: Int, stride: Int, pad: Int,
+    dilation: Int = 1
+  ) -> (nchw: Float, channelsLast: Float) {
     let extent = dilation * (kernel - 1) + 1
-    let w = Window2D(inH: height, inW: width, kH: kernel, kW: kernel, strideH: stride, strideW: stride,
-                     dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad,
-                     outH: (height + 2 * pad - extent) / stride + 1, outW: (width + 2 * pad - extent) / stride + 1)
-    let x = fill(channels * height * width, seed: 1), wt = fill(channels * kernel * kernel, seed: 2)
+    let w = Window2D(
+      inH: height, inW: width, kH: kernel, kW: kernel, strideH: stride, strideW: stride,
+      dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad,
+      outH: (height + 2 * pad - extent) / stride + 1, outW: (width + 2 * pad - extent) / stride + 1)
+    let x = fill(channels * height * width, seed: 1)
+    let wt = fill(channels * kernel * kernel, seed: 2)
     let bias = fill(channels, seed: 3)
-    let outPlane = w.outH * w.outW, inPlane = height * width, taps = kernel * kernel
-    var ref = [Float](repeating: 0, count: channels * outPlane), fast = ref, last = ref
+    let outPlane = w.outH * w.outW
+    let inPlane = height * width
+    let taps = kernel * kernel
+    var ref = [Float](repeating: 0, count: channels * outPlane)
+    var fast = ref
+    var last = ref
     let scratch = [Float](repeating: 0, count: Depthwise.scratchCount(w))
     var cw = w.c
     var lastScratch = [Float](repeating: 0, count: simlay_depthwise_hwc_scratch(&cw, Int32(channels)))
@@ -34,20 +42,23 @@ public enum KernelCheck {
       wt.withUnsafeBufferPointer { wp in
         for c in 0..<channels {
           ref.withUnsafeMutableBufferPointer {
-            Depthwise.referencePlane(xp.baseAddress! + c * inPlane, weights: wp.baseAddress! + c * taps, bias: bias[c], window: w,
-                                     lo: 0, hi: 6, into: $0.baseAddress! + c * outPlane)
+            Depthwise.referencePlane(
+              xp.baseAddress! + c * inPlane, weights: wp.baseAddress! + c * taps, bias: bias[c], window: w,
+              lo: 0, hi: 6, into: $0.baseAddress! + c * outPlane)
           }
           fast.withUnsafeMutableBufferPointer { out in
             var s = scratch
             s.withUnsafeMutableBufferPointer {
-              Depthwise.plane(xp.baseAddress! + c * inPlane, weights: wp.baseAddress! + c * taps, bias: bias[c], window: w,
-                              lo: 0, hi: 6, into: out.baseAddress! + c * outPlane, scratch: $0.baseAddress!)
+              Depthwise.plane(
+                xp.baseAddress! + c * inPlane, weights: wp.baseAddress! + c * taps, bias: bias[c], window: w,
+                lo: 0, hi: 6, into: out.baseAddress! + c * outPlane, scratch: $0.baseAddress!)
             }
           }
         }
         last.withUnsafeMutableBufferPointer { out in
-          simlay_depthwise_hwc(xp.baseAddress!, Int32(channels), tapsMajor, Int32(channels), bias, &cw, 0, 6,
-                               out.baseAddress!, &lastScratch)
+          simlay_depthwise_hwc(
+            xp.baseAddress!, Int32(channels), tapsMajor, Int32(channels), bias, &cw, 0, 6,
+            out.baseAddress!, &lastScratch)
         }
       }
     }
@@ -56,23 +67,33 @@ public enum KernelCheck {
   }
 
   /// Max |im2col + GEMM convolution - direct convolution| for a grouped, strided, padded 2-D convolution.
-  public static func convolutionMaxError(inChannels: Int, outChannels: Int, group: Int, height: Int, width: Int,
-                                         kernel: Int, stride: Int, pad: Int, dilation: Int = 1) -> Float {
+  public static func convolutionMaxError(
+    inChannels: Int, outChannels: Int, group: Int, height: Int, width: Int,
+    kernel: Int, stride: Int, pad: Int, dilation: Int = 1
+  ) -> Float {
     let extent = dilation * (kernel - 1) + 1
-    let w = Window2D(inH: height, inW: width, kH: kernel, kW: kernel, strideH: stride, strideW: stride,
-                     dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad,
-                     outH: (height + 2 * pad - extent) / stride + 1, outW: (width + 2 * pad - extent) / stride + 1)
-    let cg = inChannels / group, mg = outChannels / group, k = cg * kernel * kernel
-    let x = fill(inChannels * height * width, seed: 4), wt = fill(outChannels * k, seed: 5)
+    let w = Window2D(
+      inH: height, inW: width, kH: kernel, kW: kernel, strideH: stride, strideW: stride,
+      dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad,
+      outH: (height + 2 * pad - extent) / stride + 1, outW: (width + 2 * pad - extent) / stride + 1)
+    let cg = inChannels / group
+    let mg = outChannels / group
+    let k = cg * kernel * kernel
+    let x = fill(inChannels * height * width, seed: 4)
+    let wt = fill(outChannels * k, seed: 5)
     let outPlane = w.outH * w.outW
     var fast = [Float](repeating: 0, count: outChannels * outPlane)
     var cols = [Float](repeating: 0, count: k * outPlane)
     x.withUnsafeBufferPointer { xp in
       for g in 0..<group {
-        cols.withUnsafeMutableBufferPointer { Im2col.unfold(xp.baseAddress! + g * cg * height * width, channels: cg, window: w, into: $0.baseAddress!) }
+        cols.withUnsafeMutableBufferPointer {
+          Im2col.unfold(xp.baseAddress! + g * cg * height * width, channels: cg, window: w, into: $0.baseAddress!)
+        }
         fast.withUnsafeMutableBufferPointer { out in
-          GEMM.multiply(m: mg, n: outPlane, k: k, a: wt.withUnsafeBufferPointer { $0.baseAddress! } + g * mg * k, lda: k,
-                        b: cols.withUnsafeBufferPointer { $0.baseAddress! }, ldb: outPlane, c: out.baseAddress! + g * mg * outPlane, ldc: outPlane)
+          GEMM.multiply(
+            m: mg, n: outPlane, k: k, a: wt.withUnsafeBufferPointer { $0.baseAddress! } + g * mg * k, lda: k,
+            b: cols.withUnsafeBufferPointer { $0.baseAddress! }, ldb: outPlane, c: out.baseAddress! + g * mg * outPlane,
+            ldc: outPlane)
         }
       }
     }
@@ -85,7 +106,8 @@ public enum KernelCheck {
           for c in 0..<cg {
             for ky in 0..<kernel {
               for kx in 0..<kernel {
-                let iy = oy * stride - pad + ky * dilation, ix = ox * stride - pad + kx * dilation
+                let iy = oy * stride - pad + ky * dilation
+                let ix = ox * stride - pad + kx * dilation
                 if iy < 0 || iy >= height || ix < 0 || ix >= width { continue }
                 acc += wt[((m * cg + c) * kernel + ky) * kernel + kx] * x[((g * cg + c) * height + iy) * width + ix]
               }
@@ -100,16 +122,20 @@ public enum KernelCheck {
 
   /// Max |OpenBLAS - reference loop| of a product large enough to take the OpenBLAS path.
   public static func gemmMaxError(m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> Float {
-    let a = fill(m * k, seed: 6), b = fill(k * n, seed: 7)
-    var c1 = fill(m * n, seed: 8), c2 = c1
+    let a = fill(m * k, seed: 6)
+    let b = fill(k * n, seed: 7)
+    var c1 = fill(m * n, seed: 8)
+    var c2 = c1
     let (lda, ldb) = (transA ? m : k, transB ? k : n)
     c1.withUnsafeMutableBufferPointer { c in
-      GEMM.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
-                    beta: 0.25, c: c.baseAddress!, ldc: n)
+      GEMM.multiply(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
+        beta: 0.25, c: c.baseAddress!, ldc: n)
     }
     c2.withUnsafeMutableBufferPointer { c in
-      GEMM.reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
-                     beta: 0.25, c: c.baseAddress!, ldc: n)
+      GEMM.reference(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
+        beta: 0.25, c: c.baseAddress!, ldc: n)
     }
     return zip(c1, c2).map { abs($0 - $1) }.max() ?? 0
   }

@@ -63,10 +63,18 @@ public enum LoaderFuzz {
     func attr(_ name: String, _ v: [Int64]) -> Onnx_AttributeProto {
       var a = Onnx_AttributeProto()
       a.name = name
-      if v.count == 1 { a.type = .int; a.i = v[0] } else { a.type = .ints; a.ints = v }
+      if v.count == 1 {
+        a.type = .int
+        a.i = v[0]
+      } else {
+        a.type = .ints
+        a.ints = v
+      }
       return a
     }
-    func node(_ op: String, _ inputs: [String], _ outputs: [String], _ attributes: [Onnx_AttributeProto] = []) -> Onnx_NodeProto {
+    func node(_ op: String, _ inputs: [String], _ outputs: [String], _ attributes: [Onnx_AttributeProto] = [])
+      -> Onnx_NodeProto
+    {
       var n = Onnx_NodeProto()
       n.opType = op
       n.name = outputs[0]
@@ -81,20 +89,28 @@ public enum LoaderFuzz {
       var t = Onnx_TypeProto.Tensor()
       t.elemType = 1
       if let dims {
-        t.shape.dim = dims.map { d in var x = Onnx_TensorShapeProto.Dimension(); x.dimValue = d; return x }
+        t.shape.dim = dims.map { d in
+          var x = Onnx_TensorShapeProto.Dimension()
+          x.dimValue = d
+          return x
+        }
       }
       v.type.tensorType = t
       return v
     }
     var g = Onnx_GraphProto()
     g.name = "seed"
-    g.initializer = [floats("w", [4, 3, 3, 3]), floats("b", [4]), ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]),
-                     ints("starts", [1, 1]), ints("ends", [5, .max]), ints("axes", [2, 3]),
-                     floats("scale", [8]), floats("bias", [8]), floats("mean", [8]), floats("var", [8]),
-                     ints("shape", [1, -1]), floats("gw", [160, 5]), floats("gb", [5]), ints("uaxes", [0]),
-                     ints("gidx", [2]), floats("mw", [256, 4]), ints("saxes", [2, 3]), floats("cmin", [])]
+    g.initializer = [
+      floats("w", [4, 3, 3, 3]), floats("b", [4]), ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]),
+      ints("starts", [1, 1]), ints("ends", [5, .max]), ints("axes", [2, 3]),
+      floats("scale", [8]), floats("bias", [8]), floats("mean", [8]), floats("var", [8]),
+      ints("shape", [1, -1]), floats("gw", [160, 5]), floats("gb", [5]), ints("uaxes", [0]),
+      ints("gidx", [2]), floats("mw", [256, 4]), ints("saxes", [2, 3]), floats("cmin", []),
+    ]
     g.node = [
-      node("Conv", ["x", "w", "b"], ["c1"], [attr("pads", [1, 1, 1, 1]), attr("strides", [1, 1]), attr("kernel_shape", [3, 3])]),
+      node(
+        "Conv", ["x", "w", "b"], ["c1"],
+        [attr("pads", [1, 1, 1, 1]), attr("strides", [1, 1]), attr("kernel_shape", [3, 3])]),
       node("Relu", ["c1"], ["r1"]),
       node("MaxPool", ["r1"], ["p1"], [attr("kernel_shape", [2, 2]), attr("strides", [2, 2])]),
       node("Pad", ["p1", "pads"], ["pd"]),
@@ -110,7 +126,9 @@ public enum LoaderFuzz {
       node("Shape", ["c1"], ["shp"]),
       node("Gather", ["shp", "gidx"], ["dim2"], [attr("axis", [0])]),
       node("LRN", ["r1"], ["lrn"], [attr("size", [3])]),
-      node("AveragePool", ["lrn"], ["ap"], [attr("kernel_shape", [3, 3]), attr("pads", [1, 1, 1, 1]), attr("count_include_pad", [1])]),
+      node(
+        "AveragePool", ["lrn"], ["ap"],
+        [attr("kernel_shape", [3, 3]), attr("pads", [1, 1, 1, 1]), attr("count_include_pad", [1])]),
       node("Flatten", ["ap"], ["f2"], [attr("axis", [1])]),
       node("MatMul", ["f2", "mw"], ["mm"]),
       node("Clip", ["mm", "cmin"], ["cl"]),
@@ -145,7 +163,9 @@ public enum LoaderFuzz {
     case 0: bytes[i] ^= UInt8(1 << Int.random(in: 0..<8, using: &rng))
     case 1: bytes[i] = [0x00, 0xFF, 0x80, 0x7F][Int.random(in: 0..<4, using: &rng)]
     case 2: bytes.removeSubrange(i...)
-    case 3: bytes.insert(contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: i)
+    case 3:
+      bytes.insert(
+        contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: i)
     default: bytes.insert(contentsOf: bytes[i..<min(bytes.count, i + 16)], at: i)
     }
   }
@@ -166,7 +186,9 @@ public enum LoaderFuzz {
       let n = pick(g.node)
       guard !g.node[n].attribute.isEmpty else { break }
       let a = pick(g.node[n].attribute)
-      if g.node[n].attribute[a].ints.isEmpty { g.node[n].attribute[a].i = v } else {
+      if g.node[n].attribute[a].ints.isEmpty {
+        g.node[n].attribute[a].i = v
+      } else {
         g.node[n].attribute[a].ints[pick(g.node[n].attribute[a].ints)] = v
       }
     case 3:  // rewire an input (cycles, dangling names, wrong shapes)
@@ -180,7 +202,9 @@ public enum LoaderFuzz {
       }
     case 6:  // an element type, or data that does not fit the shape
       let t = pick(g.initializer)
-      if Bool.random(using: &rng) { g.initializer[t].dataType = Int32.random(in: 0...17, using: &rng) } else {
+      if Bool.random(using: &rng) {
+        g.initializer[t].dataType = Int32.random(in: 0...17, using: &rng)
+      } else {
         g.initializer[t].floatData.removeLast(min(g.initializer[t].floatData.count, 1))
         g.initializer[t].rawData = Data(repeating: 1, count: Int.random(in: 0...9, using: &rng))
       }
@@ -189,8 +213,13 @@ public enum LoaderFuzz {
       if Bool.random(using: &rng) { g.node.remove(at: n) } else { g.node.insert(g.node[n], at: pick(g.node)) }
     default:  // a new attribute on a node that may not expect it
       var a = Onnx_AttributeProto()
-      a.name = ["pads", "strides", "kernel_shape", "dilations", "axis", "group", "perm", "auto_pad"][Int.random(in: 0..<8, using: &rng)]
-      if a.name == "auto_pad" { a.type = .string; a.s = Data(["SAME_UPPER", "VALID", "X"][Int.random(in: 0..<3, using: &rng)].utf8) } else {
+      a.name =
+        ["pads", "strides", "kernel_shape", "dilations", "axis", "group", "perm", "auto_pad"][
+          Int.random(in: 0..<8, using: &rng)]
+      if a.name == "auto_pad" {
+        a.type = .string
+        a.s = Data(["SAME_UPPER", "VALID", "X"][Int.random(in: 0..<3, using: &rng)].utf8)
+      } else {
         a.type = .ints
         a.ints = (0..<Int.random(in: 0...4, using: &rng)).map { _ in interesting[pick(interesting)] }
       }
@@ -202,7 +231,9 @@ public enum LoaderFuzz {
   /// The seed with initializer `name`'s dims replaced (its data left as it was).
   public static func seedModelWithInitializerDims(_ name: String, _ dims: [Int64]) -> Data {
     var m = seedProto()
-    for i in m.graph.initializer.indices where m.graph.initializer[i].name == name { m.graph.initializer[i].dims = dims }
+    for i in m.graph.initializer.indices where m.graph.initializer[i].name == name {
+      m.graph.initializer[i].dims = dims
+    }
     return try! m.serializedData()
   }
 

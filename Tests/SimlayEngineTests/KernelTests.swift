@@ -27,7 +27,8 @@ struct KernelTests {
     DepthwiseCase(c: 32, h: 6, w: 13, k: 3, s: 1, p: 1, d: 2),
   ])
   func depthwise(_ t: DepthwiseCase) {
-    let e = KernelCheck.depthwiseMaxError(channels: t.c, height: t.h, width: t.w, kernel: t.k, stride: t.s, pad: t.p, dilation: t.d)
+    let e = KernelCheck.depthwiseMaxError(
+      channels: t.c, height: t.h, width: t.w, kernel: t.k, stride: t.s, pad: t.p, dilation: t.d)
     #expect(e.nchw <= 1e-5)
     #expect(e.channelsLast <= 1e-5)
   }
@@ -37,11 +38,15 @@ struct KernelTests {
     (8, 16, 1, 31, 7, 7, 2, 3),
   ])
   func convolution(_ cin: Int, _ cout: Int, _ group: Int, _ h: Int, _ w: Int, _ k: Int, _ s: Int, _ p: Int) {
-    #expect(KernelCheck.convolutionMaxError(inChannels: cin, outChannels: cout, group: group, height: h, width: w,
-                                            kernel: k, stride: s, pad: p) <= 1e-4)
+    #expect(
+      KernelCheck.convolutionMaxError(
+        inChannels: cin, outChannels: cout, group: group, height: h, width: w,
+        kernel: k, stride: s, pad: p) <= 1e-4)
   }
 
-  @Test(arguments: [(33, 124, 13, false, false), (64, 49, 192, true, false), (40, 77, 65, false, true), (37, 41, 43, true, true)])
+  @Test(arguments: [
+    (33, 124, 13, false, false), (64, 49, 192, true, false), (40, 77, 65, false, true), (37, 41, 43, true, true),
+  ])
   func gemm(_ m: Int, _ n: Int, _ k: Int, _ ta: Bool, _ tb: Bool) {
     #expect(KernelCheck.gemmMaxError(m: m, n: n, k: k, transA: ta, transB: tb) <= 1e-4)
   }

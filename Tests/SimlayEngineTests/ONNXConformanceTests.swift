@@ -9,7 +9,9 @@ import Testing
 @Suite("ONNX backend node tests")
 struct ONNXConformanceTests {
   static let dataDirectory: String? = {
-    let candidates = [ProcessInfo.processInfo.environment["SIMLAY_ONNX_NODE_TESTS"], "/usr/share/libonnx-testdata/data/node"]
+    let candidates = [
+      ProcessInfo.processInfo.environment["SIMLAY_ONNX_NODE_TESTS"], "/usr/share/libonnx-testdata/data/node",
+    ]
     return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
   }()
 
@@ -25,7 +27,11 @@ struct ONNXConformanceTests {
     "Split", "ScatterND",
   ]
 
-  enum Outcome { case passed, skipped(String), failed(String) }
+  enum Outcome {
+    case passed
+    case skipped(String)
+    case failed(String)
+  }
 
   /// Op types a case's model uses, read from the protobuf without the engine (so unsupported ones are
   /// seen even when loading would fail).
@@ -42,7 +48,9 @@ struct ONNXConformanceTests {
 
   static func run(case dir: String) -> Outcome {
     guard let data = FileManager.default.contents(atPath: dir + "/model.onnx") else { return .skipped("no model.onnx") }
-    let sets = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("test_data_set") }.sorted()
+    let sets = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
+      $0.hasPrefix("test_data_set")
+    }.sorted()
     let model: Model
     do {
       // Inputs after the first are weights, shapes and axes here; the engine takes those as constants.
@@ -53,14 +61,17 @@ struct ONNXConformanceTests {
           fixed[info.name] = try ONNXTensorFile.read("\(dir)/\(sets[0])/input_\(i).pb")
         }
       }
-      model = fixed.isEmpty ? probe : try Model(serialized: data, origin: (dir as NSString).lastPathComponent, fixedInputs: fixed)
+      model =
+        fixed.isEmpty
+        ? probe : try Model(serialized: data, origin: (dir as NSString).lastPathComponent, fixedInputs: fixed)
     } catch let e as EngineError where e.code == .unsupportedOperator || e.code == .invalidModel {
       return .skipped(e.message)
     } catch {
       return .failed("load: \(error)")
     }
     for v in model.inputs + model.outputs where !(v.elementTypeName == "FLOAT" || v.elementTypeName == "INT64") {
-      return .skipped("value '\(v.name)' has element type \(v.elementTypeName ?? "?"); the engine computes in float32 and int64")
+      return .skipped(
+        "value '\(v.name)' has element type \(v.elementTypeName ?? "?"); the engine computes in float32 and int64")
     }
     for set in sets {
       let base = "\(dir)/\(set)"
@@ -74,9 +85,12 @@ struct ONNXConformanceTests {
         for (i, name) in model.outputNames.enumerated() {
           let expected = try ONNXTensorFile.read("\(base)/output_\(i).pb")
           guard let got = results[name] else { return .failed("\(set): output '\(name)' missing") }
-          guard got.shape == expected.shape else { return .failed("\(set): output '\(name)' shape \(got.shape), expected \(expected.shape)") }
+          guard got.shape == expected.shape else {
+            return .failed("\(set): output '\(name)' shape \(got.shape), expected \(expected.shape)")
+          }
           let (g, e) = (got.floats, expected.floats)
-          for j in 0..<e.count where !(abs(g[j] - e[j]) <= 1e-7 + 1e-3 * abs(e[j]) || (g[j].isNaN && e[j].isNaN) || g[j] == e[j]) {
+          for j in 0..<e.count
+          where !(abs(g[j] - e[j]) <= 1e-7 + 1e-3 * abs(e[j]) || (g[j].isNaN && e[j].isNaN) || g[j] == e[j]) {
             return .failed("\(set): output '\(name)'[\(j)] = \(g[j]), expected \(e[j])")
           }
         }
@@ -91,9 +105,13 @@ struct ONNXConformanceTests {
 
   @Test("every case of a supported op passes")
   func conformance() throws {
-    let dir = try #require(Self.dataDirectory, "ONNX node test data not found: apt-get install libonnx-testdata, or set SIMLAY_ONNX_NODE_TESTS")
+    let dir = try #require(
+      Self.dataDirectory,
+      "ONNX node test data not found: apt-get install libonnx-testdata, or set SIMLAY_ONNX_NODE_TESTS")
     let cases = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("test_") }.sorted()
-    var passed: [String] = [], skipped: [(String, String)] = [], failed: [(String, String)] = []
+    var passed: [String] = []
+    var skipped: [(String, String)] = []
+    var failed: [(String, String)] = []
     for name in cases {
       let path = "\(dir)/\(name)"
       guard let data = FileManager.default.contents(atPath: path + "/model.onnx") else { continue }
@@ -106,7 +124,9 @@ struct ONNXConformanceTests {
       case .failed(let why): failed.append((name, why))
       }
     }
-    print("ONNX node tests: \(passed.count) passed, \(skipped.count) skipped, \(failed.count) failed (of cases using only supported ops)")
+    print(
+      "ONNX node tests: \(passed.count) passed, \(skipped.count) skipped, \(failed.count) failed (of cases using only supported ops)"
+    )
     for (name, why) in skipped { print("  skipped \(name): \(why)") }
     for (name, why) in failed { print("  FAILED \(name): \(why)") }
     #expect(failed.isEmpty, "\(failed.count) cases failed: \(failed.map(\.0).joined(separator: ", "))")
@@ -122,9 +142,11 @@ enum ProtoScan {
     var out: [Data] = []
     var i = 0
     func varint() -> UInt64? {
-      var v: UInt64 = 0, shift: UInt64 = 0
+      var v: UInt64 = 0
+      var shift: UInt64 = 0
       while i < bytes.count {
-        let b = bytes[i]; i += 1
+        let b = bytes[i]
+        i += 1
         v |= UInt64(b & 0x7f) << shift
         if b & 0x80 == 0 { return v }
         shift += 7

@@ -20,8 +20,9 @@ struct ImagingErrorTests {
       .notAnImage, .truncated, .tooLarge, .empty, .corrupt, .io, .invalidArgument,
     ]
     #expect(Set(codes).count == codes.count)
-    #expect(codes.map(\.description) == [
-      "notAnImage", "truncated", "tooLarge", "empty", "corrupt", "io", "invalidArgument",
-    ])
+    #expect(
+      codes.map(\.description) == [
+        "notAnImage", "truncated", "tooLarge", "empty", "corrupt", "io", "invalidArgument",
+      ])
   }
 }

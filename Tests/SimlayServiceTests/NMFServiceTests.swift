@@ -48,7 +48,12 @@ struct NMFServiceTests {
         (Self.request(ids, layer: "nope"), .notFound, "nope"),
         (Self.request(["0123"]), .notFound, "0123"),
         (Self.request([]), .invalidArgument, "image_ids"),
-        (Self.request(ids).with { $0.render = .init(); $0.highlightGroup = 9 }, .outOfRange, "highlight_group 9"),
+        (
+          Self.request(ids).with {
+            $0.render = .init()
+            $0.highlightGroup = 9
+          }, .outOfRange, "highlight_group 9"
+        ),
       ]
       for (request, code, needle) in cases {
         do {
@@ -71,11 +76,17 @@ struct NMFServiceTests {
       let ids = try await client.addImages(H.upload(H.photo(["cat.png", "pig.jpeg"]))).images.map(\.id)
       let nmf = try await client.nmf(Self.request(ids, k: 3))
       let group = Int32(nmf.groups.values.first!)
-      let response = try await client.similarity(.with {
-        $0.layer = "blocks.10.expand"
-        $0.query = .with { q in q.group = .with { $0.nmf = Self.request(ids, k: 3); $0.group = group } }
-        $0.targetIds = ids
-      })
+      let response = try await client.similarity(
+        .with {
+          $0.layer = "blocks.10.expand"
+          $0.query = .with { q in
+            q.group = .with {
+              $0.nmf = Self.request(ids, k: 3)
+              $0.group = group
+            }
+          }
+          $0.targetIds = ids
+        })
       let maps = H.floats(response.maps)
       #expect(maps.count == 392)
       let bounded = maps.allSatisfy { (v: Float) -> Bool in v >= -1 && v <= 1 }
@@ -88,11 +99,17 @@ struct NMFServiceTests {
       let outsideMean: Float = outside.reduce(0, +) / Float(max(outside.count, 1))
       #expect(insideMean > outsideMean)
       do {
-        _ = try await client.similarity(.with {
-          $0.layer = "blocks.10.expand"
-          $0.query = .with { q in q.group = .with { $0.nmf = Self.request(ids, k: 3); $0.group = 7 } }
-          $0.targetIds = ids
-        })
+        _ = try await client.similarity(
+          .with {
+            $0.layer = "blocks.10.expand"
+            $0.query = .with { q in
+              q.group = .with {
+                $0.nmf = Self.request(ids, k: 3)
+                $0.group = 7
+              }
+            }
+            $0.targetIds = ids
+          })
         Issue.record("group 7 of 3 accepted")
       } catch let error as RPCError {
         #expect(error.code == .outOfRange)

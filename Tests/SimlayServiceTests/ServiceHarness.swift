@@ -10,7 +10,8 @@ import SimlayService
 /// Runs the real service behind gRPC's in-process transport, so tests exercise serialisation, status
 /// mapping and interceptors without sockets (the daemon over real sockets is tested from Python).
 enum ServiceHarness {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
   static let modelPath = root.appendingPathComponent("models/efficientnet-lite0.onnx").path
 
   /// Photos for `names.count` uploads: the example photos scripts/example_images.sh fetches, in turn (the
@@ -26,8 +27,11 @@ enum ServiceHarness {
   static func makeState(_ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws -> DaemonState {
     var config = ServiceConfiguration()
     configure(&config)
-    let state = DaemonState(configuration: config, defaultModelName: DaemonDefaults.defaultModelName, logger: Logger(label: "test"))
-    guard let model = sharedModel else { throw EngineError(.io, "default model missing: run scripts/convert_efficientnet_lite0.py") }
+    let state = DaemonState(
+      configuration: config, defaultModelName: DaemonDefaults.defaultModelName, logger: Logger(label: "test"))
+    guard let model = sharedModel else {
+      throw EngineError(.io, "default model missing: run scripts/convert_efficientnet_lite0.py")
+    }
     try state.models.add(model)
     return state
   }
@@ -40,8 +44,10 @@ enum ServiceHarness {
     let transport = InProcessTransport()
     var interceptors: [any ServerInterceptor] = [StatsInterceptor(stats: state.requestStats, logger: state.logger)]
     if let token { interceptors.insert(BearerTokenInterceptor(token: token, logger: state.logger), at: 0) }
-    return try await withGRPCServer(transport: transport.server, services: [SimlayService(state: state), HealthService()],
-                                    interceptors: interceptors) { _ in
+    return try await withGRPCServer(
+      transport: transport.server, services: [SimlayService(state: state), HealthService()],
+      interceptors: interceptors
+    ) { _ in
       try await withGRPCClient(transport: transport.client) { client in
         try await body(Simlay_V1_Simlay.Client(wrapping: client))
       }
@@ -50,7 +56,12 @@ enum ServiceHarness {
 
   static func upload(_ paths: [String]) -> Simlay_V1_AddImagesRequest {
     .with { r in
-      r.images = paths.map { p in .with { $0.data = FileManager.default.contents(atPath: p) ?? Data(); $0.name = (p as NSString).lastPathComponent } }
+      r.images = paths.map { p in
+        .with {
+          $0.data = FileManager.default.contents(atPath: p) ?? Data()
+          $0.name = (p as NSString).lastPathComponent
+        }
+      }
     }
   }
 

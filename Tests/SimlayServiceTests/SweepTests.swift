@@ -9,13 +9,20 @@ import Testing
 struct SweepTests {
   typealias H = ServiceHarness
 
-  static func request(_ id: String, _ transform: Simlay_V1_Transform, _ params: [Double], _ cells: [(Int32, Int32)]) -> Simlay_V1_SweepRequest {
+  static func request(_ id: String, _ transform: Simlay_V1_Transform, _ params: [Double], _ cells: [(Int32, Int32)])
+    -> Simlay_V1_SweepRequest
+  {
     .with {
       $0.layer = "blocks.10"
       $0.imageID = id
       $0.transform = transform
       $0.params = params
-      $0.queries = cells.map { c in .with { $0.y = c.0; $0.x = c.1 } }
+      $0.queries = cells.map { c in
+        .with {
+          $0.y = c.0
+          $0.x = c.1
+        }
+      }
     }
   }
 
@@ -34,14 +41,19 @@ struct SweepTests {
           var expected = (Int32(cells[q].0), Int32(cells[q].1))
           for _ in 0..<[0, 1, 2, 0][s] { expected = (13 - expected.1, expected.0) }
           if s < 3 { #expect(t.inBounds && t.y == expected.0 && t.x == expected.1, "step \(s) query \(q): \(t)") }
-          if t.inBounds { #expect(t.similarity == maps[q * 196 + Int(t.y) * 14 + Int(t.x)]) } else { #expect(t.similarity.isNaN) }
+          if t.inBounds {
+            #expect(t.similarity == maps[q * 196 + Int(t.y) * 14 + Int(t.x)])
+          } else {
+            #expect(t.similarity.isNaN)
+          }
           if s == 0 { #expect(abs(t.similarity - 1) < 1e-3) }
         }
       }
       #expect(!response.steps[3].tracked[1].inBounds, "a corner leaves the grid at 45 degrees")
       let before = try await client.stats(.init()).cache.forwardPasses
       _ = try await client.sweep(Self.request(id, .rotate, [90], [(1, 1)]))
-      #expect(try await client.stats(.init()).cache.forwardPasses == before, "transformed activations come from the cache")
+      #expect(
+        try await client.stats(.init()).cache.forwardPasses == before, "transformed activations come from the cache")
     }
   }
 
@@ -67,17 +79,43 @@ struct SweepTests {
     try await H.withClient(state) { client in
       let id = try await client.addImages(H.upload(H.photo(["cat.png"]))).images[0].id
       let ok = Self.request(id, .rotate, [0], [(1, 1)])
-      func with(_ change: (inout Simlay_V1_SweepRequest) -> Void) -> Simlay_V1_SweepRequest { var r = ok; change(&r); return r }
+      func with(_ change: (inout Simlay_V1_SweepRequest) -> Void) -> Simlay_V1_SweepRequest {
+        var r = ok
+        change(&r)
+        return r
+      }
       let cases: [(RPCError.Code, String, Simlay_V1_SweepRequest)] = [
         (.notFound, "nope", with { $0.layer = "nope" }),
         (.notFound, "nope", with { $0.model = "nope" }),
         (.notFound, "ffff", with { $0.imageID = "ffff" }),
-        (.outOfRange, "14 x 14", with { $0.queries = [.with { $0.y = 14; $0.x = 0 }] }),
+        (
+          .outOfRange, "14 x 14",
+          with {
+            $0.queries = [
+              .with {
+                $0.y = 14
+                $0.x = 0
+              }
+            ]
+          }
+        ),
         (.invalidArgument, "params", with { $0.params = [] }),
         (.invalidArgument, "queries", with { $0.queries = [] }),
         (.invalidArgument, "angle", with { $0.params = [.nan] }),
-        (.invalidArgument, "scale", with { $0.transform = .scale; $0.params = [0] }),
-        (.invalidArgument, "scale", with { $0.transform = .scale; $0.params = [-0.5] }),
+        (
+          .invalidArgument, "scale",
+          with {
+            $0.transform = .scale
+            $0.params = [0]
+          }
+        ),
+        (
+          .invalidArgument, "scale",
+          with {
+            $0.transform = .scale
+            $0.params = [-0.5]
+          }
+        ),
         (.resourceExhausted, "limit of 3", with { $0.params = [0, 1, 2, 3] }),
       ]
       for (code, text, request) in cases {

@@ -4,8 +4,9 @@ import Testing
 /// The viewer's data packing: triangle indexing, 8-bit quantisation and deflate, on their own.
 @Suite("Viewer packing")
 struct ViewerPackingTests {
-  @Test("triangle indices enumerate the upper triangle row by row, symmetric in their arguments",
-        arguments: [1, 2, 3, 7, 196])
+  @Test(
+    "triangle indices enumerate the upper triangle row by row, symmetric in their arguments",
+    arguments: [1, 2, 3, 7, 196])
   func triangleIndexing(cells m: Int) {
     var expected = 0
     var ok = true
@@ -19,8 +20,9 @@ struct ViewerPackingTests {
     #expect(expected == ViewerTriangle.count(cells: m))
   }
 
-  @Test("quantisation round-trips within half a step and is exact at the ends",
-        arguments: [(Float(-0.41), Float(1.0)), (-65.2, 0), (0, 3.5e4), (2, 2)])
+  @Test(
+    "quantisation round-trips within half a step and is exact at the ends",
+    arguments: [(Float(-0.41), Float(1.0)), (-65.2, 0), (0, 3.5e4), (2, 2)])
   func quantisationRoundTrip(low: Float, high: Float) {
     let q = ViewerQuantizer(low: low, high: high)
     #expect(q.decode(q.encode(low)) == low)
@@ -49,7 +51,9 @@ struct ViewerPackingTests {
     #expect(packed.quantizer.low == matrix.min() && packed.quantizer.high == matrix.max())
     var worst: Float = 0
     for i in 0..<m {
-      for j in 0..<m { worst = max(worst, abs(packed.value(i, j) - matrix[i * m + j]), abs(packed.value(j, i) - matrix[i * m + j])) }
+      for j in 0..<m {
+        worst = max(worst, abs(packed.value(i, j) - matrix[i * m + j]), abs(packed.value(j, i) - matrix[i * m + j]))
+      }
     }
     #expect(worst <= packed.quantizer.step / 2 + 1e-6)
   }

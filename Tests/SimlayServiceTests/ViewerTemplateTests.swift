@@ -29,7 +29,9 @@ struct ViewerTemplateTests {
     for script in ViewerTemplate.scripts {
       #expect(script.source == (try Self.file(script.file)), "\(script.file) is not what is embedded")
       // Nothing in our sources needs the escaping, so the page runs exactly the files node tests.
-      for needle in ["</script", "</SCRIPT", "<!--"] { #expect(!script.source.contains(needle), "\(script.file) holds \(needle)") }
+      for needle in ["</script", "</SCRIPT", "<!--"] {
+        #expect(!script.source.contains(needle), "\(script.file) holds \(needle)")
+      }
     }
     #expect(!ViewerTemplate.css.contains("</style") && !ViewerTemplate.css.contains("<!--"))
     for slot in ["{{title}}", "{{css}}", "{{payload}}", "{{scripts}}"] { #expect(ViewerTemplate.html.contains(slot)) }
@@ -46,7 +48,8 @@ struct ViewerTemplateTests {
       #expect(html[start.upperBound..<end.lowerBound] == script.source)
       at = end.upperBound
     }
-    #expect(try Self.element(html, #"<script type="application/json" id="simlay-data">"#, "</script>") == #"{"version":1}"#)
+    #expect(
+      try Self.element(html, #"<script type="application/json" id="simlay-data">"#, "</script>") == #"{"version":1}"#)
     #expect(html.components(separatedBy: "<script").count == 5, "the data block and three scripts")
     #expect(html.range(of: "</body>") != nil)  // the Python client inserts its embedding script before it
   }
@@ -55,7 +58,8 @@ struct ViewerTemplateTests {
   func hostileTitle() throws {
     let title = #"</title><script>alert("x")</script> & 'q' {{css}} {{payload}}"#
     let html = ViewerTemplate.page(title: title, dataJSON: "{}")
-    let escaped = "&lt;/title&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; {{css}} {{payload}}"
+    let escaped =
+      "&lt;/title&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; {{css}} {{payload}}"
     #expect(try Self.element(html, "<title>", "</title>") == escaped)
     #expect(try Self.element(html, #"<h1 id="title">"#, "</h1>") == escaped)
     #expect(!html.contains("<script>alert"))
@@ -65,24 +69,31 @@ struct ViewerTemplateTests {
   @Test("a hostile payload stays inside its data block and decodes to the same JSON")
   func hostilePayload() throws {
     let object: [String: Any] = [
-      "title": "</script><script>alert(1)</script>", "names": ["<!--", "<script>", "</SCRIPT >", "{{scripts}}", "a\u{2028}b"],
+      "title": "</script><script>alert(1)</script>",
+      "names": ["<!--", "<script>", "</SCRIPT >", "{{scripts}}", "a\u{2028}b"],
     ]
-    let json = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    let json = String(
+      decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     let html = ViewerTemplate.page(title: "t", dataJSON: json)
     let block = try Self.element(html, #"<script type="application/json" id="simlay-data">"#, "</script>")
     #expect(!block.contains("<"), "a < left in the data block")
     let decoded = try #require(try JSONSerialization.jsonObject(with: Data(block.utf8)) as? [String: Any])
     #expect(decoded["title"] as? String == object["title"] as? String)
     #expect(decoded["names"] as? [String] == object["names"] as? [String])
-    #expect(ViewerTemplate.jsonSafe(ViewerTemplate.jsonSafe(json)) == ViewerTemplate.jsonSafe(json), "escaping twice changes nothing")
+    #expect(
+      ViewerTemplate.jsonSafe(ViewerTemplate.jsonSafe(json)) == ViewerTemplate.jsonSafe(json),
+      "escaping twice changes nothing")
     #expect(!html.contains("<script>alert"))
   }
 
   @Test("script and style sources are escaped against end tags (any case) and comment openers")
   func sourceEscaping() {
-    #expect(ViewerTemplate.scriptSafe("s = '</script>' + '</ScRiPt' + '<!--';", tag: "script")
-            == #"s = '<\/script>' + '<\/ScRiPt' + '<\!--';"#)
-    #expect(ViewerTemplate.scriptSafe("a::after { content: '</style>'; }", tag: "style") == #"a::after { content: '<\/style>'; }"#)
+    #expect(
+      ViewerTemplate.scriptSafe("s = '</script>' + '</ScRiPt' + '<!--';", tag: "script")
+        == #"s = '<\/script>' + '<\/ScRiPt' + '<\!--';"#)
+    #expect(
+      ViewerTemplate.scriptSafe("a::after { content: '</style>'; }", tag: "style")
+        == #"a::after { content: '<\/style>'; }"#)
     #expect(ViewerTemplate.scriptSafe("if (a < b) x = '</p>';", tag: "script") == "if (a < b) x = '</p>';")
   }
 

@@ -36,7 +36,9 @@ public struct LoadTest: Sendable {
 
   /// A load test with the given settings.
   public init(model: String, layer: String, clients: Int, seconds: Double, metric: Simlay_V1_Metric, mode: Mode) {
-    (self.model, self.layer, self.clients, self.seconds, self.metric, self.mode) = (model, layer, clients, seconds, metric, mode)
+    (self.model, self.layer, self.clients, self.seconds, self.metric, self.mode) = (
+      model, layer, clients, seconds, metric, mode
+    )
   }
 
   /// Uploads `images`, warms the cache, runs the clients and reports. `progress` gets the slow steps'

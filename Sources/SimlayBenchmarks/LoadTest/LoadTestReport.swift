@@ -32,7 +32,8 @@ public struct LoadTestReport: Encodable, Sendable {
 
   init(_ test: LoadTest, runs: [ClientRun], plan: QueryPlan, server: String) {
     let latencies = runs.flatMap(\.latencies).sorted()
-    let starts = runs.compactMap(\.start), ends = runs.compactMap(\.end)
+    let starts = runs.compactMap(\.start)
+    let ends = runs.compactMap(\.end)
     let elapsed = starts.min().flatMap { s in ends.max().map { milliseconds($0 - s) / 1000 } } ?? test.seconds
     func pct(_ q: Double) -> Double? {
       guard !latencies.isEmpty else { return nil }
@@ -55,8 +56,13 @@ public struct LoadTestReport: Encodable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case clients, mode, seconds, queries, qps, errors, layer, images, server, model, metric, grid
-    case p50Ms = "p50_ms", p90Ms = "p90_ms", p99Ms = "p99_ms", maxMs = "max_ms"
-    case meanMs = "mean_ms", minMs = "min_ms", elapsedS = "elapsed_s"
+    case p50Ms = "p50_ms"
+    case p90Ms = "p90_ms"
+    case p99Ms = "p99_ms"
+    case maxMs = "max_ms"
+    case meanMs = "mean_ms"
+    case minMs = "min_ms"
+    case elapsedS = "elapsed_s"
   }
 
   /// Optional measurements are written as `null` (synthesised Encodable would drop the key).
@@ -65,10 +71,16 @@ public struct LoadTestReport: Encodable, Sendable {
     try c.encode(clients, forKey: .clients)
     try c.encode(mode, forKey: .mode)
     // A whole number of seconds stays an integer in the JSON, as given on the command line.
-    if seconds == seconds.rounded(), abs(seconds) < 1e15 { try c.encode(Int(seconds), forKey: .seconds) } else { try c.encode(seconds, forKey: .seconds) }
+    if seconds == seconds.rounded(), abs(seconds) < 1e15 {
+      try c.encode(Int(seconds), forKey: .seconds)
+    } else {
+      try c.encode(seconds, forKey: .seconds)
+    }
     try c.encode(queries, forKey: .queries)
     try c.encode(qps, forKey: .qps)
-    for (value, key) in [(p50Ms, CodingKeys.p50Ms), (p90Ms, .p90Ms), (p99Ms, .p99Ms), (maxMs, .maxMs), (meanMs, .meanMs), (minMs, .minMs)] {
+    for (value, key) in [
+      (p50Ms, CodingKeys.p50Ms), (p90Ms, .p90Ms), (p99Ms, .p99Ms), (maxMs, .maxMs), (meanMs, .meanMs), (minMs, .minMs),
+    ] {
       try c.encode(value, forKey: key)
     }
     try c.encode(errors, forKey: .errors)

@@ -15,7 +15,9 @@ struct QueryPlan: Sendable {
   var width: Int
 
   /// One client: connect, one untimed query, wait for the others, then query until the time is up.
-  func runClient(_ endpoint: Endpoint, io: any EventLoopGroup, gate: StartGate, duration: Duration) async throws -> ClientRun {
+  func runClient(_ endpoint: Endpoint, io: any EventLoopGroup, gate: StartGate, duration: Duration) async throws
+    -> ClientRun
+  {
     try await endpoint.withDaemon(eventLoopGroup: io) { daemon in
       var rng = SplitMix64(seed: UInt64.random(in: .min ... .max))
       let clock = ContinuousClock()
@@ -36,7 +38,8 @@ struct QueryPlan: Sendable {
           run.latencies.append(milliseconds(clock.now - t0))
         } catch {
           run.errors += 1
-          run.lastError = (error as? RPCError).map { "\(DaemonFailure.statusName($0.code)): \($0.message)" } ?? "\(error)"
+          run.lastError =
+            (error as? RPCError).map { "\(DaemonFailure.statusName($0.code)): \($0.message)" } ?? "\(error)"
           // The daemon went away: stop rather than spin on instant failures.
           if let e = error as? RPCError, e.code == .unavailable, DaemonFailure.isConnectFailure(e) {
             run.lostDaemon = true
@@ -61,7 +64,10 @@ struct QueryPlan: Sendable {
     let image = Int.random(in: 0..<ids.count, using: &rng)
     request.query = Simlay_V1_Query.with { q in
       q.imageID = ids[image]
-      q.cell = .with { $0.y = y; $0.x = x }
+      q.cell = .with {
+        $0.y = y
+        $0.x = x
+      }
     }
     return request
   }

@@ -7,7 +7,9 @@ import SimlayProto
 extension QueryPlan {
   /// One client on one `SimilarityStream` (the hover path): connect, one untimed query, wait for the others,
   /// then send a query and await its answer, one at a time, until the time is up.
-  func runStreamingClient(_ endpoint: Endpoint, io: any EventLoopGroup, gate: StartGate, duration: Duration) async throws -> ClientRun {
+  func runStreamingClient(_ endpoint: Endpoint, io: any EventLoopGroup, gate: StartGate, duration: Duration)
+    async throws -> ClientRun
+  {
     try await endpoint.withDaemon(eventLoopGroup: io) { daemon in
       // The request writer is handed to the response side, which writes each query itself as soon as the
       // previous answer is in: a queue between the two would cost a task switch per query.
@@ -28,9 +30,13 @@ extension QueryPlan {
           var run = ClientRun()
           do {
             var handed = writers.makeAsyncIterator()
-            guard let writer = await handed.next() else { throw RPCError(code: .unavailable, message: "the stream ended") }
+            guard let writer = await handed.next() else {
+              throw RPCError(code: .unavailable, message: "the stream ended")
+            }
             try await writer.write(random(&rng))
-            guard try await answers.next() != nil else { throw RPCError(code: .unavailable, message: "the stream ended") }
+            guard try await answers.next() != nil else {
+              throw RPCError(code: .unavailable, message: "the stream ended")
+            }
             guard let start = await gate.arrive(ready: true) else { return run }
             run.start = start
             do {
@@ -43,7 +49,8 @@ extension QueryPlan {
             } catch {
               // A failed stream ends: count it, stop this client.
               run.errors += 1
-              run.lastError = (error as? RPCError).map { "\(DaemonFailure.statusName($0.code)): \($0.message)" } ?? "\(error)"
+              run.lastError =
+                (error as? RPCError).map { "\(DaemonFailure.statusName($0.code)): \($0.message)" } ?? "\(error)"
               if let e = error as? RPCError, e.code == .unavailable { run.lostDaemon = true }
             }
           } catch {

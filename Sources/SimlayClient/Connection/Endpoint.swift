@@ -63,7 +63,8 @@ public struct Endpoint: Sendable {
         target: address.target, transportSecurity: security, eventLoopGroup: eventLoopGroup)
       return try await withGRPCClient(transport: transport) { client in
         try await body(
-          Daemon(client: Daemon.Client(wrapping: client), metadata: metadata, options: options, server: address.description))
+          Daemon(
+            client: Daemon.Client(wrapping: client), metadata: metadata, options: options, server: address.description))
       }
     } catch let error as RPCError {
       throw DaemonFailure(error, server: address.description, sentToken: sendsToken)

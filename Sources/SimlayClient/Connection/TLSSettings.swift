@@ -36,7 +36,8 @@ public struct TLSSettings: Sendable, Equatable {
     guard (try? NIOSSLPrivateKey(bytes: key, format: .pem)) != nil else {
       throw ClientError(.file, "--tls-key: '\(keyFile)' holds no PEM private key")
     }
-    return .mTLS(certificateChain: [.bytes(chain, format: .pem)], privateKey: .bytes(key, format: .pem), configure: configure)
+    return .mTLS(
+      certificateChain: [.bytes(chain, format: .pem)], privateKey: .bytes(key, format: .pem), configure: configure)
   }
 
   private static func certificates(_ path: String, _ flag: String) throws -> [UInt8] {

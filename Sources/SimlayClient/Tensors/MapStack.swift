@@ -19,7 +19,8 @@ public struct MapStack: Sendable, Equatable {
     do {
       floats = try tensor.floats(rank: 3)
     } catch {
-      throw ClientError(.malformedAnswer, "simlayd sent a malformed map tensor: shape \(tensor.dimensions), \(tensor.data.count) bytes")
+      throw ClientError(
+        .malformedAnswer, "simlayd sent a malformed map tensor: shape \(tensor.dimensions), \(tensor.data.count) bytes")
     }
     let shape = tensor.dimensions
     (count, height, width) = (shape[0], shape[1], shape[2])

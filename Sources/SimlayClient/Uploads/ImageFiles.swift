@@ -21,7 +21,9 @@ public struct ImageFiles: Sendable {
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
         throw ClientError(.file, "cannot read image '\(path)': no such file")
       }
-      guard let data = FileManager.default.contents(atPath: path) else { throw ClientError(.file, "cannot read image '\(path)'") }
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw ClientError(.file, "cannot read image '\(path)'")
+      }
       guard !data.isEmpty else { throw ClientError(.file, "image '\(path)' is empty") }
       return data
     }
@@ -45,20 +47,27 @@ extension Daemon {
     var request = Simlay_V1_AddImagesRequest()
     request.model = model
     request.images = zip(files.contents, files.names).map { data, name in
-      Simlay_V1_ImageUpload.with { $0.data = data; $0.name = name }
+      Simlay_V1_ImageUpload.with {
+        $0.data = data
+        $0.name = name
+      }
     }
     let what = files.summary
     let response: Simlay_V1_AddImagesResponse
     do {
-      response = try await notifying("uploading \(what)...", after: notifyAfter, progress) { try await addImages(request) }
+      response = try await notifying("uploading \(what)...", after: notifyAfter, progress) {
+        try await addImages(request)
+      }
     } catch var error as RPCError where error.code == .unavailable && !DaemonFailure.isConnectFailure(error) {
       // An upload over the daemon's message limit (simlayd --max-message-mb) gets its stream reset.
-      error.message = "simlayd dropped the upload of \(what), perhaps over its message limit (simlayd --max-message-mb): "
+      error.message =
+        "simlayd dropped the upload of \(what), perhaps over its message limit (simlayd --max-message-mb): "
         + "send fewer or smaller images (\(error.message))"
       throw error
     }
     guard response.images.count == files.count else {
-      throw ClientError(.malformedAnswer, "simlayd answered AddImages with \(response.images.count) images for \(files.count) uploads")
+      throw ClientError(
+        .malformedAnswer, "simlayd answered AddImages with \(response.images.count) images for \(files.count) uploads")
     }
     return response.images
   }

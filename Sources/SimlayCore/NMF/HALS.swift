@@ -29,7 +29,9 @@ enum HALS {
 
   /// Updates H (k x columns, row-major) given R = W^T A and S = W^T W: each sweep replaces row t by
   /// max(0, (R_t - sum_{s != t} S_ts H_s) / S_tt). Stops once a sweep changes H by under 1% of the first.
-  static func updateColumns(_ h: inout [Float], k: Int, columns d: Int, cross r: [Float], gram s: [Double], maxSweeps: Int) {
+  static func updateColumns(
+    _ h: inout [Float], k: Int, columns d: Int, cross r: [Float], gram s: [Double], maxSweeps: Int
+  ) {
     var row = [Double](repeating: 0, count: d)
     var first = 0.0
     h.withUnsafeMutableBufferPointer { h in

@@ -20,7 +20,9 @@ public enum NMF {
     public var initialization: NMFInitialization
 
     /// Creates options; defaults follow scikit-learn (200 iterations, 1e-4).
-    public init(k: Int, maxIterations: Int = 200, tolerance: Double = 1e-4, initialization: NMFInitialization = .nndsvda) {
+    public init(
+      k: Int, maxIterations: Int = 200, tolerance: Double = 1e-4, initialization: NMFInitialization = .nndsvda
+    ) {
       self.k = k
       self.maxIterations = maxIterations
       self.tolerance = tolerance
@@ -51,9 +53,13 @@ public enum NMF {
     let (n, d, k) = (a.rows, a.columns, options.k)
     guard n > 0, d > 0 else { throw NMFError(.invalidParameters, "no data to factor (\(n) rows, \(d) columns)") }
     guard k >= 1, k <= min(n, d) else {
-      throw NMFError(.invalidParameters, "k = \(k) must be between 1 and min(rows, columns) = \(min(n, d)) (\(n) positions, \(d) columns)")
+      throw NMFError(
+        .invalidParameters,
+        "k = \(k) must be between 1 and min(rows, columns) = \(min(n, d)) (\(n) positions, \(d) columns)")
     }
-    guard options.maxIterations >= 1 else { throw NMFError(.invalidParameters, "max_iter \(options.maxIterations) must be at least 1") }
+    guard options.maxIterations >= 1 else {
+      throw NMFError(.invalidParameters, "max_iter \(options.maxIterations) must be at least 1")
+    }
     guard options.tolerance >= 0, options.tolerance.isFinite else {
       throw NMFError(.invalidParameters, "tolerance \(options.tolerance) must be a finite number >= 0")
     }
@@ -70,11 +76,15 @@ public enum NMF {
     while iterations < options.maxIterations {
       iterations += 1
       // W given H: P = A H^T, Q = H H^T.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d), 1, a.values, Int32(d), h, Int32(d), 0, &p, Int32(k))
+      cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d), 1, a.values, Int32(d), h, Int32(d), 0,
+        &p, Int32(k))
       let q = gram(h, rows: k, columns: d)
       HALS.updateRows(&w, rows: n, k: k, cross: p, gram: q, maxSweeps: sweepsW)
       // H given W: R = W^T A, S = W^T W.
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(n), 1, w, Int32(k), a.values, Int32(d), 0, &r, Int32(d))
+      cblas_sgemm(
+        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(n), 1, w, Int32(k), a.values, Int32(d), 0,
+        &r, Int32(d))
       let s = gramOfColumns(w, rows: n, k: k)
       HALS.updateColumns(&h, k: k, columns: d, cross: r, gram: s, maxSweeps: sweepsH)
       // ||A - WH||^2 = ||A||^2 - 2 <H, R> + <S, H H^T>, from what is already computed.
@@ -84,13 +94,19 @@ public enum NMF {
       var quad = 0.0
       for i in 0..<(k * k) { quad += s[i] * hh[i] }
       errors.append((max(total - 2 * cross + quad, 0) / total).squareRoot())
-      if errors.count > 10, errors[errors.count - 11] - errors[errors.count - 1] < options.tolerance * 1e-2 * errors[errors.count - 1] { break }
+      if errors.count > 10,
+        errors[errors.count - 11] - errors[errors.count - 1] < options.tolerance * 1e-2 * errors[errors.count - 1]
+      {
+        break
+      }
     }
     return finish(a, w: w, h: h, k: k, iterations: iterations, total: total)
   }
 
   /// Normalises H's rows, assigns groups and strengths, and measures the error exactly.
-  private static func finish(_ a: NMFMatrix, w wIn: [Float], h hIn: [Float], k: Int, iterations: Int, total: Double) -> Result {
+  private static func finish(_ a: NMFMatrix, w wIn: [Float], h hIn: [Float], k: Int, iterations: Int, total: Double)
+    -> Result
+  {
     let (n, d) = (a.rows, a.columns)
     var (w, h) = (wIn, hIn)
     for t in 0..<k {
@@ -115,14 +131,17 @@ public enum NMF {
     }
     // The reported error is measured on the final factors, not taken from the running estimate.
     var wh = [Float](repeating: 0, count: n * d)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(k), 1, w, Int32(k), h, Int32(d), 0, &wh, Int32(d))
+    cblas_sgemm(
+      CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(k), 1, w, Int32(k), h, Int32(d), 0, &wh,
+      Int32(d))
     var residual = 0.0
     for i in 0..<(n * d) {
       let e = Double(a.values[i]) - Double(wh[i])
       residual += e * e
     }
-    return Result(k: k, w: w, h: h, relativeError: (residual / total).squareRoot(), iterations: iterations,
-                  groups: groups, strength: strength)
+    return Result(
+      k: k, w: w, h: h, relativeError: (residual / total).squareRoot(), iterations: iterations,
+      groups: groups, strength: strength)
   }
 
   /// X X^T for a row-major rows x columns matrix, in double.

@@ -29,7 +29,9 @@ extension NMF {
     for j in 0..<k {
       let x = (0..<n).map { u[$0 * k + j] }
       let y = (0..<d).map { v[$0 * k + j] }
-      let uj: [Double], vj: [Double], sigma: Double
+      let uj: [Double]
+      let vj: [Double]
+      let sigma: Double
       if j == 0 {
         (uj, vj, sigma) = (x.map(abs), y.map(abs), 1)
       } else {
@@ -106,10 +108,13 @@ extension NMF {
   }
 
   /// out = A X (A: n x d, X: d x l) or A^T X (X: n x l), row-major, single precision.
-  private static func gemm(_ a: [Float], _ n: Int, _ d: Int, _ transposeA: Bool, _ x: [Float], _ l: Int, into out: inout [Float]) {
+  private static func gemm(
+    _ a: [Float], _ n: Int, _ d: Int, _ transposeA: Bool, _ x: [Float], _ l: Int, into out: inout [Float]
+  ) {
     let (m, inner) = transposeA ? (d, n) : (n, d)
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(m), Int32(l), Int32(inner),
-                1, a, Int32(d), x, Int32(l), 0, &out, Int32(l))
+    cblas_sgemm(
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(m), Int32(l), Int32(inner),
+      1, a, Int32(d), x, Int32(l), 0, &out, Int32(l))
   }
 
   /// Gram-Schmidt on the columns of a row-major matrix, in double, projecting twice ("twice is enough"

@@ -45,8 +45,9 @@ public struct NMFMatrix: Sendable {
 
   /// Wraps row-major values; traps on a size mismatch. Negative values are the caller's to prevent.
   public init(rows: Int, columns: Int, values: [Float]) {
-    precondition(rows >= 0 && columns >= 0 && values.count == rows * columns,
-                 "NMFMatrix: \(values.count) values for \(rows) x \(columns)")
+    precondition(
+      rows >= 0 && columns >= 0 && values.count == rows * columns,
+      "NMFMatrix: \(values.count) values for \(rows) x \(columns)")
     self.rows = rows
     self.columns = columns
     self.values = values
@@ -54,7 +55,8 @@ public struct NMFMatrix: Sendable {
 
   /// Every cell of every grid as a row (image-major, then y, then x), channels as columns, with the
   /// negative values handled by `policy`. The grids must share their depth.
-  public static func stacking(_ grids: [ActivationGrid], policy: NMFPolicy, layer: String) throws(NMFError) -> NMFMatrix {
+  public static func stacking(_ grids: [ActivationGrid], policy: NMFPolicy, layer: String) throws(NMFError) -> NMFMatrix
+  {
     guard let depth = grids.first?.depth else { return NMFMatrix(rows: 0, columns: 0, values: []) }
     precondition(grids.allSatisfy { $0.depth == depth }, "grids of one layer share their depth")
     let rows = grids.reduce(0) { $0 + $1.cellCount }
@@ -63,7 +65,10 @@ public struct NMFMatrix: Sendable {
     switch policy {
     case .refuse:
       guard minimum >= 0 else {
-        throw NMFError(.negativeValues, "layer '\(layer)' has negative activations (minimum \(minimum)); NMF needs non-negative data: choose the policy clamp (max(x, 0)) or split ([max(x, 0), max(-x, 0)])")
+        throw NMFError(
+          .negativeValues,
+          "layer '\(layer)' has negative activations (minimum \(minimum)); NMF needs non-negative data: choose the policy clamp (max(x, 0)) or split ([max(x, 0), max(-x, 0)])"
+        )
       }
       return NMFMatrix(rows: rows, columns: depth, values: grids.flatMap(\.raw))
     case .clamp:

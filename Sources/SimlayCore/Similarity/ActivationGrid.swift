@@ -34,12 +34,15 @@ public final class ActivationGrid: Sendable {
   /// Traps unless the tensor is float32 of rank 4 and `batchIndex` is in range.
   public convenience init(tensor: Tensor, batchIndex: Int = 0) {
     let s = tensor.shape
-    precondition(tensor.dataType == .float32 && s.count == 4, "ActivationGrid needs a float32 NCHW tensor, got \(tensor.dataType)\(s)")
+    precondition(
+      tensor.dataType == .float32 && s.count == 4,
+      "ActivationGrid needs a float32 NCHW tensor, got \(tensor.dataType)\(s)")
     precondition((0..<s[0]).contains(batchIndex), "batch index \(batchIndex) out of range for shape \(s)")
     let item = s[1] * s[2] * s[3]
     let raw = tensor.withFloats { all in
-      Self.transposed(planes: UnsafeBufferPointer(rebasing: all[(batchIndex * item)..<((batchIndex + 1) * item)]),
-                      cells: s[2] * s[3], depth: s[1])
+      Self.transposed(
+        planes: UnsafeBufferPointer(rebasing: all[(batchIndex * item)..<((batchIndex + 1) * item)]),
+        cells: s[2] * s[3], depth: s[1])
     }
     self.init(height: s[2], width: s[3], depth: s[1], cellMajor: raw)
   }
@@ -51,8 +54,9 @@ public final class ActivationGrid: Sendable {
   public convenience init(tensor: Tensor, grid: LayerGrid, batchIndex: Int = 0) {
     let s = tensor.shape
     let (c, h, w) = (grid.channels, grid.height, grid.width)
-    precondition(tensor.dataType == .float32 && !s.isEmpty && (0..<s[0]).contains(batchIndex),
-                 "ActivationGrid needs a float32 tensor with batch item \(batchIndex), got \(tensor.dataType)\(s)")
+    precondition(
+      tensor.dataType == .float32 && !s.isEmpty && (0..<s[0]).contains(batchIndex),
+      "ActivationGrid needs a float32 tensor with batch item \(batchIndex), got \(tensor.dataType)\(s)")
     switch grid.layout {
     case .nchw:
       precondition(s == [s[0], c, h, w], "shape \(s) is not NCHW [N, \(c), \(h), \(w)]")
@@ -75,7 +79,8 @@ public final class ActivationGrid: Sendable {
   /// Traps if `chw.count != depth * height * width`.
   public convenience init(height: Int, width: Int, depth: Int, chw: [Float]) {
     precondition(height >= 0 && width >= 0 && depth >= 0, "negative grid size \(height)x\(width)x\(depth)")
-    precondition(chw.count == depth * height * width, "chw has \(chw.count) values, expected \(depth)x\(height)x\(width)")
+    precondition(
+      chw.count == depth * height * width, "chw has \(chw.count) values, expected \(depth)x\(height)x\(width)")
     let raw = chw.withUnsafeBufferPointer { Self.transposed(planes: $0, cells: height * width, depth: depth) }
     self.init(height: height, width: width, depth: depth, cellMajor: raw)
   }
@@ -122,7 +127,8 @@ public final class ActivationGrid: Sendable {
 
   /// Bytes of activation data held (raw and normalised rows plus norms), for cache accounting.
   public var byteCount: Int {
-    (raw.count + normalized.count + norms.count + rawChannelMajor.count + normalizedChannelMajor.count) * MemoryLayout<Float>.stride
+    (raw.count + normalized.count + norms.count + rawChannelMajor.count + normalizedChannelMajor.count)
+      * MemoryLayout<Float>.stride
   }
 
   /// The raw D-vector of cell (y, x). Traps if the cell is outside the grid.
@@ -138,8 +144,9 @@ public final class ActivationGrid: Sendable {
   /// is non-empty and inside the grid: callers map pixel selections through `CellMapping`, which only
   /// yields valid cells.
   public func meanVector(y0: Int, x0: Int, y1: Int, x1: Int) -> [Float] {
-    precondition(0 <= y0 && y0 < y1 && y1 <= height && 0 <= x0 && x0 < x1 && x1 <= width,
-                 "region y \(y0)..<\(y1), x \(x0)..<\(x1) is empty or outside the \(height)x\(width) grid")
+    precondition(
+      0 <= y0 && y0 < y1 && y1 <= height && 0 <= x0 && x0 < x1 && x1 <= width,
+      "region y \(y0)..<\(y1), x \(x0)..<\(x1) is empty or outside the \(height)x\(width) grid")
     // Double sums: a 28x28 region of float activations would otherwise lose digits to rounding.
     var sum = [Double](repeating: 0, count: depth)
     raw.withUnsafeBufferPointer { src in
@@ -157,7 +164,8 @@ public final class ActivationGrid: Sendable {
 
   /// Row index of cell (y, x), checked.
   func cellIndex(y: Int, x: Int) -> Int {
-    precondition((0..<height).contains(y) && (0..<width).contains(x), "cell (\(y), \(x)) outside the \(height)x\(width) grid")
+    precondition(
+      (0..<height).contains(y) && (0..<width).contains(x), "cell (\(y), \(x)) outside the \(height)x\(width) grid")
     return y * width + x
   }
 
@@ -166,7 +174,10 @@ public final class ActivationGrid: Sendable {
   static func transposed(planes: UnsafeBufferPointer<Float>, cells: Int, depth: Int) -> [Float] {
     let tile = 32
     return [Float](unsafeUninitializedCapacity: cells * depth) { out, initialized in
-      guard let src = planes.baseAddress, let dst = out.baseAddress else { initialized = 0; return }
+      guard let src = planes.baseAddress, let dst = out.baseAddress else {
+        initialized = 0
+        return
+      }
       for d0 in stride(from: 0, to: depth, by: tile) {
         let d1 = min(d0 + tile, depth)
         for c0 in stride(from: 0, to: cells, by: tile) {

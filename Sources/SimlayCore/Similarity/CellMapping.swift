@@ -11,14 +11,18 @@ public enum CellMapping {
   /// (so a point exactly on the right or bottom edge maps to the last cell).
   /// Nil for a point outside [0, imageWidth] x [0, imageHeight], a non-finite coordinate, or a
   /// non-positive size.
-  public static func cell(px: Double, py: Double, imageWidth: Int, imageHeight: Int,
-                          gridHeight: Int, gridWidth: Int) -> (y: Int, x: Int)? {
+  public static func cell(
+    px: Double, py: Double, imageWidth: Int, imageHeight: Int,
+    gridHeight: Int, gridWidth: Int
+  ) -> (y: Int, x: Int)? {
     guard imageWidth > 0, imageHeight > 0, gridHeight > 0, gridWidth > 0 else { return nil }
     // The closed-range test also rejects NaN (every comparison with NaN is false) and infinities.
     guard px.isFinite, py.isFinite, (0...Double(imageWidth)).contains(px), (0...Double(imageHeight)).contains(py) else {
       return nil
     }
-    return (y: axisCell(py, pixels: imageHeight, cells: gridHeight), x: axisCell(px, pixels: imageWidth, cells: gridWidth))
+    return (
+      y: axisCell(py, pixels: imageHeight, cells: gridHeight), x: axisCell(px, pixels: imageWidth, cells: gridWidth)
+    )
   }
 
   /// The pixels of cell (y, x), as the half-open rectangle x0..<x1, y0..<y1: the inverse of `cell`.
@@ -28,14 +32,20 @@ public enum CellMapping {
   /// on a 112-cell grid (cell 0) to cell 1's rectangle. The rectangles tile the image without gaps or
   /// overlaps; a cell is empty only when the grid has more cells than the image has pixels on that axis.
   /// Traps if the cell is outside the grid or a size is not positive.
-  public static func pixelRect(y: Int, x: Int, imageWidth: Int, imageHeight: Int,
-                               gridHeight: Int, gridWidth: Int) -> (x0: Int, y0: Int, x1: Int, y1: Int) {
-    precondition(imageWidth > 0 && imageHeight > 0 && gridHeight > 0 && gridWidth > 0,
-                 "sizes must be positive: image \(imageWidth)x\(imageHeight), grid \(gridHeight)x\(gridWidth)")
-    precondition((0..<gridHeight).contains(y) && (0..<gridWidth).contains(x),
-                 "cell (\(y), \(x)) outside the \(gridHeight)x\(gridWidth) grid")
-    return (x0: ceilDiv(x * imageWidth, gridWidth), y0: ceilDiv(y * imageHeight, gridHeight),
-            x1: ceilDiv((x + 1) * imageWidth, gridWidth), y1: ceilDiv((y + 1) * imageHeight, gridHeight))
+  public static func pixelRect(
+    y: Int, x: Int, imageWidth: Int, imageHeight: Int,
+    gridHeight: Int, gridWidth: Int
+  ) -> (x0: Int, y0: Int, x1: Int, y1: Int) {
+    precondition(
+      imageWidth > 0 && imageHeight > 0 && gridHeight > 0 && gridWidth > 0,
+      "sizes must be positive: image \(imageWidth)x\(imageHeight), grid \(gridHeight)x\(gridWidth)")
+    precondition(
+      (0..<gridHeight).contains(y) && (0..<gridWidth).contains(x),
+      "cell (\(y), \(x)) outside the \(gridHeight)x\(gridWidth) grid")
+    return (
+      x0: ceilDiv(x * imageWidth, gridWidth), y0: ceilDiv(y * imageHeight, gridHeight),
+      x1: ceilDiv((x + 1) * imageWidth, gridWidth), y1: ceilDiv((y + 1) * imageHeight, gridHeight)
+    )
   }
 
   /// floor(p * cells / pixels) clamped to the last cell. Multiplying first keeps integer coordinates

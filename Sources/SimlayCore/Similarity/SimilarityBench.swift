@@ -24,7 +24,12 @@ public enum SimilarityBench {
     var layers: [[ActivationGrid]] = []
     for g in grids {
       let key = [g.height, g.width, g.depth]
-      if let i = layerIndex[key] { layers[i].append(g) } else { layerIndex[key] = layers.count; layers.append([g]) }
+      if let i = layerIndex[key] {
+        layers[i].append(g)
+      } else {
+        layerIndex[key] = layers.count
+        layers.append([g])
+      }
     }
     let buffers = layers.map { $0.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.cellCount) } }
     defer { buffers.joined().forEach { $0.deallocate() } }
@@ -51,6 +56,7 @@ public enum SimilarityBench {
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     let bytes = grids.reduce(0) { $0 + $1.cellCount * $1.depth * MemoryLayout<Float>.stride }
-    return Result(secondsPerQuery: seconds / Double(queries), mapsPerQuery: grids.count, bytesPerQuery: bytes, checksum: checksum)
+    return Result(
+      secondsPerQuery: seconds / Double(queries), mapsPerQuery: grids.count, bytesPerQuery: bytes, checksum: checksum)
   }
 }

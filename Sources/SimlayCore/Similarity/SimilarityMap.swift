@@ -23,10 +23,13 @@ public enum SimilarityMap {
 
   /// `compute(query:grid:metric:)` into a caller's buffer of exactly H*W floats, so the hot path (one
   /// hover over many images) allocates nothing. Traps on a wrong buffer size or query length.
-  public static func compute(query: QueryVector, grid: ActivationGrid, metric: SimilarityMetric,
-                             into out: UnsafeMutableBufferPointer<Float>) {
+  public static func compute(
+    query: QueryVector, grid: ActivationGrid, metric: SimilarityMetric,
+    into out: UnsafeMutableBufferPointer<Float>
+  ) {
     precondition(query.raw.count == grid.depth, "query has \(query.raw.count) channels, the grid has \(grid.depth)")
-    precondition(out.count == grid.cellCount, "output buffer holds \(out.count) values, the grid has \(grid.cellCount) cells")
+    precondition(
+      out.count == grid.cellCount, "output buffer holds \(out.count) values, the grid has \(grid.cellCount) cells")
     guard let y = out.baseAddress else { return }
     // Zeroed first: it is the whole answer when depth is 0 (BLAS rejects lda = 0), and it keeps BLAS's
     // beta = 0 from ever seeing NaNs left in a reused buffer.
@@ -50,11 +53,15 @@ public enum SimilarityMap {
   /// One matrix-vector product over a grid: channel-major AXPYs for few channels, row dot products
   /// otherwise. Plain C loops rather than `cblas_sgemv`: a hover computes one small product per image,
   /// and the BLAS call overhead was as large as the arithmetic.
-  private static func matvec(_ rows: [Float], channelMajor: [Float], vector: [Float], m: Int, n: Int,
-                             into y: UnsafeMutablePointer<Float>) {
+  private static func matvec(
+    _ rows: [Float], channelMajor: [Float], vector: [Float], m: Int, n: Int,
+    into y: UnsafeMutablePointer<Float>
+  ) {
     vector.withUnsafeBufferPointer { x in
       if !channelMajor.isEmpty {
-        channelMajor.withUnsafeBufferPointer { simlay_matvec_columns($0.baseAddress!, Int32(m), Int32(n), x.baseAddress!, y) }
+        channelMajor.withUnsafeBufferPointer {
+          simlay_matvec_columns($0.baseAddress!, Int32(m), Int32(n), x.baseAddress!, y)
+        }
       } else {
         rows.withUnsafeBufferPointer { simlay_matvec_rows($0.baseAddress!, Int32(m), Int32(n), x.baseAddress!, y) }
       }
@@ -79,16 +86,18 @@ public enum SimilarityMap {
         let b = metric == .cosine ? target.normalized : target.raw
         a.withUnsafeBufferPointer { a in
           b.withUnsafeBufferPointer { b in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(ms), Int32(mt), Int32(d),
-                        1, a.baseAddress, Int32(d), b.baseAddress, Int32(d), 0, c.baseAddress, Int32(mt))
+            cblas_sgemm(
+              CblasRowMajor, CblasNoTrans, CblasTrans, Int32(ms), Int32(mt), Int32(d),
+              1, a.baseAddress, Int32(d), b.baseAddress, Int32(d), 0, c.baseAddress, Int32(mt))
           }
         }
       case .euclidean:
         source.raw.withUnsafeBufferPointer { a in
           target.raw.withUnsafeBufferPointer { b in
             for r in 0..<ms {
-              VectorKernels.negativeDistances(query: a.baseAddress! + r * d, rows: b.baseAddress!, cells: mt, depth: d,
-                                              into: c.baseAddress! + r * mt)
+              VectorKernels.negativeDistances(
+                query: a.baseAddress! + r * d, rows: b.baseAddress!, cells: mt, depth: d,
+                into: c.baseAddress! + r * mt)
             }
           }
         }

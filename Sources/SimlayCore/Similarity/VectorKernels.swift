@@ -4,7 +4,10 @@ enum VectorKernels {
   /// the precision that keeps cosine within 1e-5 of a double-precision reference.
   static func norm(_ v: UnsafePointer<Float>, _ n: Int) -> Double {
     var s = 0.0
-    for i in 0..<n { let x = Double(v[i]); s += x * x }
+    for i in 0..<n {
+      let x = Double(v[i])
+      s += x * x
+    }
     return s.squareRoot()
   }
 
@@ -19,20 +22,25 @@ enum VectorKernels {
   /// product rather than `addingProduct`, which would become a per-lane libm call on baseline x86-64.
   @inline(__always)
   static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    let ra = UnsafeRawPointer(a)
+    let rb = UnsafeRawPointer(b)
+    var acc0 = SIMD8<Float>()
+    var acc1 = SIMD8<Float>()
     var i = 0
     while i + 16 <= n {
-      let d0 = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+      let d0 =
+        ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
         - rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-      let d1 = ra.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+      let d1 =
+        ra.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
         - rb.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
       acc0 += d0 * d0
       acc1 += d1 * d1
       i += 16
     }
     if i + 8 <= n {
-      let d = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+      let d =
+        ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
         - rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
       acc0 += d * d
       i += 8
@@ -48,8 +56,10 @@ enum VectorKernels {
 
   /// out[c] = -|query - rows[c]| for `cells` contiguous rows of length `depth`; `0 - d` rather than `-d`
   /// so the query's own cell reads +0, not -0, in maps and JSON.
-  static func negativeDistances(query: UnsafePointer<Float>, rows: UnsafePointer<Float>, cells: Int, depth: Int,
-                                into out: UnsafeMutablePointer<Float>) {
+  static func negativeDistances(
+    query: UnsafePointer<Float>, rows: UnsafePointer<Float>, cells: Int, depth: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
     for c in 0..<cells {
       out[c] = 0 - squaredDistance(query, rows + c * depth, depth).squareRoot()
     }

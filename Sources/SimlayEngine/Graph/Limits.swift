@@ -13,7 +13,9 @@ public enum EngineLimits {
   public static let maxModelFileBytes = (1 << 31) - 1
 
   /// Attributes that size windows and paddings: bounded by `maxWindowValue` at import.
-  static let windowAttributes: Set<String> = ["pads", "strides", "kernel_shape", "dilations", "output_padding", "paddings"]
+  static let windowAttributes: Set<String> = [
+    "pads", "strides", "kernel_shape", "dilations", "output_padding", "paddings",
+  ]
 
   /// The element count of `shape`, or nil when a dimension is negative or the product overflows Int.
   public static func elementCount(_ shape: [Int]) -> Int? {
@@ -36,8 +38,12 @@ public enum EngineLimits {
     }
     // Each dimension is bounded too, so that a zero elsewhere cannot hide one of 2^62 from shape arithmetic.
     guard let n = elementCount(shape), n <= maxTensorBytes / elementBytes,
-          shape.allSatisfy({ $0 <= maxTensorBytes / elementBytes }) else {
-      throw EngineError(.invalidModel, "\(what()) of shape \(shape) exceeds the limit of \(maxTensorBytes >> 20) MiB per tensor (EngineLimits.maxTensorBytes)")
+      shape.allSatisfy({ $0 <= maxTensorBytes / elementBytes })
+    else {
+      throw EngineError(
+        .invalidModel,
+        "\(what()) of shape \(shape) exceeds the limit of \(maxTensorBytes >> 20) MiB per tensor (EngineLimits.maxTensorBytes)"
+      )
     }
   }
 }

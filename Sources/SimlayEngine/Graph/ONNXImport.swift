@@ -24,13 +24,16 @@ enum ONNXImport {
         try checkBounds(value, a.name, node: "\(proto.opType) node '\(name)'")
         attributes[a.name] = value
       }
-      nodes.append(Node(name: name, opType: proto.opType, domain: proto.domain, inputs: proto.input,
-                        outputs: proto.output, attributes: attributes))
+      nodes.append(
+        Node(
+          name: name, opType: proto.opType, domain: proto.domain, inputs: proto.input,
+          outputs: proto.output, attributes: attributes))
     }
 
     let inputs = g.input.filter { initializers[$0.name] == nil }.map(valueInfo)
-    return Graph(nodes: try topologicallySorted(nodes, available: Set(initializers.keys).union(inputs.map(\.name))),
-                 initializers: initializers, inputs: inputs, outputs: g.output.map(valueInfo), opset: opset)
+    return Graph(
+      nodes: try topologicallySorted(nodes, available: Set(initializers.keys).union(inputs.map(\.name))),
+      initializers: initializers, inputs: inputs, outputs: g.output.map(valueInfo), opset: opset)
   }
 
   /// ONNX requires topological order, but some exporters emit nodes out of order. A file already in order
@@ -42,17 +45,20 @@ enum ONNXImport {
     for (i, node) in nodes.enumerated() {
       for out in node.outputs where !out.isEmpty {
         if start.contains(out) {
-          throw EngineError(.invalidModel, "\(node.label) writes tensor '\(out)', which is already a graph input or initializer")
+          throw EngineError(
+            .invalidModel, "\(node.label) writes tensor '\(out)', which is already a graph input or initializer")
         }
         if let p = producer.updateValue(i, forKey: out) {
-          throw EngineError(.invalidModel, "tensor '\(out)' is written by two nodes, \(nodes[p].label) and \(node.label)")
+          throw EngineError(
+            .invalidModel, "tensor '\(out)' is written by two nodes, \(nodes[p].label) and \(node.label)")
         }
       }
     }
     func known(_ name: String) -> Bool { name.isEmpty || start.contains(name) }
     for node in nodes {
       if let missing = node.inputs.first(where: { !known($0) && producer[$0] == nil }) {
-        throw EngineError(.invalidModel, "\(node.label) reads tensor '\(missing)', which no node, input or initializer produces")
+        throw EngineError(
+          .invalidModel, "\(node.label) reads tensor '\(missing)', which no node, input or initializer produces")
       }
     }
 
@@ -60,7 +66,12 @@ enum ONNXImport {
     var done = [Bool](repeating: false, count: nodes.count)
     var inOrder = true
     for (i, node) in nodes.enumerated() {
-      if node.inputs.allSatisfy({ known($0) || done[producer[$0]!] }) { done[i] = true } else { inOrder = false; break }
+      if node.inputs.allSatisfy({ known($0) || done[producer[$0]!] }) {
+        done[i] = true
+      } else {
+        inOrder = false
+        break
+      }
     }
     if inOrder { return nodes }
 
@@ -83,19 +94,26 @@ enum ONNXImport {
         if waiting[r] == 0 { queue.append(r) }
       }
     }
-    guard queue.count == nodes.count else { throw cycleError(nodes, producer: producer, waiting: waiting, known: known) }
+    guard queue.count == nodes.count else {
+      throw cycleError(nodes, producer: producer, waiting: waiting, known: known)
+    }
     return queue.map { nodes[$0] }
   }
 
   /// An error naming a node on a cycle: walking from any unsorted node to the producer of an unsorted
   /// input must revisit a node, and that node lies on the cycle.
-  static func cycleError(_ nodes: [Node], producer: [String: Int], waiting: [Int], known: (String) -> Bool) -> EngineError {
+  static func cycleError(_ nodes: [Node], producer: [String: Int], waiting: [Int], known: (String) -> Bool)
+    -> EngineError
+  {
     var i = waiting.firstIndex { $0 > 0 }!
     var seen = Set<Int>()
     while seen.insert(i).inserted {
       var next: Int?
       for input in nodes[i].inputs where !known(input) {
-        if let p = producer[input], waiting[p] > 0 { next = p; break }
+        if let p = producer[input], waiting[p] > 0 {
+          next = p
+          break
+        }
       }
       guard let next else { break }
       i = next
@@ -107,12 +125,15 @@ enum ONNXImport {
     guard proto.hasType, case .tensorType(let t)? = proto.type.value else {
       return ValueInfo(name: proto.name, dataType: nil, shape: nil, elementTypeName: nil)
     }
-    let shape: [Int?]? = t.hasShape ? t.shape.dim.map { d -> Int? in
-      if case .dimValue(let v)? = d.value, v > 0 { return Int(v) }
-      return nil
-    } : nil
-    return ValueInfo(name: proto.name, dataType: dataType(t.elemType), shape: shape,
-                     elementTypeName: typeNames[t.elemType] ?? "type \(t.elemType)")
+    let shape: [Int?]? =
+      t.hasShape
+      ? t.shape.dim.map { d -> Int? in
+        if case .dimValue(let v)? = d.value, v > 0 { return Int(v) }
+        return nil
+      } : nil
+    return ValueInfo(
+      name: proto.name, dataType: dataType(t.elemType), shape: shape,
+      elementTypeName: typeNames[t.elemType] ?? "type \(t.elemType)")
   }
 
   static func dataType(_ onnx: Int32) -> DataType? {
@@ -134,7 +155,10 @@ enum ONNXImport {
   static func tensor(from proto: Onnx_TensorProto) throws -> Tensor {
     let name = proto.name.isEmpty ? "(unnamed)" : proto.name
     if proto.dataLocation == .external || !proto.externalData.isEmpty {
-      throw EngineError(.invalidModel, "tensor '\(name)' stores its data in an external file, which Simlay does not read; re-save the model with all tensors inside it (onnx.save_model(..., save_as_external_data=False))")
+      throw EngineError(
+        .invalidModel,
+        "tensor '\(name)' stores its data in an external file, which Simlay does not read; re-save the model with all tensors inside it (onnx.save_model(..., save_as_external_data=False))"
+      )
     }
     let shape = proto.dims.map { Int($0) }
     // Floats are stored as float32 and integers as int64, whatever the file's element type.
@@ -150,15 +174,22 @@ enum ONNXImport {
     func fromRaw<T>(_ type: T.Type) throws -> [T] {
       let raw = raw!
       guard raw.count == count * MemoryLayout<T>.size else {
-        throw EngineError(.invalidModel, "tensor '\(name)' has \(raw.count) bytes of raw data but its shape \(shape) needs \(count * MemoryLayout<T>.size)")
+        throw EngineError(
+          .invalidModel,
+          "tensor '\(name)' has \(raw.count) bytes of raw data but its shape \(shape) needs \(count * MemoryLayout<T>.size)"
+        )
       }
-      return raw.withUnsafeBytes { bytes in (0..<count).map { bytes.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
+      return raw.withUnsafeBytes { bytes in
+        (0..<count).map { bytes.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) }
+      }
     }
     switch proto.dataType {
     case 1:  // FLOAT
       if let raw {
         guard raw.count == count * 4 else {
-          throw EngineError(.invalidModel, "tensor '\(name)' has \(raw.count) bytes of raw data but its shape \(shape) needs \(count * 4)")
+          throw EngineError(
+            .invalidModel,
+            "tensor '\(name)' has \(raw.count) bytes of raw data but its shape \(shape) needs \(count * 4)")
         }
         guard count > 0 else { return Tensor.zeros(shape) }
         return Tensor(shape: shape) { dst in
@@ -172,9 +203,11 @@ enum ONNXImport {
       try check(values.count)
       return floatTensor(shape, values.map { Float($0) })
     case 10, 16:  // FLOAT16, BFLOAT16: stored as uint16 bit patterns
-      let bits: [UInt16] = raw != nil ? try fromRaw(UInt16.self) : proto.int32Data.map { UInt16(truncatingIfNeeded: $0) }
+      let bits: [UInt16] =
+        raw != nil ? try fromRaw(UInt16.self) : proto.int32Data.map { UInt16(truncatingIfNeeded: $0) }
       try check(bits.count)
-      return floatTensor(shape, bits.map { proto.dataType == 10 ? Float(Float16(bitPattern: $0)) : Float(bitPattern: UInt32($0) << 16) })
+      return floatTensor(
+        shape, bits.map { proto.dataType == 10 ? Float(Float16(bitPattern: $0)) : Float(bitPattern: UInt32($0) << 16) })
     case 7:  // INT64
       let values = raw != nil ? try fromRaw(Int64.self) : proto.int64Data
       try check(values.count)
@@ -195,8 +228,10 @@ enum ONNXImport {
       try check(values.count)
       return Tensor(shape: shape, int64s: values)
     case 12, 13:  // UINT32, UINT64
-      let values: [Int64] = raw != nil
-        ? (proto.dataType == 12 ? try fromRaw(UInt32.self).map(Int64.init) : try fromRaw(UInt64.self).map { Int64(truncatingIfNeeded: $0) })
+      let values: [Int64] =
+        raw != nil
+        ? (proto.dataType == 12
+          ? try fromRaw(UInt32.self).map(Int64.init) : try fromRaw(UInt64.self).map { Int64(truncatingIfNeeded: $0) })
         : proto.uint64Data.map { Int64(truncatingIfNeeded: $0) }
       try check(values.count)
       return Tensor(shape: shape, int64s: values)
@@ -217,7 +252,10 @@ enum ONNXImport {
     default: return
     }
     if let bad = values.first(where: { $0.magnitude > EngineLimits.maxWindowValue }) {
-      throw EngineError(.invalidModel, "\(node) has \(name) value \(bad), beyond the limit of \(EngineLimits.maxWindowValue) (EngineLimits.maxWindowValue)")
+      throw EngineError(
+        .invalidModel,
+        "\(node) has \(name) value \(bad), beyond the limit of \(EngineLimits.maxWindowValue) (EngineLimits.maxWindowValue)"
+      )
     }
   }
 

@@ -58,7 +58,9 @@ public enum NPY {
     guard bytes.count >= start else { throw EngineError(.invalidInput, "'\(name)' has a truncated .npy header") }
     var headerLength = 0
     for i in 0..<lengthSize { headerLength |= Int(bytes[8 + i]) << (8 * i) }
-    guard bytes.count >= start + headerLength else { throw EngineError(.invalidInput, "'\(name)' has a truncated .npy header") }
+    guard bytes.count >= start + headerLength else {
+      throw EngineError(.invalidInput, "'\(name)' has a truncated .npy header")
+    }
     let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
     func field(_ key: String) -> String? {
       guard let r = header.range(of: "'\(key)':") else { return nil }
@@ -67,14 +69,18 @@ public enum NPY {
     guard let descrField = field("descr"), let shapeField = field("shape"), let fortran = field("fortran_order") else {
       throw EngineError(.invalidInput, "'\(name)' has an unreadable .npy header: \(header)")
     }
-    guard fortran.hasPrefix("False") else { throw EngineError(.invalidInput, "'\(name)' is in Fortran order; save it C-ordered") }
+    guard fortran.hasPrefix("False") else {
+      throw EngineError(.invalidInput, "'\(name)' is in Fortran order; save it C-ordered")
+    }
     let descr = String(descrField.dropFirst().prefix { $0 != "'" })
     let dims = shapeField.dropFirst().prefix { $0 != ")" }.split(separator: ",")
       .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     let count = dims.reduce(1, *)
     let body = start + headerLength
     let size = ["<f4": 4, "<f8": 8, "<i8": 8, "<i4": 4][descr]
-    guard let size else { throw EngineError(.invalidInput, "'\(name)' has dtype \(descr); expected float32 (<f4), float64, int32 or int64") }
+    guard let size else {
+      throw EngineError(.invalidInput, "'\(name)' has dtype \(descr); expected float32 (<f4), float64, int32 or int64")
+    }
     guard bytes.count >= body + count * size else {
       throw EngineError(.invalidInput, "'\(name)' is truncated: shape \(dims) needs \(count * size) bytes of data")
     }

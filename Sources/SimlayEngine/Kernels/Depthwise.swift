@@ -44,8 +44,9 @@ package enum Depthwise {
 extension Window2D {
   /// The C kernels' view of the window.
   package var c: simlay_window {
-    simlay_window(in_h: Int32(inH), in_w: Int32(inW), k_h: Int32(kH), k_w: Int32(kW), stride_h: Int32(strideH),
-                  stride_w: Int32(strideW), dilation_h: Int32(dilationH), dilation_w: Int32(dilationW),
-                  pad_top: Int32(padTop), pad_left: Int32(padLeft), out_h: Int32(outH), out_w: Int32(outW))
+    simlay_window(
+      in_h: Int32(inH), in_w: Int32(inW), k_h: Int32(kH), k_w: Int32(kW), stride_h: Int32(strideH),
+      stride_w: Int32(strideW), dilation_h: Int32(dilationH), dilation_w: Int32(dilationW),
+      pad_top: Int32(padTop), pad_left: Int32(padLeft), out_h: Int32(outH), out_w: Int32(outW))
   }
 }

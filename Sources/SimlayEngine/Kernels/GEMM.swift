@@ -27,24 +27,28 @@ package enum GEMM {
           let count = min(size, extent - i0)
           if count <= 0 { continue }
           if byColumns {
-            multiply(transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
-                     b: transB ? b + i0 * ldb : b + i0, ldb: ldb, beta: beta, c: c + i0, ldc: ldc, context: sequential)
+            multiply(
+              transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
+              b: transB ? b + i0 * ldb : b + i0, ldb: ldb, beta: beta, c: c + i0, ldc: ldc, context: sequential)
           } else {
-            multiply(transA: transA, transB: transB, m: count, n: n, k: k, alpha: alpha,
-                     a: transA ? a + i0 : a + i0 * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + i0 * ldc, ldc: ldc,
-                     context: sequential)
+            multiply(
+              transA: transA, transB: transB, m: count, n: n, k: k, alpha: alpha,
+              a: transA ? a + i0 : a + i0 * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + i0 * ldc, ldc: ldc,
+              context: sequential)
           }
         }
       }
       return
     }
     if m * n * k >= 32 * 32 * 32 {
-      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                  Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+      cblas_sgemm(
+        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
       return
     }
-    reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-              beta: beta, c: c, ldc: ldc)
+    reference(
+      transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+      beta: beta, c: c, ldc: ldc)
   }
 
   /// The plain triple loop, also the reference the tests compare OpenBLAS against.

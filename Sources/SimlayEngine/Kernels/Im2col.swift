@@ -9,8 +9,10 @@ package struct Window2D: Sendable, Hashable {
   package var outH: Int, outW: Int
 
   /// The memberwise initializer, at package access.
-  package init(inH: Int, inW: Int, kH: Int, kW: Int, strideH: Int, strideW: Int, dilationH: Int, dilationW: Int,
-               padTop: Int, padLeft: Int, outH: Int, outW: Int) {
+  package init(
+    inH: Int, inW: Int, kH: Int, kW: Int, strideH: Int, strideW: Int, dilationH: Int, dilationW: Int,
+    padTop: Int, padLeft: Int, outH: Int, outW: Int
+  ) {
     (self.inH, self.inW, self.kH, self.kW) = (inH, inW, kH, kW)
     (self.strideH, self.strideW, self.dilationH, self.dilationW) = (strideH, strideW, dilationH, dilationW)
     (self.padTop, self.padLeft, self.outH, self.outW) = (padTop, padLeft, outH, outW)
@@ -30,8 +32,10 @@ package struct Window2D: Sendable, Hashable {
 /// Unfolds input patches into columns so a convolution becomes one GEMM:
 /// cols[(c * kH + ky) * kW + kx, oy * outW + ox] = x[c, iy, ix], zero outside the image.
 package enum Im2col {
-  package static func unfold(_ x: UnsafePointer<Float>, channels: Int, window w: Window2D, into cols: UnsafeMutablePointer<Float>,
-                     context: ExecutionContext? = nil) {
+  package static func unfold(
+    _ x: UnsafePointer<Float>, channels: Int, window w: Window2D, into cols: UnsafeMutablePointer<Float>,
+    context: ExecutionContext? = nil
+  ) {
     let rows = channels * w.kH * w.kW
     let planeOut = w.outH * w.outW
     // Rows are independent: large unfolds (the stem's 27 x 112*112) split over the engine's threads.
@@ -42,7 +46,9 @@ package enum Im2col {
   }
 
   /// Row r = (c * kH + ky) * kW + kx of the unfolded matrix.
-  private static func unfoldRow(_ x: UnsafePointer<Float>, row r: Int, window w: Window2D, into row: UnsafeMutablePointer<Float>) {
+  private static func unfoldRow(
+    _ x: UnsafePointer<Float>, row r: Int, window w: Window2D, into row: UnsafeMutablePointer<Float>
+  ) {
     let (c, ky, kx) = (r / (w.kH * w.kW), (r / w.kW) % w.kH, r % w.kW)
     let plane = x + c * w.inH * w.inW
     let valid = w.validColumns(kx: kx)

@@ -42,7 +42,9 @@ extension LayerGrid {
 
   /// The token reading of `[1, count, channels]`, if some patch size makes `count - h * w` a prefix.
   static func tokens(count: Int, channels: Int, inputHeight: Int, inputWidth: Int) -> LayerGrid? {
-    guard let (p, h, w) = patchGrid(holding: count, prefixUpTo: maxTokenPrefix, inputHeight: inputHeight, inputWidth: inputWidth)
+    guard
+      let (p, h, w) = patchGrid(
+        holding: count, prefixUpTo: maxTokenPrefix, inputHeight: inputHeight, inputWidth: inputWidth)
     else { return nil }
     // A flattened feature map or transposed tokens [1, C, prefix + h' * w'] (a patch embedding before
     // its transpose, attention keys) may have a middle axis that happens to fit a coarse grid. Shapes
@@ -50,8 +52,10 @@ extension LayerGrid {
     // the reversed reading wins only when it is finer and tiles the input exactly while the token
     // reading does not.
     func tiles(_ g: (p: Int, h: Int, w: Int)) -> Bool { inputHeight % g.h == 0 && inputWidth % g.w == 0 }
-    if let reversed = patchGrid(holding: channels, prefixUpTo: maxTokenPrefix, inputHeight: inputHeight, inputWidth: inputWidth),
-       reversed.p < p, tiles(reversed), !tiles((p, h, w)) {
+    if let reversed = patchGrid(
+      holding: channels, prefixUpTo: maxTokenPrefix, inputHeight: inputHeight, inputWidth: inputWidth),
+      reversed.p < p, tiles(reversed), !tiles((p, h, w))
+    {
       return nil
     }
     return LayerGrid(layout: .tokens(prefix: count - h * w), channels: channels, height: h, width: w)
@@ -59,7 +63,9 @@ extension LayerGrid {
 
   /// The finest patch grid `floor(H / p) x floor(W / p)` (at least 2 x 2) whose cells leave between 0
   /// and `prefixUpTo` of `count` tokens over, with its patch size.
-  static func patchGrid(holding count: Int, prefixUpTo: Int, inputHeight: Int, inputWidth: Int) -> (p: Int, h: Int, w: Int)? {
+  static func patchGrid(holding count: Int, prefixUpTo: Int, inputHeight: Int, inputWidth: Int) -> (
+    p: Int, h: Int, w: Int
+  )? {
     // Patch sizes run from fine to coarse, so cells only shrink: the first grid that fits is the answer.
     // Linear in the input size (at most a few thousand steps, once per layer at load).
     for p in 1...min(inputHeight, inputWidth) {
@@ -82,7 +88,8 @@ extension LayerGrid {
       return abs(Double(pixels) - whole * Double(cells)) <= 2 * whole + 8 ? exact : nil
     }
     guard let sy = strideFits(cells: height, pixels: inputHeight),
-          let sx = strideFits(cells: width, pixels: inputWidth) else { return nil }
+      let sx = strideFits(cells: width, pixels: inputWidth)
+    else { return nil }
     let gap = abs(sy - sx)
     guard gap <= max(1, 0.25 * min(sy, sx)) else { return nil }
     return gap / min(sy, sx)

@@ -44,24 +44,26 @@ struct Activation: CompiledOperator {
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let x = inputs[0]!
     let n = x.count
-    return [Tensor(shape: x.shape) { y in
-      let src = x.pointer
-      switch function {
-      case .clip(let lo, let hi):
-        for i in 0..<n { y[i] = Swift.min(Swift.max(src[i], lo), hi) }
-      case .clipDynamic:
-        let lo = inputs.count > 1 ? inputs[1]?.floats.first ?? -.infinity : -.infinity
-        let hi = inputs.count > 2 ? inputs[2]?.floats.first ?? .infinity : .infinity
-        for i in 0..<n { y[i] = Swift.min(Swift.max(src[i], lo), hi) }
-      case .leaky(let a):
-        for i in 0..<n { y[i] = src[i] >= 0 ? src[i] : a * src[i] }
-      case .sigmoid:
-        for i in 0..<n { y[i] = 1 / (1 + expf(-src[i])) }
-      case .hardSigmoid(let a, let b):
-        for i in 0..<n { y[i] = Swift.max(0, Swift.min(1, a * src[i] + b)) }
-      case .hardSwish:
-        for i in 0..<n { y[i] = src[i] * Swift.max(0, Swift.min(1, src[i] / 6 + 0.5)) }
+    return [
+      Tensor(shape: x.shape) { y in
+        let src = x.pointer
+        switch function {
+        case .clip(let lo, let hi):
+          for i in 0..<n { y[i] = Swift.min(Swift.max(src[i], lo), hi) }
+        case .clipDynamic:
+          let lo = inputs.count > 1 ? inputs[1]?.floats.first ?? -.infinity : -.infinity
+          let hi = inputs.count > 2 ? inputs[2]?.floats.first ?? .infinity : .infinity
+          for i in 0..<n { y[i] = Swift.min(Swift.max(src[i], lo), hi) }
+        case .leaky(let a):
+          for i in 0..<n { y[i] = src[i] >= 0 ? src[i] : a * src[i] }
+        case .sigmoid:
+          for i in 0..<n { y[i] = 1 / (1 + expf(-src[i])) }
+        case .hardSigmoid(let a, let b):
+          for i in 0..<n { y[i] = Swift.max(0, Swift.min(1, a * src[i] + b)) }
+        case .hardSwish:
+          for i in 0..<n { y[i] = src[i] * Swift.max(0, Swift.min(1, src[i] / 6 + 0.5)) }
+        }
       }
-    }]
+    ]
   }
 }

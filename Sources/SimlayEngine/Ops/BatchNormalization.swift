@@ -15,7 +15,9 @@ struct BatchNormalization: CompiledOperator {
     var params: [[Float]] = []
     for (i, what) in [(1, "scale"), (2, "bias"), (3, "mean"), (4, "variance")] {
       let t = try ctx.requireConstant(i, what)
-      guard t.count == c else { throw ctx.shapeError(input: i, "has \(t.count) values, expected \(c) (one per channel)") }
+      guard t.count == c else {
+        throw ctx.shapeError(input: i, "has \(t.count) values, expected \(c) (one per channel)")
+      }
       params.append(t.floats)
     }
     let eps = ctx.node.float("epsilon", default: 1e-5)
@@ -29,15 +31,17 @@ struct BatchNormalization: CompiledOperator {
     let shape = x.shape
     let c = shape[1]
     let plane = shape[2...].reduce(1, *)
-    return [Tensor(shape: shape) { y in
-      let src = x.pointer
-      for n in 0..<shape[0] {
-        for ch in 0..<c {
-          let base = (n * c + ch) * plane
-          let (m, o) = (multiplier[ch], offset[ch])
-          for i in 0..<plane { y[base + i] = src[base + i] * m + o }
+    return [
+      Tensor(shape: shape) { y in
+        let src = x.pointer
+        for n in 0..<shape[0] {
+          for ch in 0..<c {
+            let base = (n * c + ch) * plane
+            let (m, o) = (multiplier[ch], offset[ch])
+            for i in 0..<plane { y[base + i] = src[base + i] * m + o }
+          }
         }
       }
-    }]
+    ]
   }
 }

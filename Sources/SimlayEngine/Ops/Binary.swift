@@ -10,7 +10,9 @@ struct Binary: CompiledOperator {
   let stridesA: [Int]
   let stridesB: [Int]
 
-  static let ops: [String: Op] = ["Add": .add, "Sub": .sub, "Mul": .mul, "Div": .div, "Pow": .pow, "Max": .max, "Min": .min]
+  static let ops: [String: Op] = [
+    "Add": .add, "Sub": .sub, "Mul": .mul, "Div": .div, "Pow": .pow, "Max": .max, "Min": .min,
+  ]
 
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
     guard ctx.inputCount == 2 else {
@@ -21,18 +23,23 @@ struct Binary: CompiledOperator {
       throw ctx.error(.invalidModel, "inputs have different element types (\(a.dataType), \(b.dataType))")
     }
     guard let shape = Broadcast.shape(a.shape, b.shape) else {
-      throw ctx.shapeError(input: 1, "has shape \(b.shape), which does not broadcast with \(a.shape) (tensor '\(ctx.node.inputs[0])')")
+      throw ctx.shapeError(
+        input: 1, "has shape \(b.shape), which does not broadcast with \(a.shape) (tensor '\(ctx.node.inputs[0])')")
     }
-    let op: Op = ctx.node.opType == "Mod" ? (ctx.node.int("fmod", default: 0) != 0 ? .fmod : .mod) : ops[ctx.node.opType] ?? .div
-    return Binary(outputTypes: [TensorType(a.dataType, shape)], op: op,
-                  stridesA: Broadcast.strides(a.shape, in: shape), stridesB: Broadcast.strides(b.shape, in: shape))
+    let op: Op =
+      ctx.node.opType == "Mod" ? (ctx.node.int("fmod", default: 0) != 0 ? .fmod : .mod) : ops[ctx.node.opType] ?? .div
+    return Binary(
+      outputTypes: [TensorType(a.dataType, shape)], op: op,
+      stridesA: Broadcast.strides(a.shape, in: shape), stridesB: Broadcast.strides(b.shape, in: shape))
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     var (a, b) = (inputs[0]!, inputs[1]!)
     let shape = outputTypes[0].shape
     if b.dataType != a.dataType {  // Pow with an exponent of the other type
-      b = b.dataType == .int64 ? Tensor(shape: b.shape, floats: b.floats) : Tensor(shape: b.shape, int64s: b.floats.map { Int64($0) })
+      b =
+        b.dataType == .int64
+        ? Tensor(shape: b.shape, floats: b.floats) : Tensor(shape: b.shape, int64s: b.floats.map { Int64($0) })
     }
     if outputTypes[0].dataType == .int64 {
       var out = [Int64](repeating: 0, count: shape.reduce(1, *))
@@ -41,31 +48,49 @@ struct Binary: CompiledOperator {
       }
       return [Tensor(shape: shape, int64s: out)]
     }
-    return [Tensor(shape: shape) { y in
-      let (pa, pb) = (UnsafePointer(a.pointer), UnsafePointer(b.pointer))
-      Broadcast.forEachRow(shape, stridesA, stridesB) { o, ia, ib, n, sa, sb in
-        let (x, z, d) = (pa + ia, pb + ib, y + o)
-        switch (op, sa, sb) {
-        case (.add, 1, 1): for i in 0..<n { d[i] = x[i] + z[i] }
-        case (.add, 1, 0): let v = z[0]; for i in 0..<n { d[i] = x[i] + v }
-        case (.mul, 1, 1): for i in 0..<n { d[i] = x[i] * z[i] }
-        case (.mul, 1, 0): let v = z[0]; for i in 0..<n { d[i] = x[i] * v }
-        case (.add, _, _): for i in 0..<n { d[i] = x[i * sa] + z[i * sb] }
-        case (.sub, _, _): for i in 0..<n { d[i] = x[i * sa] - z[i * sb] }
-        case (.mul, _, _): for i in 0..<n { d[i] = x[i * sa] * z[i * sb] }
-        case (.div, _, _): for i in 0..<n { d[i] = x[i * sa] / z[i * sb] }
-        case (.pow, _, 0) where z[0] == 2: for i in 0..<n { d[i] = x[i * sa] * x[i * sa] }
-        case (.pow, _, _): for i in 0..<n { d[i] = powf(x[i * sa], z[i * sb]) }
-        // NaN propagates, as in ONNX Runtime.
-        case (.max, _, _): for i in 0..<n { let (p, q) = (x[i * sa], z[i * sb]); d[i] = p.isNaN || q.isNaN ? .nan : Swift.max(p, q) }
-        case (.min, _, _): for i in 0..<n { let (p, q) = (x[i * sa], z[i * sb]); d[i] = p.isNaN || q.isNaN ? .nan : Swift.min(p, q) }
-        case (.fmod, _, _): for i in 0..<n { d[i] = fmodf(x[i * sa], z[i * sb]) }
-        case (.mod, _, _):
-          // Python-style: the result takes the divisor's sign.
-          for i in 0..<n { let (p, q) = (x[i * sa], z[i * sb]); let r = fmodf(p, q); d[i] = r != 0 && (r < 0) != (q < 0) ? r + q : r }
+    return [
+      Tensor(shape: shape) { y in
+        let (pa, pb) = (UnsafePointer(a.pointer), UnsafePointer(b.pointer))
+        Broadcast.forEachRow(shape, stridesA, stridesB) { o, ia, ib, n, sa, sb in
+          let (x, z, d) = (pa + ia, pb + ib, y + o)
+          switch (op, sa, sb) {
+          case (.add, 1, 1): for i in 0..<n { d[i] = x[i] + z[i] }
+          case (.add, 1, 0):
+            let v = z[0]
+            for i in 0..<n { d[i] = x[i] + v }
+          case (.mul, 1, 1): for i in 0..<n { d[i] = x[i] * z[i] }
+          case (.mul, 1, 0):
+            let v = z[0]
+            for i in 0..<n { d[i] = x[i] * v }
+          case (.add, _, _): for i in 0..<n { d[i] = x[i * sa] + z[i * sb] }
+          case (.sub, _, _): for i in 0..<n { d[i] = x[i * sa] - z[i * sb] }
+          case (.mul, _, _): for i in 0..<n { d[i] = x[i * sa] * z[i * sb] }
+          case (.div, _, _): for i in 0..<n { d[i] = x[i * sa] / z[i * sb] }
+          case (.pow, _, 0) where z[0] == 2: for i in 0..<n { d[i] = x[i * sa] * x[i * sa] }
+          case (.pow, _, _): for i in 0..<n { d[i] = powf(x[i * sa], z[i * sb]) }
+          // NaN propagates, as in ONNX Runtime.
+          case (.max, _, _):
+            for i in 0..<n {
+              let (p, q) = (x[i * sa], z[i * sb])
+              d[i] = p.isNaN || q.isNaN ? .nan : Swift.max(p, q)
+            }
+          case (.min, _, _):
+            for i in 0..<n {
+              let (p, q) = (x[i * sa], z[i * sb])
+              d[i] = p.isNaN || q.isNaN ? .nan : Swift.min(p, q)
+            }
+          case (.fmod, _, _): for i in 0..<n { d[i] = fmodf(x[i * sa], z[i * sb]) }
+          case (.mod, _, _):
+            // Python-style: the result takes the divisor's sign.
+            for i in 0..<n {
+              let (p, q) = (x[i * sa], z[i * sb])
+              let r = fmodf(p, q)
+              d[i] = r != 0 && (r < 0) != (q < 0) ? r + q : r
+            }
+          }
         }
       }
-    }]
+    ]
   }
 
   /// One int64 element; wrapping arithmetic, and 0 for a division by zero (shape arithmetic never divides by
@@ -79,7 +104,11 @@ struct Binary: CompiledOperator {
     case .pow:
       guard y >= 0 else { return x == 1 ? 1 : 0 }
       var (r, base, e) = (Int64(1), x, y)
-      while e > 0 { if e & 1 == 1 { r = r &* base }; base = base &* base; e >>= 1 }
+      while e > 0 {
+        if e & 1 == 1 { r = r &* base }
+        base = base &* base
+        e >>= 1
+      }
       return r
     case .max: return Swift.max(x, y)
     case .min: return Swift.min(x, y)

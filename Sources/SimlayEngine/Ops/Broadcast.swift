@@ -26,9 +26,14 @@ enum Broadcast {
 
   /// Calls `body(outOffset, aOffset, bOffset, innerCount, aInnerStride, bInnerStride)` for each run of the
   /// innermost dimension, so callers write tight inner loops.
-  static func forEachRow(_ outShape: [Int], _ sa: [Int], _ sb: [Int],
-                         _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
-    guard let inner = outShape.last else { body(0, 0, 0, 1, 0, 0); return }
+  static func forEachRow(
+    _ outShape: [Int], _ sa: [Int], _ sb: [Int],
+    _ body: (Int, Int, Int, Int, Int, Int) -> Void
+  ) {
+    guard let inner = outShape.last else {
+      body(0, 0, 0, 1, 0, 0)
+      return
+    }
     let outer = outShape.dropLast().reduce(1, *)
     let rank = outShape.count
     var index = [Int](repeating: 0, count: rank)
@@ -59,7 +64,8 @@ extension Broadcast {
     let st = strides(shape, in: outShape)
     var out: [Int] = []
     out.reserveCapacity(total)
-    forEachRow(outShape.isEmpty ? [1] : outShape, outShape.isEmpty ? [0] : st, outShape.isEmpty ? [0] : st) { _, o, _, n, s, _ in
+    forEachRow(outShape.isEmpty ? [1] : outShape, outShape.isEmpty ? [0] : st, outShape.isEmpty ? [0] : st) {
+      _, o, _, n, s, _ in
       for i in 0..<n { out.append(o + i * s) }
     }
     return out

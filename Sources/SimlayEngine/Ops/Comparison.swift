@@ -2,8 +2,14 @@
 /// 0/1 tensors in the engine (they only feed Where, Not and Cast in the graphs it runs).
 struct Comparison: CompiledOperator {
   enum Op: String, Sendable {
-    case equal = "Equal", less = "Less", lessOrEqual = "LessOrEqual", greater = "Greater"
-    case greaterOrEqual = "GreaterOrEqual", and = "And", or = "Or", xor = "Xor"
+    case equal = "Equal"
+    case less = "Less"
+    case lessOrEqual = "LessOrEqual"
+    case greater = "Greater"
+    case greaterOrEqual = "GreaterOrEqual"
+    case and = "And"
+    case or = "Or"
+    case xor = "Xor"
   }
 
   let outputTypes: [TensorType]
@@ -20,8 +26,9 @@ struct Comparison: CompiledOperator {
     guard let shape = Broadcast.shape(a.shape, b.shape) else {
       throw ctx.shapeError(input: 1, "has shape \(b.shape), which does not broadcast with \(a.shape)")
     }
-    return Comparison(outputTypes: [TensorType(.int64, shape)], op: op,
-                      indicesA: Broadcast.indices(a.shape, in: shape), indicesB: Broadcast.indices(b.shape, in: shape))
+    return Comparison(
+      outputTypes: [TensorType(.int64, shape)], op: op,
+      indicesA: Broadcast.indices(a.shape, in: shape), indicesB: Broadcast.indices(b.shape, in: shape))
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {

@@ -45,13 +45,15 @@ struct Concat: CompiledOperator {
       }
       return [Tensor(shape: shape, int64s: out)]
     }
-    return [Tensor(shape: shape) { y in
-      var offset = 0
-      for p in parts {
-        let inner = p.shape[axis...].reduce(1, *)
-        for o in 0..<outer { (y + o * innerOut + offset).update(from: p.pointer + o * inner, count: inner) }
-        offset += inner
+    return [
+      Tensor(shape: shape) { y in
+        var offset = 0
+        for p in parts {
+          let inner = p.shape[axis...].reduce(1, *)
+          for o in 0..<outer { (y + o * innerOut + offset).update(from: p.pointer + o * inner, count: inner) }
+          offset += inner
+        }
       }
-    }]
+    ]
   }
 }

@@ -25,7 +25,9 @@ struct Conv: CompiledOperator {
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
     let x = try ctx.floatType(0).shape
     let w = try ctx.requireConstant(1, "the weight")
-    guard x.count == 4 else { throw ctx.error(.unsupportedOperator, "only 2-D convolution over [N, C, H, W] is supported (input \(x))") }
+    guard x.count == 4 else {
+      throw ctx.error(.unsupportedOperator, "only 2-D convolution over [N, C, H, W] is supported (input \(x))")
+    }
     guard w.rank == 4 else { throw ctx.shapeError(input: 1, "has shape \(w.shape), expected [M, C/group, kH, kW]") }
     let group = ctx.node.int("group", default: 1)
     let (c, m) = (x[1], w.shape[0])
@@ -45,9 +47,12 @@ struct Conv: CompiledOperator {
     let window = try WindowAttributes.window(ctx, input: x, kernel: kernel)
     let kind: Kind
     if group == c && m == c && group > 1 {
-      kind = window.inH * window.inW <= channelsLastCells && kernel[0] * kernel[1] <= 64 ? .depthwiseChannelsLast : .depthwise
+      kind =
+        window.inH * window.inW <= channelsLastCells && kernel[0] * kernel[1] <= 64
+        ? .depthwiseChannelsLast : .depthwise
     } else if group == 1 && kernel == [1, 1] && window.strideH == 1 && window.strideW == 1
-                && window.padTop == 0 && window.padLeft == 0 && window.outH == x[2] && window.outW == x[3] {
+      && window.padTop == 0 && window.padLeft == 0 && window.outH == x[2] && window.outW == x[3]
+    {
       kind = .pointwise
     } else {
       kind = .im2col
@@ -60,17 +65,19 @@ struct Conv: CompiledOperator {
         for ch in 0..<m { for t in 0..<taps { dst[t * m + ch] = wf.pointer[ch * taps + t] } }
       }
     }
-    return Conv(outputTypes: [TensorType(.float32, [x[0], m, window.outH, window.outW])],
-                weights: wf, bias: bias,
-                window: window, group: group, inChannels: c, outChannels: m,
-                lo: ctx.node.float("_act_min", default: -.infinity), hi: ctx.node.float("_act_max", default: .infinity),
-                kind: kind, tapsMajorWeights: transposed)
+    return Conv(
+      outputTypes: [TensorType(.float32, [x[0], m, window.outH, window.outW])],
+      weights: wf, bias: bias,
+      window: window, group: group, inChannels: c, outChannels: m,
+      lo: ctx.node.float("_act_min", default: -.infinity), hi: ctx.node.float("_act_max", default: .infinity),
+      kind: kind, tapsMajorWeights: transposed)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let x = inputs[0]!
     let batch = x.shape[0]
-    let inPlane = window.inH * window.inW, outPlane = window.outH * window.outW
+    let inPlane = window.inH * window.inW
+    let outPlane = window.outH * window.outW
     let out = Tensor(shape: outputTypes[0].shape) { y in
       let w = weights.pointer
       let b = bias.map { UnsafePointer($0.pointer) }
@@ -83,8 +90,9 @@ struct Conv: CompiledOperator {
           defer { scratch.deallocate() }
           for i in range {
             let ch = i % outChannels
-            Depthwise.plane(x.pointer + i * inPlane, weights: w + ch * taps, bias: b?[ch] ?? 0, window: window,
-                            lo: lo, hi: hi, into: y + i * outPlane, scratch: scratch)
+            Depthwise.plane(
+              x.pointer + i * inPlane, weights: w + ch * taps, bias: b?[ch] ?? 0, window: window,
+              lo: lo, hi: hi, into: y + i * outPlane, scratch: scratch)
           }
         }
       case .depthwiseChannelsLast:
@@ -99,32 +107,40 @@ struct Conv: CompiledOperator {
           defer { scratch.deallocate() }
           for i in range {
             let (n, chunk) = (i / chunks, i % chunks)
-            let c0 = chunk * per, count = min(per, outChannels - c0)
+            let c0 = chunk * per
+            let count = min(per, outChannels - c0)
             if count <= 0 { continue }
-            simlay_depthwise_hwc(x.pointer + (n * inChannels + c0) * inPlane, Int32(count), packed + c0, Int32(outChannels),
-                                 b.map { $0 + c0 }, &cw, lo, hi, y + (n * outChannels + c0) * outPlane, scratch)
+            simlay_depthwise_hwc(
+              x.pointer + (n * inChannels + c0) * inPlane, Int32(count), packed + c0, Int32(outChannels),
+              b.map { $0 + c0 }, &cw, lo, hi, y + (n * outChannels + c0) * outPlane, scratch)
           }
         }
       case .pointwise:
         for n in 0..<batch {
           let dst = y + n * outChannels * outPlane
-          GEMM.multiply(m: outChannels, n: outPlane, k: inChannels, a: w, lda: inChannels,
-                        b: x.pointer + n * inChannels * inPlane, ldb: outPlane, c: dst, ldc: outPlane, context: context)
+          GEMM.multiply(
+            m: outChannels, n: outPlane, k: inChannels, a: w, lda: inChannels,
+            b: x.pointer + n * inChannels * inPlane, ldb: outPlane, c: dst, ldc: outPlane, context: context)
           Epilogue.apply(dst, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi, context: context)
         }
       case .im2col:
-        let cg = inChannels / group, mg = outChannels / group
+        let cg = inChannels / group
+        let mg = outChannels / group
         let k = cg * window.kH * window.kW
         let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * outPlane)
         defer { cols.deallocate() }
         for n in 0..<batch {
           for g in 0..<group {
-            Im2col.unfold(x.pointer + (n * inChannels + g * cg) * inPlane, channels: cg, window: window, into: cols, context: context)
-            GEMM.multiply(m: mg, n: outPlane, k: k, a: w + g * mg * k, lda: k, b: cols, ldb: outPlane,
-                          c: y + (n * outChannels + g * mg) * outPlane, ldc: outPlane, context: context)
+            Im2col.unfold(
+              x.pointer + (n * inChannels + g * cg) * inPlane, channels: cg, window: window, into: cols,
+              context: context)
+            GEMM.multiply(
+              m: mg, n: outPlane, k: k, a: w + g * mg * k, lda: k, b: cols, ldb: outPlane,
+              c: y + (n * outChannels + g * mg) * outPlane, ldc: outPlane, context: context)
           }
-          Epilogue.apply(y + n * outChannels * outPlane, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi,
-                         context: context)
+          Epilogue.apply(
+            y + n * outChannels * outPlane, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi,
+            context: context)
         }
       }
     }

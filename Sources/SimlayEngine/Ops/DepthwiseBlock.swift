@@ -24,21 +24,28 @@ struct DepthwiseBlock: CompiledOperator {
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
     func part(_ prefix: String, _ inputs: [Int], _ inputType: TensorType) throws -> Conv {
       var attributes: [String: Attribute] = [:]
-      for (key, value) in ctx.node.attributes where key.hasPrefix(prefix) { attributes[String(key.dropFirst(prefix.count))] = value }
+      for (key, value) in ctx.node.attributes where key.hasPrefix(prefix) {
+        attributes[String(key.dropFirst(prefix.count))] = value
+      }
       var name = ctx.node.name
       if case .string(let n)? = attributes.removeValue(forKey: "name") { name = n }
-      let node = Node(name: name, opType: "Conv", domain: "", inputs: inputs.map { ctx.node.inputs[$0] },
-                      outputs: [name], attributes: attributes)
-      let sub = OperatorContext(node: node, inputTypes: [inputType] + inputs.dropFirst().map { ctx.inputTypes[$0] },
-                                constants: [nil] + inputs.dropFirst().map { ctx.constants[$0] }, opset: ctx.opset)
-      guard let conv = try Conv.make(sub) as? Conv else { throw ctx.error(.invalidModel, "a fused part is not a convolution") }
+      let node = Node(
+        name: name, opType: "Conv", domain: "", inputs: inputs.map { ctx.node.inputs[$0] },
+        outputs: [name], attributes: attributes)
+      let sub = OperatorContext(
+        node: node, inputTypes: [inputType] + inputs.dropFirst().map { ctx.inputTypes[$0] },
+        constants: [nil] + inputs.dropFirst().map { ctx.constants[$0] }, opset: ctx.opset)
+      guard let conv = try Conv.make(sub) as? Conv else {
+        throw ctx.error(.invalidModel, "a fused part is not a convolution")
+      }
       return conv
     }
     let expand = try part("a:", [0, 1, 2], try ctx.floatType(0))
     let depthwise = try part("b:", [0, 3, 4], expand.outputTypes[0])
     let project = try part("c:", [0, 5, 6], depthwise.outputTypes[0])
     guard expand.kind == .pointwise, depthwise.group == depthwise.inChannels, depthwise.group > 1,
-          depthwise.window.kH * depthwise.window.kW <= 64, project.kind == .pointwise else {
+      depthwise.window.kH * depthwise.window.kW <= 64, project.kind == .pointwise
+    else {
       return DepthwiseBlock(expand: expand, depthwise: depthwise, project: project, tapsMajor: nil)
     }
     let (m, taps) = (depthwise.outChannels, depthwise.window.kH * depthwise.window.kW)
@@ -59,7 +66,9 @@ struct DepthwiseBlock: CompiledOperator {
     let batch = x.shape[0]
     let (cin, mid, cout) = (expand.inChannels, depthwise.outChannels, project.outChannels)
     var dw = depthwise.window.c
-    let (inCells, outCells) = (depthwise.window.inH * depthwise.window.inW, depthwise.window.outH * depthwise.window.outW)
+    let (inCells, outCells) = (
+      depthwise.window.inH * depthwise.window.inW, depthwise.window.outH * depthwise.window.outW
+    )
     // One buffer holds the expansion's output, later the depthwise output (never larger); one the padded copy.
     let work = UnsafeMutablePointer<Float>.allocate(capacity: inCells * mid)
     defer { work.deallocate() }
@@ -69,27 +78,32 @@ struct DepthwiseBlock: CompiledOperator {
     let out = Tensor(shape: outputTypes[0].shape) { y in
       for n in 0..<batch {
         // E[cells, mid] = X^T W_a^T: channels-last straight out of the GEMM.
-        GEMM.multiply(transA: true, transB: true, m: inCells, n: mid, k: cin, a: x.pointer + n * cin * inCells, lda: inCells,
-                      b: expand.weights.pointer, ldb: cin, c: work, ldc: mid, context: context)
+        GEMM.multiply(
+          transA: true, transB: true, m: inCells, n: mid, k: cin, a: x.pointer + n * cin * inCells, lda: inCells,
+          b: expand.weights.pointer, ldb: cin, c: work, ldc: mid, context: context)
         let (expandBias, elo, ehi) = (expand.bias.map { UnsafePointer($0.pointer) }, expand.lo, expand.hi)
         context.parallelFor(Int(simlay_hwc_padded_rows(&dw)), minimumPerThread: 4) { range in
           var cw = dw
-          simlay_hwc_pad_bias_clamp(work, Int32(mid), &cw, expandBias, elo, ehi, Int32(range.lowerBound), Int32(range.upperBound), padded)
+          simlay_hwc_pad_bias_clamp(
+            work, Int32(mid), &cw, expandBias, elo, ehi, Int32(range.lowerBound), Int32(range.upperBound), padded)
         }
         let rows = depthwise.window.outH
         let (taps, bias) = (tapsMajor.pointer, depthwise.bias.map { UnsafePointer($0.pointer) })
         let (lo, hi) = (depthwise.lo, depthwise.hi)
         context.parallelFor(rows, minimumPerThread: 2) { range in
           var cw = dw
-          simlay_depthwise_hwc_rows(padded, Int32(mid), taps, Int32(mid), bias, &cw, lo, hi,
-                                    Int32(range.lowerBound), Int32(range.upperBound), work)
+          simlay_depthwise_hwc_rows(
+            padded, Int32(mid), taps, Int32(mid), bias, &cw, lo, hi,
+            Int32(range.lowerBound), Int32(range.upperBound), work)
         }
         // Y[cout, cells] = W_c D^T, back to NCHW.
         let dst = y + n * cout * outCells
-        GEMM.multiply(transB: true, m: cout, n: outCells, k: mid, a: project.weights.pointer, lda: mid, b: work, ldb: mid,
-                      c: dst, ldc: outCells, context: context)
-        Epilogue.apply(dst, channels: cout, size: outCells, bias: project.bias.map { UnsafePointer($0.pointer) },
-                       lo: project.lo, hi: project.hi, context: context)
+        GEMM.multiply(
+          transB: true, m: cout, n: outCells, k: mid, a: project.weights.pointer, lda: mid, b: work, ldb: mid,
+          c: dst, ldc: outCells, context: context)
+        Epilogue.apply(
+          dst, channels: cout, size: outCells, bias: project.bias.map { UnsafePointer($0.pointer) },
+          lo: project.lo, hi: project.hi, context: context)
       }
     }
     return [out]

@@ -18,10 +18,12 @@ struct Expand: CompiledOperator {
     let x = inputs[0]!
     let shape = outputTypes[0].shape
     if x.dataType == .int64 { return [Tensor(shape: shape, int64s: indices.map { x.int64s[$0] })] }
-    return [Tensor(shape: shape) { y in
-      let p = x.pointer
-      for (k, i) in indices.enumerated() { y[k] = p[i] }
-    }]
+    return [
+      Tensor(shape: shape) { y in
+        let p = x.pointer
+        for (k, i) in indices.enumerated() { y[k] = p[i] }
+      }
+    ]
   }
 }
 

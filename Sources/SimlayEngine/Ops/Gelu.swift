@@ -19,14 +19,19 @@ struct Gelu: CompiledOperator {
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let x = inputs[0]!
     let n = x.count
-    return [Tensor(shape: x.shape) { y in
-      let s = x.pointer
-      if tanhApproximation {
-        let c = Float((2 / Double.pi).squareRoot())
-        for i in 0..<n { let v = s[i]; y[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v))) }
-      } else {
-        simlay_gelu(s, y, n)
+    return [
+      Tensor(shape: x.shape) { y in
+        let s = x.pointer
+        if tanhApproximation {
+          let c = Float((2 / Double.pi).squareRoot())
+          for i in 0..<n {
+            let v = s[i]
+            y[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v)))
+          }
+        } else {
+          simlay_gelu(s, y, n)
+        }
       }
-    }]
+    ]
   }
 }

@@ -18,13 +18,15 @@ struct LayerNormalization: CompiledOperator {
     let tail = Array(x[axis...])
     let scale = try ctx.floatType(1)
     guard Broadcast.shape(tail, scale.shape) == tail else {
-      throw ctx.shapeError(input: 1, "has shape \(scale.shape), which does not broadcast to the normalised dimensions \(tail)")
+      throw ctx.shapeError(
+        input: 1, "has shape \(scale.shape), which does not broadcast to the normalised dimensions \(tail)")
     }
     var biasIndices: [Int]?
     if ctx.has(2) {
       let bias = try ctx.floatType(2)
       guard Broadcast.shape(tail, bias.shape) == tail else {
-        throw ctx.shapeError(input: 2, "has shape \(bias.shape), which does not broadcast to the normalised dimensions \(tail)")
+        throw ctx.shapeError(
+          input: 2, "has shape \(bias.shape), which does not broadcast to the normalised dimensions \(tail)")
       }
       biasIndices = Broadcast.indices(bias.shape, in: tail)
     }
@@ -36,20 +38,26 @@ struct LayerNormalization: CompiledOperator {
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
-    let x = inputs[0]!, scale = inputs[1]!
+    let x = inputs[0]!
+    let scale = inputs[1]!
     let bias = inputs.count > 2 ? inputs[2] : nil
-    var means = [Float](repeating: 0, count: rows), inv = [Float](repeating: 0, count: rows)
+    var means = [Float](repeating: 0, count: rows)
+    var inv = [Float](repeating: 0, count: rows)
     let y = Tensor(shape: x.shape) { y in
       let (src, g) = (x.pointer, scale.pointer)
       let b = bias?.pointer
       for r in 0..<rows {
-        let row = src + r * length, out = y + r * length
+        let row = src + r * length
+        let out = y + r * length
         // Two passes in Double: the variance of activations with a large mean is cancellation-prone.
         var sum = 0.0
         for j in 0..<length { sum += Double(row[j]) }
         let mean = sum / Double(length)
         var sq = 0.0
-        for j in 0..<length { let d = Double(row[j]) - mean; sq += d * d }
+        for j in 0..<length {
+          let d = Double(row[j]) - mean
+          sq += d * d
+        }
         let invStd = 1 / (sq / Double(length) + Double(epsilon)).squareRoot()
         means[r] = Float(mean)
         inv[r] = Float(invStd)

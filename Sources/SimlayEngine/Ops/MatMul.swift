@@ -18,7 +18,8 @@ struct MatMul: CompiledOperator {
     }
     let (stA, stB) = (Broadcast.strides(ba, in: batch), Broadcast.strides(bb, in: batch))
     var offsets: [(Int, Int)] = []
-    Broadcast.forEachRow(batch.isEmpty ? [1] : batch, batch.isEmpty ? [0] : stA, batch.isEmpty ? [0] : stB) { _, oa, ob, cnt, sa1, sb1 in
+    Broadcast.forEachRow(batch.isEmpty ? [1] : batch, batch.isEmpty ? [0] : stA, batch.isEmpty ? [0] : stB) {
+      _, oa, ob, cnt, sa1, sb1 in
       for i in 0..<cnt { offsets.append(((oa + i * sa1) * m * k, (ob + i * sb1) * k * n)) }
     }
     var shape = batch + [m, n]
@@ -29,17 +30,22 @@ struct MatMul: CompiledOperator {
     // as [197, 1, 768] x [768, 2304]: 197 products of one row each took 1.25 s of ViT-B/16's 1.6 s at
     // one thread, one product of 197 rows takes a tenth of that.
     if bb.isEmpty, ba == batch, !offsets.isEmpty {
-      return MatMul(outputTypes: [TensorType(.float32, shape)], m: m * offsets.count, n: n, k: k, batchOffsets: [(0, 0)])
+      return MatMul(
+        outputTypes: [TensorType(.float32, shape)], m: m * offsets.count, n: n, k: k, batchOffsets: [(0, 0)])
     }
     return MatMul(outputTypes: [TensorType(.float32, shape)], m: m, n: n, k: k, batchOffsets: offsets)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let (a, b) = (inputs[0]!, inputs[1]!)
-    return [Tensor(shape: outputTypes[0].shape) { y in
-      for (i, (oa, ob)) in batchOffsets.enumerated() {
-        GEMM.multiply(m: m, n: n, k: k, a: a.pointer + oa, lda: k, b: b.pointer + ob, ldb: n, c: y + i * m * n, ldc: n, context: context)
+    return [
+      Tensor(shape: outputTypes[0].shape) { y in
+        for (i, (oa, ob)) in batchOffsets.enumerated() {
+          GEMM.multiply(
+            m: m, n: n, k: k, a: a.pointer + oa, lda: k, b: b.pointer + ob, ldb: n, c: y + i * m * n, ldc: n,
+            context: context)
+        }
       }
-    }]
+    ]
   }
 }

@@ -41,7 +41,8 @@ struct OperatorContext {
   func floatType(_ i: Int) throws -> TensorType {
     let t = try type(i)
     guard t.dataType == .float32 else {
-      throw EngineError(.unsupportedOperator, "\(node.label) input '\(node.inputs[i])' is \(t.dataType), expected float32")
+      throw EngineError(
+        .unsupportedOperator, "\(node.label) input '\(node.inputs[i])' is \(t.dataType), expected float32")
     }
     return t
   }
@@ -52,7 +53,10 @@ struct OperatorContext {
   /// A required plan-time constant (weights, shapes).
   func requireConstant(_ i: Int, _ what: String) throws -> Tensor {
     guard let c = constant(i) else {
-      throw EngineError(.unsupportedOperator, "\(node.label): \(what) (input '\(i < node.inputs.count ? node.inputs[i] : "#\(i)")') must be a constant; Simlay does not support it computed at run time")
+      throw EngineError(
+        .unsupportedOperator,
+        "\(node.label): \(what) (input '\(i < node.inputs.count ? node.inputs[i] : "#\(i)")') must be a constant; Simlay does not support it computed at run time"
+      )
     }
     return c
   }

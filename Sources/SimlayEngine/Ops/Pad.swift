@@ -9,7 +9,9 @@ struct Pad: CompiledOperator {
     let t = try ctx.floatType(0)
     let rank = t.shape.count
     let mode = ctx.node.string("mode") ?? "constant"
-    guard mode == "constant" else { throw ctx.error(.unsupportedOperator, "mode '\(mode)' is not supported (only constant)") }
+    guard mode == "constant" else {
+      throw ctx.error(.unsupportedOperator, "mode '\(mode)' is not supported (only constant)")
+    }
     var pads: [Int]
     var value: Float
     if ctx.opset < 11 {
@@ -25,7 +27,9 @@ struct Pad: CompiledOperator {
     }
     // Untrusted files: pads beyond the window limit and axes outside the rank are refused, not trapped on.
     if let bad = pads.first(where: { $0.magnitude > EngineLimits.maxWindowValue }) {
-      throw ctx.error(.invalidModel, "has pad \(bad), beyond the limit of \(EngineLimits.maxWindowValue) (EngineLimits.maxWindowValue)")
+      throw ctx.error(
+        .invalidModel,
+        "has pad \(bad), beyond the limit of \(EngineLimits.maxWindowValue) (EngineLimits.maxWindowValue)")
     }
     guard axes.allSatisfy({ (0..<rank).contains($0) }) else {
       throw ctx.shapeError(input: 0, "of rank \(rank) does not have axes \(axes)")
@@ -33,13 +37,16 @@ struct Pad: CompiledOperator {
     guard pads.count == 2 * axes.count else {
       throw ctx.shapeError(input: 0, "of rank \(rank) does not fit pads \(pads)")
     }
-    var begin = [Int](repeating: 0, count: rank), end = begin
+    var begin = [Int](repeating: 0, count: rank)
+    var end = begin
     for (i, a) in axes.enumerated() {
       begin[a] = pads[i]
       end[a] = pads[i + axes.count]
     }
     let shape = (0..<rank).map { t.shape[$0] + begin[$0] + end[$0] }
-    guard shape.allSatisfy({ $0 >= 0 }) else { throw ctx.shapeError(input: 0, "of shape \(t.shape) is cropped below zero by pads \(pads)") }
+    guard shape.allSatisfy({ $0 >= 0 }) else {
+      throw ctx.shapeError(input: 0, "of shape \(t.shape) is cropped below zero by pads \(pads)")
+    }
     return Pad(outputTypes: [TensorType(.float32, shape)], begins: begin, value: value)
   }
 
@@ -49,28 +56,33 @@ struct Pad: CompiledOperator {
     let rank = shape.count
     var inStrides = [Int](repeating: 1, count: rank)
     for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * x.shape[i + 1] }
-    return [Tensor(shape: shape) { y in
-      let total = shape.reduce(1, *)
-      y.initialize(repeating: value, count: total)
-      guard total > 0, rank > 0 else { return }
-      var index = [Int](repeating: 0, count: rank)
-      for o in 0..<total {
-        var src = 0
-        var inside = true
-        for d in 0..<rank {
-          let i = index[d] - begins[d]
-          if i < 0 || i >= x.shape[d] { inside = false; break }
-          src += i * inStrides[d]
-        }
-        if inside { y[o] = x.pointer[src] }
-        var d = rank - 1
-        while d >= 0 {
-          index[d] += 1
-          if index[d] < shape[d] { break }
-          index[d] = 0
-          d -= 1
+    return [
+      Tensor(shape: shape) { y in
+        let total = shape.reduce(1, *)
+        y.initialize(repeating: value, count: total)
+        guard total > 0, rank > 0 else { return }
+        var index = [Int](repeating: 0, count: rank)
+        for o in 0..<total {
+          var src = 0
+          var inside = true
+          for d in 0..<rank {
+            let i = index[d] - begins[d]
+            if i < 0 || i >= x.shape[d] {
+              inside = false
+              break
+            }
+            src += i * inStrides[d]
+          }
+          if inside { y[o] = x.pointer[src] }
+          var d = rank - 1
+          while d >= 0 {
+            index[d] += 1
+            if index[d] < shape[d] { break }
+            index[d] = 0
+            d -= 1
+          }
         }
       }
-    }]
+    ]
   }
 }

@@ -17,14 +17,16 @@ struct Pool: CompiledOperator {
     if isMax && ctx.node.int("storage_order", default: 0) != 0 {
       throw ctx.error(.unsupportedOperator, "storage_order=1 is not supported")
     }
-    let w = try WindowAttributes.window(ctx, input: x, kernel: kernel, ceilMode: ctx.node.int("ceil_mode", default: 0) != 0)
+    let w = try WindowAttributes.window(
+      ctx, input: x, kernel: kernel, ceilMode: ctx.node.int("ceil_mode", default: 0) != 0)
     var reciprocal: [Float] = []
     if !isMax {
       let includePad = ctx.node.int("count_include_pad", default: 0) != 0
       let end = WindowAttributes.padEnd(w, ctx)
       for oy in 0..<w.outH {
         for ox in 0..<w.outW {
-          let y0 = oy * w.strideH - w.padTop, x0 = ox * w.strideW - w.padLeft
+          let y0 = oy * w.strideH - w.padTop
+          let x0 = ox * w.strideW - w.padLeft
           var count = 0
           if includePad {
             // Padded cells count, but not the part of a ceil-mode window that hangs past the padding.
@@ -40,44 +42,48 @@ struct Pool: CompiledOperator {
         }
       }
     }
-    return Pool(outputTypes: [TensorType(.float32, [x[0], x[1], w.outH, w.outW])], window: w, isMax: isMax,
-                reciprocal: reciprocal)
+    return Pool(
+      outputTypes: [TensorType(.float32, [x[0], x[1], w.outH, w.outW])], window: w, isMax: isMax,
+      reciprocal: reciprocal)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let x = inputs[0]!
     let planes = x.shape[0] * x.shape[1]
     let w = window
-    let inPlane = w.inH * w.inW, outPlane = w.outH * w.outW
+    let inPlane = w.inH * w.inW
+    let outPlane = w.outH * w.outW
     let columns = (0..<w.kW).map { w.validColumns(kx: $0) }
-    return [Tensor(shape: outputTypes[0].shape) { y in
-      context.parallelFor(planes, minimumPerThread: 8) { range in
-        for p in range {
-          let src = x.pointer + p * inPlane
-          for oy in 0..<w.outH {
-            let row = y + p * outPlane + oy * w.outW
-            row.update(repeating: isMax ? -.infinity : 0, count: w.outW)
-            for ky in 0..<w.kH {
-              let iy = oy * w.strideH - w.padTop + ky * w.dilationH
-              if iy < 0 || iy >= w.inH { continue }
-              for kx in 0..<w.kW {
-                let s = src + iy * w.inW + kx * w.dilationW - w.padLeft
-                let valid = columns[kx]
-                if isMax {
-                  for ox in valid { row[ox] = Swift.max(row[ox], s[ox * w.strideW]) }
-                } else {
-                  for ox in valid { row[ox] += s[ox * w.strideW] }
+    return [
+      Tensor(shape: outputTypes[0].shape) { y in
+        context.parallelFor(planes, minimumPerThread: 8) { range in
+          for p in range {
+            let src = x.pointer + p * inPlane
+            for oy in 0..<w.outH {
+              let row = y + p * outPlane + oy * w.outW
+              row.update(repeating: isMax ? -.infinity : 0, count: w.outW)
+              for ky in 0..<w.kH {
+                let iy = oy * w.strideH - w.padTop + ky * w.dilationH
+                if iy < 0 || iy >= w.inH { continue }
+                for kx in 0..<w.kW {
+                  let s = src + iy * w.inW + kx * w.dilationW - w.padLeft
+                  let valid = columns[kx]
+                  if isMax {
+                    for ox in valid { row[ox] = Swift.max(row[ox], s[ox * w.strideW]) }
+                  } else {
+                    for ox in valid { row[ox] += s[ox * w.strideW] }
+                  }
                 }
               }
-            }
-            if !isMax {
-              reciprocal.withUnsafeBufferPointer { r in
-                for ox in 0..<w.outW { row[ox] *= r[oy * w.outW + ox] }
+              if !isMax {
+                reciprocal.withUnsafeBufferPointer { r in
+                  for ox in 0..<w.outW { row[ox] *= r[oy * w.outW + ox] }
+                }
               }
             }
           }
         }
       }
-    }]
+    ]
   }
 }

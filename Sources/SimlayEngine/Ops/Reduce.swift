@@ -6,8 +6,15 @@ import Foundation
 /// result does not depend on the reduction order (global average pooling over large maps included).
 struct Reduce: CompiledOperator {
   enum Kind: String, Sendable {
-    case mean = "ReduceMean", sum = "ReduceSum", max = "ReduceMax", min = "ReduceMin", prod = "ReduceProd"
-    case l1 = "ReduceL1", l2 = "ReduceL2", sumSquare = "ReduceSumSquare", logSumExp = "ReduceLogSumExp"
+    case mean = "ReduceMean"
+    case sum = "ReduceSum"
+    case max = "ReduceMax"
+    case min = "ReduceMin"
+    case prod = "ReduceProd"
+    case l1 = "ReduceL1"
+    case l2 = "ReduceL2"
+    case sumSquare = "ReduceSumSquare"
+    case logSumExp = "ReduceLogSumExp"
   }
 
   let outputTypes: [TensorType]
@@ -19,7 +26,9 @@ struct Reduce: CompiledOperator {
 
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
     let t = try ctx.type(0)
-    guard let kind = Kind(rawValue: ctx.node.opType) else { throw ctx.error(.unsupportedOperator, "is not a reduction") }
+    guard let kind = Kind(rawValue: ctx.node.opType) else {
+      throw ctx.error(.unsupportedOperator, "is not a reduction")
+    }
     let x = t.shape
     let axesFromInput = ctx.opset >= 18 || (kind == .sum && ctx.opset >= 13)
     var axes: [Int]?
@@ -44,8 +53,9 @@ struct Reduce: CompiledOperator {
     let redAxes = (0..<x.count).filter { reduced.contains($0) }
     func offsets(_ axes: [Int]) -> [Int] { Self.walk(axes.map { x[$0] }, axes.map { strides[$0] }) }
     let shape = keep ? x.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element } : keptAxes.map { x[$0] }
-    return Reduce(outputTypes: [TensorType(t.dataType, shape)], kind: kind, outputBases: offsets(keptAxes),
-                  reducedOffsets: offsets(redAxes))
+    return Reduce(
+      outputTypes: [TensorType(t.dataType, shape)], kind: kind, outputBases: offsets(keptAxes),
+      reducedOffsets: offsets(redAxes))
   }
 
   /// Offsets of every element of an index space with the given sizes and strides, row-major.
@@ -80,30 +90,46 @@ struct Reduce: CompiledOperator {
       return [Tensor(shape: shape, int64s: out)]
     }
     let n = Double(reducedOffsets.count)
-    return [Tensor(shape: shape) { y in
-      let p = x.pointer
-      for (k, base) in outputBases.enumerated() {
-        let src = p + base
-        var acc: Double
-        switch kind {
-        case .max: acc = -.infinity; for o in reducedOffsets { acc = Swift.max(acc, Double(src[o])) }
-        case .min: acc = .infinity; for o in reducedOffsets { acc = Swift.min(acc, Double(src[o])) }
-        case .prod: acc = 1; for o in reducedOffsets { acc *= Double(src[o]) }
-        case .l1: acc = 0; for o in reducedOffsets { acc += Swift.abs(Double(src[o])) }
-        case .l2: acc = 0; for o in reducedOffsets { acc += Double(src[o]) * Double(src[o]) }; acc = acc.squareRoot()
-        case .sumSquare: acc = 0; for o in reducedOffsets { acc += Double(src[o]) * Double(src[o]) }
-        case .logSumExp:
-          var m = -Double.infinity
-          for o in reducedOffsets { m = Swift.max(m, Double(src[o])) }
-          acc = 0
-          for o in reducedOffsets { acc += Foundation.exp(Double(src[o]) - m) }
-          acc = m.isFinite ? m + Foundation.log(acc) : m
-        case .sum, .mean:
-          acc = 0; for o in reducedOffsets { acc += Double(src[o]) }
-          if kind == .mean { acc /= n }
+    return [
+      Tensor(shape: shape) { y in
+        let p = x.pointer
+        for (k, base) in outputBases.enumerated() {
+          let src = p + base
+          var acc: Double
+          switch kind {
+          case .max:
+            acc = -.infinity
+            for o in reducedOffsets { acc = Swift.max(acc, Double(src[o])) }
+          case .min:
+            acc = .infinity
+            for o in reducedOffsets { acc = Swift.min(acc, Double(src[o])) }
+          case .prod:
+            acc = 1
+            for o in reducedOffsets { acc *= Double(src[o]) }
+          case .l1:
+            acc = 0
+            for o in reducedOffsets { acc += Swift.abs(Double(src[o])) }
+          case .l2:
+            acc = 0
+            for o in reducedOffsets { acc += Double(src[o]) * Double(src[o]) }
+            acc = acc.squareRoot()
+          case .sumSquare:
+            acc = 0
+            for o in reducedOffsets { acc += Double(src[o]) * Double(src[o]) }
+          case .logSumExp:
+            var m = -Double.infinity
+            for o in reducedOffsets { m = Swift.max(m, Double(src[o])) }
+            acc = 0
+            for o in reducedOffsets { acc += Foundation.exp(Double(src[o]) - m) }
+            acc = m.isFinite ? m + Foundation.log(acc) : m
+          case .sum, .mean:
+            acc = 0
+            for o in reducedOffsets { acc += Double(src[o]) }
+            if kind == .mean { acc /= n }
+          }
+          y[k] = Float(acc)
         }
-        y[k] = Float(acc)
       }
-    }]
+    ]
   }
 }

@@ -21,7 +21,8 @@ enum ShapeOp {
     let shape = try ctx.type(0).shape
     let r = shape.count
     func clampAxis(_ v: Int) -> Int { Swift.min(Swift.max(v < 0 ? v + r : v, 0), r) }
-    let start = clampAxis(ctx.node.int("start", default: 0)), end = clampAxis(ctx.node.int("end", default: r))
+    let start = clampAxis(ctx.node.int("start", default: 0))
+    let end = clampAxis(ctx.node.int("end", default: r))
     let dims = start < end ? Array(shape[start..<end]) : []
     return FixedOutputs(constantOutputs: [Tensor(shape: [dims.count], int64s: dims.map(Int64.init))])
   }
@@ -41,18 +42,30 @@ struct Cast: CompiledOperator {
     case 1, 10, 11, 16: type = .float32
     case 2, 3, 4, 5, 6, 7, 9, 12, 13: type = .int64
     default:
-      throw ctx.error(.unsupportedOperator, "cast to \(ONNXImport.typeNames[to] ?? "type \(to)") is not supported (only numbers and BOOL)")
+      throw ctx.error(
+        .unsupportedOperator,
+        "cast to \(ONNXImport.typeNames[to] ?? "type \(to)") is not supported (only numbers and BOOL)")
     }
     return Cast(outputTypes: [TensorType(type, t.shape)], toBool: to == 9)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let x = inputs[0]!
-    if toBool { return [Tensor(shape: x.shape, int64s: x.dataType == .int64 ? x.int64s.map { $0 != 0 ? 1 : 0 } : x.floats.map { $0 != 0 ? 1 : 0 })] }
+    if toBool {
+      return [
+        Tensor(
+          shape: x.shape,
+          int64s: x.dataType == .int64 ? x.int64s.map { $0 != 0 ? 1 : 0 } : x.floats.map { $0 != 0 ? 1 : 0 })
+      ]
+    }
     if x.dataType == outputTypes[0].dataType { return [x] }
     if outputTypes[0].dataType == .float32 { return [Tensor(shape: x.shape, floats: x.floats)] }
     // Truncation toward zero, as C casts do; out-of-range values (undefined in ONNX) saturate instead of trapping.
-    return [Tensor(shape: x.shape, int64s: x.floats.map { $0.isFinite ? ($0 >= 9.2e18 ? .max : $0 <= -9.2e18 ? .min : Int64($0)) : 0 })]
+    return [
+      Tensor(
+        shape: x.shape,
+        int64s: x.floats.map { $0.isFinite ? ($0 >= 9.2e18 ? .max : $0 <= -9.2e18 ? .min : Int64($0)) : 0 })
+    ]
   }
 }
 
@@ -66,14 +79,17 @@ struct Gather: CompiledOperator {
     guard indices.dataType == .int64 else { throw ctx.shapeError(input: 1, "must hold integer indices") }
     var axis = ctx.node.int("axis", default: 0)
     if axis < 0 { axis += data.shape.count }
-    guard axis >= 0 && axis < data.shape.count else { throw ctx.error(.invalidModel, "axis out of range for shape \(data.shape)") }
+    guard axis >= 0 && axis < data.shape.count else {
+      throw ctx.error(.invalidModel, "axis out of range for shape \(data.shape)")
+    }
     let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
     return Gather(outputTypes: [TensorType(data.dataType, shape)], axis: axis)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let (data, indices) = (inputs[0]!, inputs[1]!)
-    let outer = data.shape[..<axis].reduce(1, *), dim = data.shape[axis]
+    let outer = data.shape[..<axis].reduce(1, *)
+    let dim = data.shape[axis]
     let inner = data.shape[(axis + 1)...].reduce(1, *)
     var sources: [Int] = []
     sources.reserveCapacity(outputTypes[0].count)

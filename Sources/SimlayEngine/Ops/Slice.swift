@@ -8,7 +8,10 @@ struct Slice: CompiledOperator {
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
     let t = try ctx.type(0)
     let x = t.shape
-    var starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
+    var starts: [Int]
+    var ends: [Int]
+    var axes: [Int]?
+    var steps: [Int]?
     if ctx.opset < 10 {
       starts = ctx.node.ints("starts") ?? []
       ends = ctx.node.ints("ends") ?? []
@@ -22,19 +25,27 @@ struct Slice: CompiledOperator {
     let axisList = (axes ?? Array(0..<starts.count)).map { $0 < 0 ? $0 + x.count : $0 }
     let stepList = steps ?? [Int](repeating: 1, count: starts.count)
     guard starts.count == ends.count, axisList.count == starts.count, stepList.count == starts.count,
-          axisList.allSatisfy({ $0 >= 0 && $0 < x.count }), !stepList.contains(0) else {
-      throw ctx.error(.invalidModel, "inconsistent starts \(starts) / ends \(ends) / axes \(axes ?? []) / steps \(steps ?? []) for shape \(x)")
+      axisList.allSatisfy({ $0 >= 0 && $0 < x.count }), !stepList.contains(0)
+    else {
+      throw ctx.error(
+        .invalidModel,
+        "inconsistent starts \(starts) / ends \(ends) / axes \(axes ?? []) / steps \(steps ?? []) for shape \(x)")
     }
-    var first = [Int](repeating: 0, count: x.count), step = [Int](repeating: 1, count: x.count), shape = x
+    var first = [Int](repeating: 0, count: x.count)
+    var step = [Int](repeating: 1, count: x.count)
+    var shape = x
     for (i, a) in axisList.enumerated() {
-      let d = x[a], s = stepList[i]
+      let d = x[a]
+      let s = stepList[i]
       var b = starts[i] < 0 ? starts[i] + d : starts[i]
       var e = ends[i] < 0 ? ends[i] + d : ends[i]
       if s > 0 {
-        b = Swift.min(Swift.max(b, 0), d); e = Swift.min(Swift.max(e, 0), d)
+        b = Swift.min(Swift.max(b, 0), d)
+        e = Swift.min(Swift.max(e, 0), d)
         shape[a] = Swift.max(0, (e - b + s - 1) / s)
       } else {
-        b = Swift.min(Swift.max(b, -1), d - 1); e = Swift.min(Swift.max(e, -1), d - 1)
+        b = Swift.min(Swift.max(b, -1), d - 1)
+        e = Swift.min(Swift.max(e, -1), d - 1)
         shape[a] = Swift.max(0, (b - e + (-s) - 1) / (-s))
       }
       first[a] = b
@@ -53,7 +64,8 @@ struct Slice: CompiledOperator {
     var sources: [Int] = []
     sources.reserveCapacity(shape.reduce(1, *))
     if shape.reduce(1, *) > 0 {
-      Broadcast.forEachRow(shape.isEmpty ? [1] : shape, shape.isEmpty ? [0] : strides, shape.isEmpty ? [0] : strides) { _, o, _, n, s, _ in
+      Broadcast.forEachRow(shape.isEmpty ? [1] : shape, shape.isEmpty ? [0] : strides, shape.isEmpty ? [0] : strides) {
+        _, o, _, n, s, _ in
         for i in 0..<n { sources.append(base + o + i * s) }
       }
     }

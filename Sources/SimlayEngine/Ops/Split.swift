@@ -24,15 +24,21 @@ struct Split: CompiledOperator {
       sizes = (0..<parts).map { Swift.max(0, Swift.min(chunk, d - $0 * chunk)) }
     }
     guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == d, sizes.count >= ctx.node.outputs.count else {
-      throw ctx.error(.invalidModel, "split sizes \(sizes) do not add up to dimension \(axis) of \(x), or are fewer than the outputs")
+      throw ctx.error(
+        .invalidModel, "split sizes \(sizes) do not add up to dimension \(axis) of \(x), or are fewer than the outputs")
     }
-    let types = sizes.map { s -> TensorType in var shape = x; shape[axis] = s; return TensorType(t.dataType, shape) }
+    let types = sizes.map { s -> TensorType in
+      var shape = x
+      shape[axis] = s
+      return TensorType(t.dataType, shape)
+    }
     return Split(outputTypes: types, axis: axis, sizes: sizes)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let x = inputs[0]!
-    let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
+    let outer = x.shape[..<axis].reduce(1, *)
+    let inner = x.shape[(axis + 1)...].reduce(1, *)
     let full = x.shape[axis] * inner
     var offset = 0
     return zip(sizes, outputTypes).map { size, type in

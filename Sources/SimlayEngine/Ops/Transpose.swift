@@ -31,9 +31,11 @@ struct Transpose: CompiledOperator {
     let x = inputs[0]!
     let offsets = sourceOffsets()
     if x.dataType == .int64 { return [Tensor(shape: outputTypes[0].shape, int64s: offsets.map { x.int64s[$0] })] }
-    return [Tensor(shape: outputTypes[0].shape) { y in
-      let src = x.pointer
-      for (i, o) in offsets.enumerated() { y[i] = src[o] }
-    }]
+    return [
+      Tensor(shape: outputTypes[0].shape) { y in
+        let src = x.pointer
+        for (i, o) in offsets.enumerated() { y[i] = src[o] }
+      }
+    ]
   }
 }

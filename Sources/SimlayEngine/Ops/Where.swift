@@ -13,8 +13,9 @@ struct Where: CompiledOperator {
     guard let shape = Broadcast.shape([c.shape, x.shape, y.shape]) else {
       throw ctx.shapeError(input: 0, "has shape \(c.shape), which does not broadcast with \(x.shape) and \(y.shape)")
     }
-    return Where(outputTypes: [TensorType(x.dataType, shape)],
-                 indices: [c.shape, x.shape, y.shape].map { Broadcast.indices($0, in: shape) })
+    return Where(
+      outputTypes: [TensorType(x.dataType, shape)],
+      indices: [c.shape, x.shape, y.shape].map { Broadcast.indices($0, in: shape) })
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
@@ -25,9 +26,11 @@ struct Where: CompiledOperator {
     if x.dataType == .int64 {
       return [Tensor(shape: shape, int64s: cond.indices.map { cond[$0] ? x.int64s[ix[$0]] : y.int64s[iy[$0]] })]
     }
-    return [Tensor(shape: shape) { out in
-      let (px, py) = (x.pointer, y.pointer)
-      for k in cond.indices { out[k] = cond[k] ? px[ix[k]] : py[iy[k]] }
-    }]
+    return [
+      Tensor(shape: shape) { out in
+        let (px, py) = (x.pointer, y.pointer)
+        for k in cond.indices { out[k] = cond[k] ? px[ix[k]] : py[iy[k]] }
+      }
+    ]
   }
 }

@@ -44,12 +44,14 @@ public struct ExecutionContext: Sendable {
     withoutActuallyEscaping(body) { body in
       var job = PoolJob(body: body, count: count, chunk: chunk)
       withUnsafeMutablePointer(to: &job) { pointer in
-        simlay_parallel_for_threads(Int32((count + chunk - 1) / chunk), Int32(workers), Int32(clamping: workerStallMicroseconds), { context, index in
-          let job = context!.assumingMemoryBound(to: PoolJob.self).pointee
-          let start = Int(index) * job.chunk
-          let end = min(job.count, start + job.chunk)
-          if start < end { job.body(start..<end) }
-        }, pointer)
+        simlay_parallel_for_threads(
+          Int32((count + chunk - 1) / chunk), Int32(workers), Int32(clamping: workerStallMicroseconds),
+          { context, index in
+            let job = context!.assumingMemoryBound(to: PoolJob.self).pointee
+            let start = Int(index) * job.chunk
+            let end = min(job.count, start + job.chunk)
+            if start < end { job.body(start..<end) }
+          }, pointer)
       }
     }
   }

@@ -51,7 +51,8 @@ final class ExecutionPlan: Sendable {
     let context = ExecutionContext(threads: 1)
     for node in graph.nodes {
       guard node.domain.isEmpty || node.domain == "ai.onnx" else {
-        throw EngineError(.unsupportedOperator, "\(node.label) is in operator domain '\(node.domain)', which Simlay does not support")
+        throw EngineError(
+          .unsupportedOperator, "\(node.label) is in operator domain '\(node.domain)', which Simlay does not support")
       }
       guard let factory = OperatorRegistry.factories[node.opType] else {
         throw EngineError(.unsupportedOperator, "unsupported operator '\(node.opType)' in node '\(node.name)'")
@@ -63,16 +64,19 @@ final class ExecutionPlan: Sendable {
         }
         return s
       }
-      let ctx = OperatorContext(node: node, inputTypes: inputSlotList.map { $0.map { types[$0] } },
-                                constants: inputSlotList.map { $0.flatMap { constants[$0] } }, opset: graph.opset)
+      let ctx = OperatorContext(
+        node: node, inputTypes: inputSlotList.map { $0.map { types[$0] } },
+        constants: inputSlotList.map { $0.flatMap { constants[$0] } }, opset: graph.opset)
       let op = try factory(ctx)
       // Every value is bounded before anything allocates it (folding below runs the op) or derives shapes
       // from it, so an untrusted file cannot make a later step overflow or exhaust memory.
       for (name, type) in zip(node.outputs, op.outputTypes) where !name.isEmpty {
-        try EngineLimits.checkSize(type.shape, elementBytes: type.dataType == .int64 ? 8 : 4, "output '\(name)' of \(node.label)")
+        try EngineLimits.checkSize(
+          type.shape, elementBytes: type.dataType == .int64 ? 8 : 4, "output '\(name)' of \(node.label)")
       }
       guard op.outputTypes.count >= node.outputs.filter({ !$0.isEmpty }).count else {
-        throw ctx.error(.invalidModel, "declares \(node.outputs.count) outputs, the operator produces \(op.outputTypes.count)")
+        throw ctx.error(
+          .invalidModel, "declares \(node.outputs.count) outputs, the operator produces \(op.outputTypes.count)")
       }
       let outSlots = zip(node.outputs, op.outputTypes).filter { !$0.0.isEmpty }.map { slot($0.0, $0.1) }
       let outIndex = zip(node.outputs, op.outputTypes).enumerated().filter { !$0.element.0.isEmpty }.map(\.offset)
@@ -122,7 +126,9 @@ final class ExecutionPlan: Sendable {
       let args: [Tensor?] = step.inputs.map { s in s.flatMap { values[$0] ?? constants[$0] } }
       let started = context.profile ? clock.now : nil
       let outputs = try step.op.run(args, context)
-      if let started { timings[Self.profileKey(step, shapes: context.profileShapes), default: .zero] += clock.now - started }
+      if let started {
+        timings[Self.profileKey(step, shapes: context.profileShapes), default: .zero] += clock.now - started
+      }
       for (s, t) in zip(step.outputs, outputs) where lastUse[s] >= 0 || keepSlots.contains(s) { values[s] = t }
       for case let s? in step.inputs where lastUse[s] == i && !keepSlots.contains(s) { values[s] = nil }
     }
@@ -140,9 +146,12 @@ extension ExecutionPlan {
   /// `shapes` its output shape and window.
   static func profileKey(_ step: Step, shapes: Bool) -> String {
     var key = step.node.opType
-    if let conv = step.op as? Conv { key += ".\(conv.kind)" + (shapes ? "\(conv.outputTypes[0].shape)k\(conv.window.kH)s\(conv.window.strideH)" : "") }
+    if let conv = step.op as? Conv {
+      key += ".\(conv.kind)" + (shapes ? "\(conv.outputTypes[0].shape)k\(conv.window.kH)s\(conv.window.strideH)" : "")
+    }
     if let block = step.op as? DepthwiseBlock, shapes {
-      key += "\(block.expand.outputTypes[0].shape)k\(block.depthwise.window.kH)s\(block.depthwise.window.strideH)->\(block.outputTypes[0].shape[1])"
+      key +=
+        "\(block.expand.outputTypes[0].shape)k\(block.depthwise.window.kH)s\(block.depthwise.window.strideH)->\(block.outputTypes[0].shape[1])"
     }
     if let mm = step.op as? MatMul, shapes { key += "[\(mm.batchOffsets.count)x \(mm.m)x\(mm.k) * \(mm.k)x\(mm.n)]" }
     return key

@@ -19,9 +19,9 @@ enum Fusion {
     var eliminated = Set<String>()
     for (i, node) in graph.nodes.enumerated() {
       guard let range = activationRange(node, constants: constants, opset: graph.opset),
-            let source = node.inputs.first, readers[source] == 1,
-            let p = producer[source], nodes[p].opType == "Conv", nodes[p].outputs.count == 1,
-            nodes[p].attributes["_act_min"] == nil
+        let source = node.inputs.first, readers[source] == 1,
+        let p = producer[source], nodes[p].opType == "Conv", nodes[p].outputs.count == 1,
+        nodes[p].attributes["_act_min"] == nil
       else { continue }
       nodes[p].attributes["_act_min"] = .float(range.min)
       nodes[p].attributes["_act_max"] = .float(range.max)

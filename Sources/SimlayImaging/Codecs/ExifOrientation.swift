@@ -28,8 +28,14 @@ enum ExifOrientation {
     while pos + 4 <= b.count {
       guard b[pos] == 0xFF else { return nil }
       let marker = b[pos + 1]
-      if marker == 0xFF { pos += 1; continue }  // fill byte
-      if marker == 0x01 || (0xD0...0xD8).contains(marker) { pos += 2; continue }  // no length field
+      if marker == 0xFF {
+        pos += 1
+        continue
+      }  // fill byte
+      if marker == 0x01 || (0xD0...0xD8).contains(marker) {
+        pos += 2
+        continue
+      }  // no length field
       if marker == 0xDA || marker == 0xD9 { return nil }  // image data or end: metadata comes before
       let length = Int(b[pos + 2]) << 8 | Int(b[pos + 3])
       let start = pos + 4

@@ -25,7 +25,8 @@ public struct LineChart: Sendable {
 
   /// Distinct colours for series, in order (a qualitative palette; yellow first to match query outlines).
   public static let palette: [Color] = [
-    (230, 171, 2), (31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (140, 86, 75), (227, 119, 194), (23, 190, 207),
+    (230, 171, 2), (31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (140, 86, 75), (227, 119, 194),
+    (23, 190, 207),
   ]
 
   /// Text above the plot (may be empty).
@@ -46,7 +47,10 @@ public struct LineChart: Sendable {
   public var textScale: Int = 2
 
   /// A chart; set the series and size before ``render()``.
-  public init(title: String = "", xLabel: String, yLabel: String, series: [Series], width: Int = 900, height: Int = 520, xStep: Double? = nil) {
+  public init(
+    title: String = "", xLabel: String, yLabel: String, series: [Series], width: Int = 900, height: Int = 520,
+    xStep: Double? = nil
+  ) {
     (self.title, self.xLabel, self.yLabel, self.series) = (title, xLabel, yLabel, series)
     (self.width, self.height, self.xStep) = (width, height, xStep)
   }
@@ -64,11 +68,17 @@ public struct LineChart: Sendable {
     let legendWidth = (series.map { BitmapFont.size(of: $0.name, scale: s).width }.max() ?? 0) + 30
     let plot = (
       x0: gap + textHeight + gap + yTickWidth + 10, y0: gap + (title.isEmpty ? 0 : textHeight + gap) + textHeight / 2,
-      x1: width - gap - (series.isEmpty ? 0 : legendWidth + 2 * gap), y1: height - gap - textHeight - gap - textHeight - 10)
+      x1: width - gap - (series.isEmpty ? 0 : legendWidth + 2 * gap),
+      y1: height - gap - textHeight - gap - textHeight - 10
+    )
     guard plot.x1 - plot.x0 > 10, plot.y1 - plot.y0 > 10 else { return image }
     let painter = ChartPainter()
-    func px(_ x: Double) -> Int { plot.x0 + Int(((x - xTicks.lo) / (xTicks.hi - xTicks.lo) * Double(plot.x1 - plot.x0)).rounded()) }
-    func py(_ y: Double) -> Int { plot.y1 - Int(((y - yTicks.lo) / (yTicks.hi - yTicks.lo) * Double(plot.y1 - plot.y0)).rounded()) }
+    func px(_ x: Double) -> Int {
+      plot.x0 + Int(((x - xTicks.lo) / (xTicks.hi - xTicks.lo) * Double(plot.x1 - plot.x0)).rounded())
+    }
+    func py(_ y: Double) -> Int {
+      plot.y1 - Int(((y - yTicks.lo) / (yTicks.hi - yTicks.lo) * Double(plot.y1 - plot.y0)).rounded())
+    }
     let ink: Color = (32, 32, 32)
 
     for (v, label) in zip(yTicks.values, yTicks.labels) {
@@ -88,7 +98,9 @@ public struct LineChart: Sendable {
     painter.line(&image, plot.x0, plot.y0, plot.x0, plot.y1, color: ink, thickness: 2)
     painter.line(&image, plot.x0, plot.y1, plot.x1, plot.y1, color: ink, thickness: 2)
     let xLabelWidth = BitmapFont.size(of: xLabel, scale: s).width
-    BitmapFont.draw(xLabel, into: &image, x: (plot.x0 + plot.x1 - xLabelWidth) / 2, y: height - gap - textHeight, color: ink, scale: s)
+    BitmapFont.draw(
+      xLabel, into: &image, x: (plot.x0 + plot.x1 - xLabelWidth) / 2, y: height - gap - textHeight, color: ink, scale: s
+    )
     painter.verticalText(yLabel, into: &image, x: gap, centreY: (plot.y0 + plot.y1) / 2, color: ink, scale: s)
     if !title.isEmpty {
       let w = BitmapFont.size(of: title, scale: s).width
@@ -98,7 +110,10 @@ public struct LineChart: Sendable {
     for (i, line) in series.enumerated() {
       var previous: (Int, Int)?
       for point in line.points {
-        guard let y = point.y, y.isFinite, point.x.isFinite else { previous = nil; continue }
+        guard let y = point.y, y.isFinite, point.x.isFinite else {
+          previous = nil
+          continue
+        }
         let p = (px(point.x), py(y))
         if let previous { painter.line(&image, previous.0, previous.1, p.0, p.1, color: line.color, thickness: 2) }
         painter.square(&image, centreX: p.0, centreY: p.1, radius: 3, color: line.color)
@@ -106,8 +121,11 @@ public struct LineChart: Sendable {
       }
       // Legend: a marker and the name, one row per series.
       let top = plot.y0 + i * (textHeight + 8)
-      painter.line(&image, plot.x1 + 2 * gap, top + textHeight / 2, plot.x1 + 2 * gap + 18, top + textHeight / 2, color: line.color, thickness: 2)
-      painter.square(&image, centreX: plot.x1 + 2 * gap + 9, centreY: top + textHeight / 2, radius: 3, color: line.color)
+      painter.line(
+        &image, plot.x1 + 2 * gap, top + textHeight / 2, plot.x1 + 2 * gap + 18, top + textHeight / 2,
+        color: line.color, thickness: 2)
+      painter.square(
+        &image, centreX: plot.x1 + 2 * gap + 9, centreY: top + textHeight / 2, radius: 3, color: line.color)
       BitmapFont.draw(line.name, into: &image, x: plot.x1 + 2 * gap + 26, y: top, color: ink, scale: s)
     }
     return image

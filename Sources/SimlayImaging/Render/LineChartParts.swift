@@ -3,7 +3,9 @@ import Foundation
 /// Tick placement for ``LineChart``: a 1-2-5 step (or the caller's) and an axis range widened to whole steps.
 @_spi(Testing) public enum ChartAxis {
   /// Ticks covering `lo...hi`: the axis ends, the tick values and their labels (as many decimals as the step needs).
-  public static func ticks(lo: Double, hi: Double, step given: Double?, target: Double = 6) -> (lo: Double, hi: Double, values: [Double], labels: [String]) {
+  public static func ticks(lo: Double, hi: Double, step given: Double?, target: Double = 6) -> (
+    lo: Double, hi: Double, values: [Double], labels: [String]
+  ) {
     var (lo, hi) = (lo, hi)
     if hi - lo < 1e-9 { (lo, hi) = (lo - 0.5 * max(abs(lo), 1) * 0.1, hi + 0.5 * max(abs(hi), 1) * 0.1) }
     var step = given ?? 0
@@ -16,7 +18,9 @@ import Foundation
     let last = (hi / step - 1e-9).rounded(.up)
     let values = stride(from: first, through: last, by: 1).map { $0 * step }
     var decimals = 0
-    while decimals < 6, abs(step * pow(10, Double(decimals)) - (step * pow(10, Double(decimals))).rounded()) > 1e-6 { decimals += 1 }
+    while decimals < 6, abs(step * pow(10, Double(decimals)) - (step * pow(10, Double(decimals))).rounded()) > 1e-6 {
+      decimals += 1
+    }
     let labels = values.map { v -> String in
       let text = String(format: "%.\(decimals)f", v)
       return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
@@ -37,7 +41,8 @@ struct ChartPainter {
   }
 
   /// A line from (x0, y0) to (x1, y1) (Bresenham), `thickness` pixels square at every step.
-  func line(_ image: inout RGBImage, _ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, color: LineChart.Color, thickness: Int) {
+  func line(_ image: inout RGBImage, _ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, color: LineChart.Color, thickness: Int)
+  {
     let (dx, dy) = (abs(x1 - x0), -abs(y1 - y0))
     let (sx, sy) = (x0 < x1 ? 1 : -1, y0 < y1 ? 1 : -1)
     var (x, y, error) = (x0, y0, dx + dy)
@@ -46,18 +51,28 @@ struct ChartPainter {
       for oy in lo..<(lo + thickness) { for ox in lo..<(lo + thickness) { dot(&image, x + ox, y + oy, color: color) } }
       if x == x1 && y == y1 { break }
       let e2 = 2 * error
-      if e2 >= dy { error += dy; x += sx }
-      if e2 <= dx { error += dx; y += sy }
+      if e2 >= dy {
+        error += dy
+        x += sx
+      }
+      if e2 <= dx {
+        error += dx
+        y += sy
+      }
     }
   }
 
   /// A filled square of side `2 * radius + 1`.
   func square(_ image: inout RGBImage, centreX: Int, centreY: Int, radius: Int, color: LineChart.Color) {
-    for y in (centreY - radius)...(centreY + radius) { for x in (centreX - radius)...(centreX + radius) { dot(&image, x, y, color: color) } }
+    for y in (centreY - radius)...(centreY + radius) {
+      for x in (centreX - radius)...(centreX + radius) { dot(&image, x, y, color: color) }
+    }
   }
 
   /// `text` read bottom to top (turned 90 degrees counterclockwise), its left edge at `x`, centred on `centreY`.
-  func verticalText(_ text: String, into image: inout RGBImage, x: Int, centreY: Int, color: LineChart.Color, scale: Int) {
+  func verticalText(
+    _ text: String, into image: inout RGBImage, x: Int, centreY: Int, color: LineChart.Color, scale: Int
+  ) {
     let size = BitmapFont.size(of: text, scale: scale)
     guard size.width > 0 else { return }
     var strip = RGBImage(width: size.width, height: size.height, filledWith: (255, 255, 255))

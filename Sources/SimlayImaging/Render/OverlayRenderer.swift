@@ -62,7 +62,8 @@ public enum OverlayRenderer {
     func edge(_ cell: Int, _ cells: Int, _ pixels: Int) -> Int { (cell * pixels + cells - 1) / cells }
     let bounds = (
       x0: edge(c.x0, mapWidth, imageWidth), y0: edge(c.y0, mapHeight, imageHeight),
-      x1: edge(c.x1, mapWidth, imageWidth), y1: edge(c.y1, mapHeight, imageHeight))
+      x1: edge(c.x1, mapWidth, imageWidth), y1: edge(c.y1, mapHeight, imageHeight)
+    )
     return bounds.x1 > bounds.x0 && bounds.y1 > bounds.y0 ? bounds : (0, 0, 0, 0)
   }
 

@@ -41,7 +41,9 @@ public enum CropAndResize {
   /// The box of `image` resampled to `height` x `width` (default: the image's size), `fill` outside.
   ///
   /// - Precondition: `fill` has one value per channel; sizes are positive.
-  public static func apply(_ image: PlanarImage, box: Box, height: Int? = nil, width: Int? = nil, fill: TransformFill) -> PlanarImage {
+  public static func apply(_ image: PlanarImage, box: Box, height: Int? = nil, width: Int? = nil, fill: TransformFill)
+    -> PlanarImage
+  {
     let outHeight = height ?? image.height
     let outWidth = width ?? image.width
     precondition(outHeight > 0 && outWidth > 0, "CropAndResize: output size must be positive")

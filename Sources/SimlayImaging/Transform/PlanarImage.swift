@@ -14,8 +14,12 @@ public struct PlanarImage: Sendable, Equatable {
   ///
   /// - Precondition: the sizes are positive and `values.count == channels * height * width`.
   public init(channels: Int, height: Int, width: Int, values: [Float]) {
-    precondition(channels > 0 && height > 0 && width > 0, "PlanarImage: sizes must be positive, got \(channels)x\(height)x\(width)")
-    precondition(values.count == channels * height * width, "PlanarImage: \(values.count) values for \(channels)x\(height)x\(width)")
+    precondition(
+      channels > 0 && height > 0 && width > 0, "PlanarImage: sizes must be positive, got \(channels)x\(height)x\(width)"
+    )
+    precondition(
+      values.count == channels * height * width,
+      "PlanarImage: \(values.count) values for \(channels)x\(height)x\(width)")
     self.channels = channels
     self.height = height
     self.width = width
@@ -56,7 +60,8 @@ enum BilinearSampler {
     _ source: PlanarImage, fill: TransformFill, height outHeight: Int, width outWidth: Int,
     point: (Int, Int) -> (y: Double, x: Double)
   ) -> PlanarImage {
-    precondition(fill.values.count == source.channels, "fill has \(fill.values.count) values for \(source.channels) channels")
+    precondition(
+      fill.values.count == source.channels, "fill has \(fill.values.count) values for \(source.channels) channels")
     let (h, w, plane) = (source.height, source.width, source.planeCount)
     let outPlane = outHeight * outWidth
     var out = [Float](repeating: 0, count: source.channels * outPlane)

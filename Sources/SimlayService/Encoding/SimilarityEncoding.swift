@@ -10,7 +10,9 @@ extension Simlay_V1_SimilarityResponse {
     self.init()
     layer = answer.layer
     queryCells = .with { r in
-      (r.y0, r.x0, r.y1, r.x1) = (Int32(answer.cells.y0), Int32(answer.cells.x0), Int32(answer.cells.y1), Int32(answer.cells.x1))
+      (r.y0, r.x0, r.y1, r.x1) = (
+        Int32(answer.cells.y0), Int32(answer.cells.x0), Int32(answer.cells.y1), Int32(answer.cells.x1)
+      )
     }
     maps = Simlay_V1_FloatTensor(shape: [result.targets.count, answer.height, answer.width], values: answer.maps)
   }

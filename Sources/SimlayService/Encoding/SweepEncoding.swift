@@ -13,7 +13,8 @@ extension Simlay_V1_SweepResponse {
       Simlay_V1_SweepStep.with { step in
         step.param = answer.transforms[s].param
         step.box = answer.transforms[s].box?.array ?? []
-        step.maps = Simlay_V1_FloatTensor(shape: [answer.queries.count, answer.height, answer.width], values: answer.maps[s])
+        step.maps = Simlay_V1_FloatTensor(
+          shape: [answer.queries.count, answer.height, answer.width], values: answer.maps[s])
         step.tracked = answer.tracked[s].map { t in
           Simlay_V1_TrackedCell.with {
             $0.y = Int32(clamping: t.cell.y)

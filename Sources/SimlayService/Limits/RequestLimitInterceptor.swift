@@ -21,7 +21,9 @@ public struct RequestLimitInterceptor: ServerInterceptor {
     context: ServerContext,
     next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
   ) async throws -> StreamingServerResponse<Output> {
-    if Self.exempt.contains(context.descriptor.service.fullyQualifiedService) { return try await next(request, context) }
+    if Self.exempt.contains(context.descriptor.service.fullyQualifiedService) {
+      return try await next(request, context)
+    }
     let limits = self.limits
     var checked = request
     checked.messages = RPCAsyncSequence(

@@ -9,7 +9,10 @@ extension DaemonState {
     var request = group.nmf
     if request.layer.isEmpty { request.layer = layer }
     guard request.layer == layer else {
-      throw ServiceError(.invalidArgument, "the group's NMF is at layer '\(request.layer)' but the similarity is at '\(layer)': centroids live in one layer's channels")
+      throw ServiceError(
+        .invalidArgument,
+        "the group's NMF is at layer '\(request.layer)' but the similarity is at '\(layer)': centroids live in one layer's channels"
+      )
     }
     if request.model.isEmpty { request.model = models.defaultName }
     return try decode(request)
@@ -38,7 +41,9 @@ extension DaemonState {
         }
       }
       guard count > 0 else {
-        throw ServiceError(.invalidArgument, "group \(group) has no positions (no position's strongest group is \(group)): pick another group")
+        throw ServiceError(
+          .invalidArgument,
+          "group \(group) has no positions (no position's strongest group is \(group)): pick another group")
       }
       return sum.map { Float($0 / Double(count)) }
     }

@@ -21,7 +21,9 @@ extension DaemonState {
     let model = try models.get(request.model)
     guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
     let layer = try model.layer(request.layer)
-    guard !request.imageIds.isEmpty else { throw ServiceError(.invalidArgument, "image_ids is empty: name the images to factor") }
+    guard !request.imageIds.isEmpty else {
+      throw ServiceError(.invalidArgument, "image_ids is empty: name the images to factor")
+    }
     try checkLimit(request.imageIds.count, configuration.maxImagesPerRequest, "images")
     let options = try Self.nmfOptions(request)
     let policy: NMFPolicy
@@ -32,13 +34,16 @@ extension DaemonState {
     case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown NMF policy \(v)")
     }
     let images = try images(request.imageIds, for: model)
-    let key = "\(model.name)|\(layer.name)|\(request.imageIds.joined(separator: ","))|\(options.k)|\(options.maxIterations)|\(options.tolerance)|\(policy)|\(options.initialization)"
+    let key =
+      "\(model.name)|\(layer.name)|\(request.imageIds.joined(separator: ","))|\(options.k)|\(options.maxIterations)|\(options.tolerance)|\(policy)|\(options.initialization)"
     return NMFJob(model: model, layer: layer, images: images, options: options, policy: policy, key: key)
   }
 
   /// The solver options of a request, with its defaults filled in and ranges checked.
   static func nmfOptions(_ request: Simlay_V1_NmfRequest) throws -> NMF.Options {
-    guard request.k >= 1 else { throw ServiceError(.invalidArgument, "k = \(request.k): the number of groups must be at least 1") }
+    guard request.k >= 1 else {
+      throw ServiceError(.invalidArgument, "k = \(request.k): the number of groups must be at least 1")
+    }
     guard request.maxIter >= 0, request.maxIter <= 100_000 else {
       throw ServiceError(.invalidArgument, "max_iter \(request.maxIter) must be between 1 and 100000 (0 = 200)")
     }
@@ -52,7 +57,8 @@ extension DaemonState {
     case .random: initialization = .random(seed: request.seed)
     case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown NMF init \(v)")
     }
-    return NMF.Options(k: Int(request.k), maxIterations: request.maxIter == 0 ? 200 : Int(request.maxIter),
-                       tolerance: request.tolerance == 0 ? 1e-4 : Double(request.tolerance), initialization: initialization)
+    return NMF.Options(
+      k: Int(request.k), maxIterations: request.maxIter == 0 ? 200 : Int(request.maxIter),
+      tolerance: request.tolerance == 0 ? 1e-4 : Double(request.tolerance), initialization: initialization)
   }
 }

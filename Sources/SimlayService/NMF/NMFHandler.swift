@@ -38,9 +38,10 @@ extension DaemonState {
         let matrix = try NMFMatrix.stacking(grids, policy: policy, layer: layer.name)
         let result = try NMF.factor(matrix, options: options)
         let seconds = StatsInterceptor.ms(ContinuousClock.now - start) / 1000
-        return NMFAnswer(layer: layer.name, height: h, width: w, columns: matrix.columns, k: options.k, groups: result.groups,
-                         strength: result.strength, w: result.w, h: result.h, relativeError: result.relativeError,
-                         iterations: result.iterations, seconds: seconds, images: images)
+        return NMFAnswer(
+          layer: layer.name, height: h, width: w, columns: matrix.columns, k: options.k, groups: result.groups,
+          strength: result.strength, w: result.w, h: result.h, relativeError: result.relativeError,
+          iterations: result.iterations, seconds: seconds, images: images)
       } catch {
         throw ServiceError(.invalidArgument, error.message)
       }

@@ -7,9 +7,12 @@ extension DaemonState {
   /// OUT_OF_RANGE for a highlight that is not a group.
   func renderedGroups(_ answer: NMFAnswer, style: RenderStyle, highlight: Int?) async throws -> [UInt8] {
     if let highlight, !(0..<answer.k).contains(highlight) {
-      throw ServiceError(.outOfRange, "highlight_group \(highlight) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
+      throw ServiceError(
+        .outOfRange, "highlight_group \(highlight) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
     }
-    return try await executor.run { try PNGEncoder.encode(self.renderGroups(answer, style: style, highlight: highlight)) }
+    return try await executor.run {
+      try PNGEncoder.encode(self.renderGroups(answer, style: style, highlight: highlight))
+    }
   }
 
   /// One tile per image with its positions tinted by group (opacity by strength), titled, and a legend
@@ -22,9 +25,11 @@ extension DaemonState {
     for (i, image) in answer.images.enumerated() {
       let tile = ImageScaler.fit(image.image, longestSide: tileSize)
       let cells = (i * plane)..<((i + 1) * plane)
-      grid.set(row: 0, column: i, tile: GroupOverlay.render(
-        image: tile, groups: Array(answer.groups[cells]), strength: Array(answer.strength[cells]),
-        gridHeight: answer.height, gridWidth: answer.width, opacity: opacity, highlight: highlight))
+      grid.set(
+        row: 0, column: i,
+        tile: GroupOverlay.render(
+          image: tile, groups: Array(answer.groups[cells]), strength: Array(answer.strength[cells]),
+          gridHeight: answer.height, gridWidth: answer.width, opacity: opacity, highlight: highlight))
     }
     let top = grid.compose()
     var counts = [Int](repeating: 0, count: answer.k)

@@ -1,6 +1,6 @@
 import Foundation
-import SwiftProtobuf
 import SimlayProto
+import SwiftProtobuf
 
 /// The answers of server reflection, computed once from the descriptor set that scripts/gen-protos.sh
 /// embeds (``ServedDescriptors``): which files exist, which file declares each symbol, and each file's

@@ -34,28 +34,35 @@ struct ReflectionV1: Grpc_Reflection_V1_ServerReflection.SimpleServiceProtocol {
 
   /// The response to one request.
   func respond(to message: Grpc_Reflection_V1_ServerReflectionRequest) -> Grpc_Reflection_V1_ServerReflectionResponse {
-      let request: ReflectionIndex.Request
-      switch message.messageRequest {
-      case .fileByFilename(let n): request = .fileByFilename(n)
-      case .fileContainingSymbol(let s): request = .fileContainingSymbol(s)
-      case .fileContainingExtension(let e): request = .fileContainingExtension(type: e.containingType, number: e.extensionNumber)
-      case .allExtensionNumbersOfType(let t): request = .allExtensionNumbers(type: t)
-      case .listServices: request = .listServices
-      case nil: request = .missing
-      }
-      return .with { out in
-        out.validHost = message.host
-        out.originalRequest = message
-        switch index.answer(request) {
-        case .files(let files): out.fileDescriptorResponse = .with { $0.fileDescriptorProto = files }
-        case .extensionNumbers(let type, let numbers):
-          out.allExtensionNumbersResponse = .with { $0.baseTypeName = type; $0.extensionNumber = numbers }
-        case .services(let names):
-          out.listServicesResponse = .with { r in r.service = names.map { n in .with { $0.name = n } } }
-        case .error(let code, let text):
-          out.errorResponse = .with { $0.errorCode = code; $0.errorMessage = text }
+    let request: ReflectionIndex.Request
+    switch message.messageRequest {
+    case .fileByFilename(let n): request = .fileByFilename(n)
+    case .fileContainingSymbol(let s): request = .fileContainingSymbol(s)
+    case .fileContainingExtension(let e):
+      request = .fileContainingExtension(type: e.containingType, number: e.extensionNumber)
+    case .allExtensionNumbersOfType(let t): request = .allExtensionNumbers(type: t)
+    case .listServices: request = .listServices
+    case nil: request = .missing
+    }
+    return .with { out in
+      out.validHost = message.host
+      out.originalRequest = message
+      switch index.answer(request) {
+      case .files(let files): out.fileDescriptorResponse = .with { $0.fileDescriptorProto = files }
+      case .extensionNumbers(let type, let numbers):
+        out.allExtensionNumbersResponse = .with {
+          $0.baseTypeName = type
+          $0.extensionNumber = numbers
+        }
+      case .services(let names):
+        out.listServicesResponse = .with { r in r.service = names.map { n in .with { $0.name = n } } }
+      case .error(let code, let text):
+        out.errorResponse = .with {
+          $0.errorCode = code
+          $0.errorMessage = text
         }
       }
+    }
   }
 }
 
@@ -71,7 +78,8 @@ struct ReflectionV1Alpha: Grpc_Reflection_V1alpha_ServerReflection.SimpleService
   ) async throws {
     let v1 = ReflectionV1(index: index)
     for try await message in request {
-      let asV1 = try Grpc_Reflection_V1_ServerReflectionRequest(serializedBytes: try message.serializedBytes() as [UInt8])
+      let asV1 = try Grpc_Reflection_V1_ServerReflectionRequest(
+        serializedBytes: try message.serializedBytes() as [UInt8])
       let answer = v1.respond(to: asV1)
       try await response.write(
         try Grpc_Reflection_V1alpha_ServerReflectionResponse(serializedBytes: try answer.serializedBytes() as [UInt8]))

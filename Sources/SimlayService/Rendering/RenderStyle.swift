@@ -24,10 +24,14 @@ struct RenderStyle: Sendable {
   var titles: Bool
 
   /// The defaults (what an empty `RenderOptions` decodes to).
-  static let defaults = RenderStyle(colormap: .mask, upsample: .nearest, opacity: defaultOpacity,
-                                    tileSize: defaultTileSize, explicitRange: nil, titles: true)
+  static let defaults = RenderStyle(
+    colormap: .mask, upsample: .nearest, opacity: defaultOpacity,
+    tileSize: defaultTileSize, explicitRange: nil, titles: true)
 
-  init(colormap: Colormap, upsample: MapResize, opacity: Float, tileSize: Int, explicitRange: ClosedRange<Float>?, titles: Bool) {
+  init(
+    colormap: Colormap, upsample: MapResize, opacity: Float, tileSize: Int, explicitRange: ClosedRange<Float>?,
+    titles: Bool
+  ) {
     (self.colormap, self.upsample, self.opacity, self.tileSize) = (colormap, upsample, opacity, tileSize)
     (self.explicitRange, self.titles) = (explicitRange, titles)
   }
@@ -45,20 +49,27 @@ struct RenderStyle: Sendable {
     switch options.upsample {
     case .nearest: upsample = .nearest
     case .bilinear: upsample = .bilinear
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "\(field).upsample \(v) is unknown (use NEAREST or BILINEAR)")
+    case .UNRECOGNIZED(let v):
+      throw ServiceError(.invalidArgument, "\(field).upsample \(v) is unknown (use NEAREST or BILINEAR)")
     }
     opacity = options.opacity == 0 ? Self.defaultOpacity : options.opacity
     guard opacity > 0, opacity <= 1 else {
-      throw ServiceError(.invalidArgument, "\(field).opacity \(options.opacity) outside (0, 1] (0 = \(Self.defaultOpacity))")
+      throw ServiceError(
+        .invalidArgument, "\(field).opacity \(options.opacity) outside (0, 1] (0 = \(Self.defaultOpacity))")
     }
     tileSize = options.tileSize == 0 ? Self.defaultTileSize : Int(options.tileSize)
     guard (Self.minTileSize...maxTileSize).contains(tileSize) else {
-      throw ServiceError(.invalidArgument, "\(field).tile_size \(options.tileSize) outside \(Self.minTileSize)...\(maxTileSize) (0 = \(Self.defaultTileSize))")
+      throw ServiceError(
+        .invalidArgument,
+        "\(field).tile_size \(options.tileSize) outside \(Self.minTileSize)...\(maxTileSize) (0 = \(Self.defaultTileSize))"
+      )
     }
     let (lo, hi) = (options.valueMin, options.valueMax)
     if lo != 0 || hi != 0 {
       guard lo.isFinite, hi.isFinite, lo < hi else {
-        throw ServiceError(.invalidArgument, "\(field).value_min \(lo) must be below \(field).value_max \(hi), both finite (both 0 = the metric's range)")
+        throw ServiceError(
+          .invalidArgument,
+          "\(field).value_min \(lo) must be below \(field).value_max \(hi), both finite (both 0 = the metric's range)")
       }
       explicitRange = lo...hi
     } else {
@@ -72,7 +83,8 @@ struct RenderStyle: Sendable {
   func valueRange(of values: [Float], metric: SimilarityMetric) -> ClosedRange<Float> {
     if let explicitRange { return explicitRange }
     if metric == .cosine { return colormap == .diverging ? -1...1 : 0...1 }
-    var lo = Float.infinity, hi = -Float.infinity
+    var lo = Float.infinity
+    var hi = -Float.infinity
     for v in values where v.isFinite { (lo, hi) = (min(lo, v), max(hi, v)) }
     guard lo <= hi else { return 0...1 }
     if colormap == .diverging {
@@ -84,7 +96,8 @@ struct RenderStyle: Sendable {
 
   /// The imaging library's style for maps holding `values` under `metric`.
   func overlayStyle(for values: [Float], metric: SimilarityMetric) -> OverlayStyle {
-    OverlayStyle(colormap: colormap, upsample: upsample, opacity: opacity, valueRange: valueRange(of: values, metric: metric))
+    OverlayStyle(
+      colormap: colormap, upsample: upsample, opacity: opacity, valueRange: valueRange(of: values, metric: metric))
   }
 }
 

@@ -12,7 +12,9 @@ extension DaemonState {
     guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
     let layer = try model.layer(request.layer)
     guard request.hasQuery else { throw ServiceError(.invalidArgument, "query is missing") }
-    guard !request.targetIds.isEmpty else { throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for") }
+    guard !request.targetIds.isEmpty else {
+      throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for")
+    }
     try checkLimit(request.targetIds.count, configuration.maxImagesPerRequest, "target images")
     let metric = try request.metric.similarityMetric()
     let targets = try images(request.targetIds, for: model)
@@ -21,8 +23,11 @@ extension DaemonState {
       source = .group(job: try decodeGroup(group, layer: layer.name), group: group.group)
     } else {
       let queryImage = try images([request.query.imageID], for: model)[0]
-      source = .cells(image: queryImage, cells: try queryCells(request.query, image: queryImage, layer: layer.name,
-                                                               height: layer.height, width: layer.width))
+      source = .cells(
+        image: queryImage,
+        cells: try queryCells(
+          request.query, image: queryImage, layer: layer.name,
+          height: layer.height, width: layer.width))
     }
     return SimilarityQuery(model: model, layer: layer, source: source, targets: targets, metric: metric)
   }
@@ -32,11 +37,15 @@ extension DaemonState {
     let model = try models.get(request.model)
     guard !request.layers.isEmpty else { throw ServiceError(.invalidArgument, "layers is empty") }
     try checkLimit(request.layers.count, configuration.maxLayersPerRequest, "layers")
-    guard !request.targetIds.isEmpty else { throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for") }
+    guard !request.targetIds.isEmpty else {
+      throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for")
+    }
     try checkLimit(request.targetIds.count, configuration.maxImagesPerRequest, "target images")
     guard request.hasPoint else { throw ServiceError(.invalidArgument, "point is missing") }
     let metric = try request.metric.similarityMetric()
-    guard !request.layers.contains(where: \.isEmpty) else { throw ServiceError(.invalidArgument, "a layer name is empty") }
+    guard !request.layers.contains(where: \.isEmpty) else {
+      throw ServiceError(.invalidArgument, "a layer name is empty")
+    }
     let layers = try request.layers.map { try model.layer($0) }
     let pointImage = try images([request.imageID], for: model)[0]
     let targets = try images(request.targetIds, for: model)
@@ -44,11 +53,14 @@ extension DaemonState {
       let c = try cell(of: request.point, in: pointImage, height: l.height, width: l.width)
       return .init(y0: c.y, x0: c.x, y1: c.y + 1, x1: c.x + 1)
     }
-    return SyncQuery(model: model, layers: layers, pointImage: pointImage, cells: cells, targets: targets, metric: metric)
+    return SyncQuery(
+      model: model, layers: layers, pointImage: pointImage, cells: cells, targets: targets, metric: metric)
   }
 
   /// The query's cell rectangle on an h x w grid, or OUT_OF_RANGE / INVALID_ARGUMENT.
-  func queryCells(_ query: Simlay_V1_Query, image: StoredImage, layer: String, height h: Int, width w: Int) throws -> LayerAnswer.Region {
+  func queryCells(_ query: Simlay_V1_Query, image: StoredImage, layer: String, height h: Int, width w: Int) throws
+    -> LayerAnswer.Region
+  {
     // Formatted only for an error: this runs for every hover query.
     var grid: String { "layer '\(layer)' has a grid of \(h) x \(w) cells (y in 0..<\(h), x in 0..<\(w))" }
     switch query.position {
@@ -59,7 +71,8 @@ extension DaemonState {
       return .init(y0: Int(c.y), x0: Int(c.x), y1: Int(c.y) + 1, x1: Int(c.x) + 1)
     case .region(let r):
       guard r.y0 < r.y1, r.x0 < r.x1 else {
-        throw ServiceError(.invalidArgument, "region (\(r.y0), \(r.x0))-(\(r.y1), \(r.x1)) is empty (y1 and x1 are exclusive)")
+        throw ServiceError(
+          .invalidArgument, "region (\(r.y0), \(r.x0))-(\(r.y1), \(r.x1)) is empty (y1 and x1 are exclusive)")
       }
       guard r.y0 >= 0, r.x0 >= 0, r.y1 <= h, r.x1 <= w else {
         throw ServiceError(.outOfRange, "region (\(r.y0), \(r.x0))-(\(r.y1), \(r.x1)) is outside the grid: \(grid)")
@@ -77,9 +90,15 @@ extension DaemonState {
 
   /// The cell under a pixel of the original image, or OUT_OF_RANGE with the image's size.
   func cell(of p: Simlay_V1_Pixel, in image: StoredImage, height h: Int, width w: Int) throws -> (y: Int, x: Int) {
-    guard let c = CellMapping.cell(px: p.px, py: p.py, imageWidth: image.image.width, imageHeight: image.image.height,
-                                   gridHeight: h, gridWidth: w) else {
-      throw ServiceError(.outOfRange, "pixel (\(p.px), \(p.py)) is outside image '\(image.name)' of \(image.image.width) x \(image.image.height) pixels")
+    guard
+      let c = CellMapping.cell(
+        px: p.px, py: p.py, imageWidth: image.image.width, imageHeight: image.image.height,
+        gridHeight: h, gridWidth: w)
+    else {
+      throw ServiceError(
+        .outOfRange,
+        "pixel (\(p.px), \(p.py)) is outside image '\(image.name)' of \(image.image.width) x \(image.image.height) pixels"
+      )
     }
     return c
   }

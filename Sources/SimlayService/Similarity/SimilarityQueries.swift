@@ -12,16 +12,20 @@ extension DaemonState {
       let centroid = try await groupCentroid(job, group: group, layer: layer.name)
       let grids = try await grids(model: model, images: targets, layers: [layer.name]).map { $0[0] }
       let maps = Self.maps(of: QueryVector(centroid), over: grids, metric: metric)
-      return SimilarityResult(targets: targets, queryImage: nil, metric: metric,
-                              answer: LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: .init(y0: 0, x0: 0, y1: 0, x1: 0)))
+      return SimilarityResult(
+        targets: targets, queryImage: nil, metric: metric,
+        answer: LayerAnswer(
+          layer: layer.name, height: h, width: w, maps: maps, cells: .init(y0: 0, x0: 0, y1: 0, x1: 0)))
     case .cells(let queryImage, let cells):
       let all = try await grids(model: model, images: [queryImage] + targets, layers: [layer.name])
       let q = all[0][0]
-      let raw = cells.y1 - cells.y0 == 1 && cells.x1 - cells.x0 == 1
+      let raw =
+        cells.y1 - cells.y0 == 1 && cells.x1 - cells.x0 == 1
         ? q.vector(y: cells.y0, x: cells.x0) : q.meanVector(y0: cells.y0, x0: cells.x0, y1: cells.y1, x1: cells.x1)
       let maps = Self.maps(of: QueryVector(raw), over: all.dropFirst().map { $0[0] }, metric: metric)
-      return SimilarityResult(targets: targets, queryImage: queryImage, metric: metric,
-                              answer: LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: cells))
+      return SimilarityResult(
+        targets: targets, queryImage: queryImage, metric: metric,
+        answer: LayerAnswer(layer: layer.name, height: h, width: w, maps: maps, cells: cells))
     }
   }
 
@@ -31,8 +35,9 @@ extension DaemonState {
     var maps = [Float](repeating: 0, count: grids.count * plane)
     maps.withUnsafeMutableBufferPointer { out in
       for (i, g) in grids.enumerated() {
-        SimilarityMap.compute(query: query, grid: g, metric: metric,
-                              into: UnsafeMutableBufferPointer(rebasing: out[(i * plane)..<((i + 1) * plane)]))
+        SimilarityMap.compute(
+          query: query, grid: g, metric: metric,
+          into: UnsafeMutableBufferPointer(rebasing: out[(i * plane)..<((i + 1) * plane)]))
       }
     }
     return maps
@@ -40,7 +45,8 @@ extension DaemonState {
 
   /// Answers a LayerSync query: one map set per layer.
   func sync(_ query: SyncQuery) async throws -> SyncResult {
-    let all = try await grids(model: query.model, images: [query.pointImage] + query.targets, layers: query.layers.map(\.name))
+    let all = try await grids(
+      model: query.model, images: [query.pointImage] + query.targets, layers: query.layers.map(\.name))
     var answers: [LayerAnswer] = []
     for (li, layer) in query.layers.enumerated() {
       let cell = query.cells[li]

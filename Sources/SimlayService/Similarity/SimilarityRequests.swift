@@ -56,4 +56,3 @@ struct SyncResult {
   var metric: SimilarityMetric
   var answers: [LayerAnswer]
 }
-

@@ -24,21 +24,30 @@ extension DaemonState {
     let model = try models.get(request.model)
     guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
     let layer = try model.layer(request.layer)
-    guard !request.imageID.isEmpty else { throw ServiceError(.invalidArgument, "image_id is empty: name the image to transform") }
+    guard !request.imageID.isEmpty else {
+      throw ServiceError(.invalidArgument, "image_id is empty: name the image to transform")
+    }
     let image = try images([request.imageID], for: model)[0]
     let what = request.transform == .scale ? "scales" : "angles"
-    guard !request.params.isEmpty else { throw ServiceError(.invalidArgument, "params is empty: give the \(what) to sweep") }
+    guard !request.params.isEmpty else {
+      throw ServiceError(.invalidArgument, "params is empty: give the \(what) to sweep")
+    }
     try checkLimit(request.params.count, configuration.maxImagesPerRequest, "sweep \(what) (one forward pass each)")
     switch request.transform {
     case .rotate:
-      if let bad = request.params.first(where: { !$0.isFinite }) { throw ServiceError(.invalidArgument, "angle \(bad) is not a finite number") }
+      if let bad = request.params.first(where: { !$0.isFinite }) {
+        throw ServiceError(.invalidArgument, "angle \(bad) is not a finite number")
+      }
     case .scale:
       if let bad = request.params.first(where: { !($0.isFinite && $0 > 0) }) {
-        throw ServiceError(.invalidArgument, "scale \(bad) must be a finite number > 0 (1 = unchanged, 2 = zoom in, 0.5 = zoom out)")
+        throw ServiceError(
+          .invalidArgument, "scale \(bad) must be a finite number > 0 (1 = unchanged, 2 = zoom in, 0.5 = zoom out)")
       }
     case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown transform \(v) (use ROTATE or SCALE)")
     }
-    guard !request.queries.isEmpty else { throw ServiceError(.invalidArgument, "queries is empty: give at least one cell to track") }
+    guard !request.queries.isEmpty else {
+      throw ServiceError(.invalidArgument, "queries is empty: give at least one cell to track")
+    }
     try checkLimit(request.queries.count, configuration.maxImagesPerRequest, "sweep queries")
     let metric = try request.metric.similarityMetric()
     let style = request.hasRender ? try renderStyle(request.render) : nil
@@ -46,33 +55,44 @@ extension DaemonState {
     let (h, w) = (layer.height, layer.width)
     let queries = try request.queries.map { c -> (y: Int, x: Int) in
       guard c.y >= 0, c.y < h, c.x >= 0, c.x < w else {
-        throw ServiceError(.outOfRange, "query cell (\(c.y), \(c.x)) is outside the grid: layer '\(layer.name)' has a grid of \(h) x \(w) cells (y in 0..<\(h), x in 0..<\(w))")
+        throw ServiceError(
+          .outOfRange,
+          "query cell (\(c.y), \(c.x)) is outside the grid: layer '\(layer.name)' has a grid of \(h) x \(w) cells (y in 0..<\(h), x in 0..<\(w))"
+        )
       }
       return (Int(c.y), Int(c.x))
     }
     let labels = queries.indices.map { i in
       i < request.queryLabels.count && !request.queryLabels[i].isEmpty ? request.queryLabels[i] : "q\(i)"
     }
-    let transforms = request.params.map { SweepTransform(kind: request.transform, param: $0, fill: fill, fillName: fillName) }
+    let transforms = request.params.map {
+      SweepTransform(kind: request.transform, param: $0, fill: fill, fillName: fillName)
+    }
 
-    let all = try await grids(model: model, images: Array(repeating: image, count: transforms.count + 1), layers: [layer.name],
-                              variants: [.identity] + transforms.map(\.variant))
+    let all = try await grids(
+      model: model, images: Array(repeating: image, count: transforms.count + 1), layers: [layer.name],
+      variants: [.identity] + transforms.map(\.variant))
     let vectors = queries.map { QueryVector(all[0][0].vector(y: $0.y, x: $0.x)) }
     let plane = h * w
-    var answer = SweepAnswer(layer: layer.name, height: h, width: w, transforms: transforms, queries: queries, labels: labels, maps: [], tracked: [])
+    var answer = SweepAnswer(
+      layer: layer.name, height: h, width: w, transforms: transforms, queries: queries, labels: labels, maps: [],
+      tracked: [])
     for (step, transform) in transforms.enumerated() {
       let grid = all[step + 1][0]
       let maps = vectors.flatMap { Self.maps(of: $0, over: [grid], metric: metric) }
       answer.maps.append(maps)
-      answer.tracked.append(queries.enumerated().map { qi, q in
-        let cell = transform.track(y: q.y, x: q.x, height: h, width: w)
-        return (cell, cell.inBounds ? maps[qi * plane + cell.y * w + cell.x] : .nan)
-      })
+      answer.tracked.append(
+        queries.enumerated().map { qi, q in
+          let cell = transform.track(y: q.y, x: q.x, height: h, width: w)
+          return (cell, cell.inBounds ? maps[qi * plane + cell.y * w + cell.x] : .nan)
+        })
     }
     var response = Simlay_V1_SweepResponse(answer)
     // The chart, the strip's transformed inputs, their overlays and the PNG encoding are pixel work: on the
     // compute executor with the forward passes, not on the RPC thread.
-    let (chart, kind, pipeline, source, finished) = (request.chart, request.transform, model.pipeline, image.image, answer)
+    let (chart, kind, pipeline, source, finished) = (
+      request.chart, request.transform, model.pipeline, image.image, answer
+    )
     let pngs = try await executor.run { () throws -> (chart: [UInt8]?, strip: [UInt8]?) in
       let chartPNG = chart ? try PNGEncoder.encode(self.sweepChart(finished, kind: kind, metric: metric)) : nil
       var stripPNG: [UInt8]?

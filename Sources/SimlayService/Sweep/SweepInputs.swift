@@ -40,7 +40,8 @@ struct SweepTransform: Sendable {
       guard input.rank == 4, input.shape[0] == 1 else {
         throw ServiceError(.internalError, "sweep expects a [1, C, H, W] input, got \(input.shape)")
       }
-      let planar = PlanarImage(channels: input.shape[1], height: input.shape[2], width: input.shape[3], values: input.floats)
+      let planar = PlanarImage(
+        channels: input.shape[1], height: input.shape[2], width: input.shape[3], values: input.floats)
       return Tensor(shape: input.shape, floats: transform.apply(planar).values)
     }
   }

@@ -21,8 +21,11 @@ extension DaemonState {
       // Angles read best on multiples of 15 degrees: the smallest such step giving at most 12 ticks.
       xStep = [15.0, 30, 45, 90, 180, 360, 720].first { (hi - lo) / $0 <= 12 }
     }
-    return LineChart(title: "\(answer.layer): tracked-patch similarity (\(metric))", xLabel: kind == .scale ? "scale" : "angle (degrees)",
-                     yLabel: "similarity", series: series, xStep: xStep).render()
+    return LineChart(
+      title: "\(answer.layer): tracked-patch similarity (\(metric))",
+      xLabel: kind == .scale ? "scale" : "angle (degrees)",
+      yLabel: "similarity", series: series, xStep: xStep
+    ).render()
   }
 
   /// Query q's outline colour in the strip: yellow for the first (the overlays' query colour), then the chart's
@@ -38,15 +41,21 @@ extension DaemonState {
     let overlay = style.overlayStyle(for: answer.maps.flatMap { $0[0..<plane] }, metric: metric)
     var grid = GridComposer(rows: 1, columns: images.count)
     if style.titles {
-      grid.columnTitles = answer.transforms.map { $0.kind == .scale ? "scale \(Self.compact($0.param))" : "\(Self.compact($0.param)) deg" }
+      grid.columnTitles = answer.transforms.map {
+        $0.kind == .scale ? "scale \(Self.compact($0.param))" : "\(Self.compact($0.param)) deg"
+      }
     }
     for (s, image) in images.enumerated() {
-      var tile = OverlayRenderer.render(image: ImageScaler.fit(image, longestSide: style.tileSize), map: Array(answer.maps[s][0..<plane]),
-                                        mapHeight: answer.height, mapWidth: answer.width, style: overlay, outline: nil)
+      var tile = OverlayRenderer.render(
+        image: ImageScaler.fit(image, longestSide: style.tileSize), map: Array(answer.maps[s][0..<plane]),
+        mapHeight: answer.height, mapWidth: answer.width, style: overlay, outline: nil)
       for (q, t) in answer.tracked[s].enumerated().reversed() where t.cell.inBounds {
-        let b = OverlayRenderer.pixelBounds(of: CellRect(y: t.cell.y, x: t.cell.x), mapHeight: answer.height, mapWidth: answer.width,
-                                            imageWidth: tile.width, imageHeight: tile.height)
-        Self.frame(b, width: OverlayRenderer.outlineWidth(imageWidth: tile.width, imageHeight: tile.height), color: Self.sweepColor(q), in: &tile)
+        let b = OverlayRenderer.pixelBounds(
+          of: CellRect(y: t.cell.y, x: t.cell.x), mapHeight: answer.height, mapWidth: answer.width,
+          imageWidth: tile.width, imageHeight: tile.height)
+        Self.frame(
+          b, width: OverlayRenderer.outlineWidth(imageWidth: tile.width, imageHeight: tile.height),
+          color: Self.sweepColor(q), in: &tile)
       }
       grid.set(row: 0, column: s, tile: tile)
     }
@@ -59,7 +68,9 @@ extension DaemonState {
   }
 
   /// Paints a frame `width` pixels thick just inside `b` (OverlayRenderer's outline is yellow only).
-  static func frame(_ b: (x0: Int, y0: Int, x1: Int, y1: Int), width: Int, color: LineChart.Color, in image: inout RGBImage) {
+  static func frame(
+    _ b: (x0: Int, y0: Int, x1: Int, y1: Int), width: Int, color: LineChart.Color, in image: inout RGBImage
+  ) {
     guard b.x1 > b.x0, b.y1 > b.y0 else { return }
     for y in b.y0..<b.y1 {
       for x in b.x0..<b.x1 where y < b.y0 + width || y >= b.y1 - width || x < b.x0 + width || x >= b.x1 - width {

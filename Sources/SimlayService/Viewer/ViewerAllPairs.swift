@@ -16,12 +16,18 @@ import SimlayEngine
     for l in layers {
       let cells = images * l.height * l.width
       guard cells <= maxCellsPerLayer else {
-        throw ServiceError(.resourceExhausted, "layer '\(l.name)' has \(images) x \(l.height) x \(l.width) = \(cells) cells; the viewer's all-pairs matrix is limited to \(maxCellsPerLayer) cells per layer: use fewer images or a coarser layer")
+        throw ServiceError(
+          .resourceExhausted,
+          "layer '\(l.name)' has \(images) x \(l.height) x \(l.width) = \(cells) cells; the viewer's all-pairs matrix is limited to \(maxCellsPerLayer) cells per layer: use fewer images or a coarser layer"
+        )
       }
       total += cells
     }
     guard total <= maxCellsTotal else {
-      throw ServiceError(.resourceExhausted, "the layers have \(total) cells in all; the viewer is limited to \(maxCellsTotal) cells over all layers: use fewer images or fewer or coarser layers")
+      throw ServiceError(
+        .resourceExhausted,
+        "the layers have \(total) cells in all; the viewer is limited to \(maxCellsTotal) cells over all layers: use fewer images or fewer or coarser layers"
+      )
     }
   }
 }

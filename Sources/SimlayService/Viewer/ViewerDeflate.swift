@@ -13,7 +13,9 @@ import CImageCodecs
         simlay_deflate(src.baseAddress, bytes.count, level, dst.baseAddress, &capacity)
       }
     }
-    guard rc == 0 else { throw ServiceError(.internalError, "deflate failed (zlib error \(rc)) on \(bytes.count) bytes") }
+    guard rc == 0 else {
+      throw ServiceError(.internalError, "deflate failed (zlib error \(rc)) on \(bytes.count) bytes")
+    }
     out.removeSubrange(capacity...)
     return out
   }
@@ -25,7 +27,8 @@ import CImageCodecs
     var length = count
     var out = [UInt8](repeating: 0, count: count)
     let rc = bytes.withUnsafeBufferPointer { src in
-      out.withUnsafeMutableBufferPointer { dst in simlay_inflate(src.baseAddress, bytes.count, dst.baseAddress, &length) }
+      out.withUnsafeMutableBufferPointer { dst in simlay_inflate(src.baseAddress, bytes.count, dst.baseAddress, &length)
+      }
     }
     guard rc == 0, length == count else {
       throw ServiceError(.internalError, "inflate failed (zlib error \(rc)): \(length) of \(count) bytes")

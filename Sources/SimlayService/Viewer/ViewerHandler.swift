@@ -11,10 +11,16 @@ extension DaemonState {
   func exportViewer(_ request: Simlay_V1_ExportViewerRequest) async throws -> Simlay_V1_ExportViewerResponse {
     let model = try models.get(request.model)
     let options = try ViewerOptions(request, maxImageSize: configuration.maxTileSize)
-    guard !request.layers.isEmpty else { throw ServiceError(.invalidArgument, "layers is empty: name at least one layer") }
-    guard !request.layers.contains(where: \.isEmpty) else { throw ServiceError(.invalidArgument, "a layer name is empty") }
+    guard !request.layers.isEmpty else {
+      throw ServiceError(.invalidArgument, "layers is empty: name at least one layer")
+    }
+    guard !request.layers.contains(where: \.isEmpty) else {
+      throw ServiceError(.invalidArgument, "a layer name is empty")
+    }
     try checkLimit(request.layers.count, configuration.maxLayersPerRequest, "layers")
-    guard !request.imageIds.isEmpty else { throw ServiceError(.invalidArgument, "image_ids is empty: name the images to show") }
+    guard !request.imageIds.isEmpty else {
+      throw ServiceError(.invalidArgument, "image_ids is empty: name the images to show")
+    }
     try checkLimit(request.imageIds.count, configuration.maxImagesPerRequest, "images")
     let layers = try request.layers.map { try model.layer($0) }
     let targets = try images(request.imageIds, for: model)
@@ -24,16 +30,19 @@ extension DaemonState {
     // all-pairs work.
     var nmf: ViewerPayload.NMF?
     if request.nmfK > 0 {
-      let answer = try await nmfAnswer(decode(.with {
-        $0.model = request.model
-        $0.layer = request.nmfLayer.isEmpty ? request.layers[0] : request.nmfLayer
-        $0.imageIds = request.imageIds
-        $0.k = request.nmfK
-        $0.policy = request.nmfPolicy
-      }))
-      nmf = .init(layer: answer.layer, k: answer.k, height: answer.height, width: answer.width,
-                  relativeError: answer.relativeError, palette: ViewerPayload.palette, groups: answer.groups,
-                  strength: answer.strength.map { UInt8(min(max($0, 0), 1) * 255 + 0.5) })
+      let answer = try await nmfAnswer(
+        decode(
+          .with {
+            $0.model = request.model
+            $0.layer = request.nmfLayer.isEmpty ? request.layers[0] : request.nmfLayer
+            $0.imageIds = request.imageIds
+            $0.k = request.nmfK
+            $0.policy = request.nmfPolicy
+          }))
+      nmf = .init(
+        layer: answer.layer, k: answer.k, height: answer.height, width: answer.width,
+        relativeError: answer.relativeError, palette: ViewerPayload.palette, groups: answer.groups,
+        strength: answer.strength.map { UInt8(min(max($0, 0), 1) * 255 + 0.5) })
     }
 
     let grids = try await grids(model: model, images: targets, layers: layers.map(\.name))
@@ -44,14 +53,16 @@ extension DaemonState {
     for (li, layer) in layers.enumerated() {
       try Task.checkCancellation()
       let (layerGrids, metric) = (grids.map { $0[li] }, options.metric)
-      packed.append(try await executor.run {
-        let (matrix, cells) = ViewerAllPairs.matrix(of: layerGrids, metric: metric)
-        let triangle = PackedTriangle(matrix: matrix, cells: cells)
-        let compressed = try ViewerDeflate.compress(triangle.codes)
-        return ViewerPayload.Layer(name: layer.name, height: layer.height, width: layer.width, channels: layer.channels,
-                                   cells: cells, low: triangle.quantizer.low, high: triangle.quantizer.high, encoding: "deflate",
-                                   length: triangle.codes.count, data: Data(compressed).base64EncodedString())
-      })
+      packed.append(
+        try await executor.run {
+          let (matrix, cells) = ViewerAllPairs.matrix(of: layerGrids, metric: metric)
+          let triangle = PackedTriangle(matrix: matrix, cells: cells)
+          let compressed = try ViewerDeflate.compress(triangle.codes)
+          return ViewerPayload.Layer(
+            name: layer.name, height: layer.height, width: layer.width, channels: layer.channels,
+            cells: cells, low: triangle.quantizer.low, high: triangle.quantizer.high, encoding: "deflate",
+            length: triangle.codes.count, data: Data(compressed).base64EncodedString())
+        })
     }
 
     let imageSize = options.imageSize
@@ -59,17 +70,20 @@ extension DaemonState {
       try targets.map { target in
         let tile = ImageScaler.fit(target.image, longestSide: imageSize)
         let png = try PNGEncoder.encode(tile)
-        return ViewerPayload.Image(name: target.name, width: target.image.width, height: target.image.height,
-                                   displayWidth: tile.width, displayHeight: tile.height,
-                                   src: "data:image/png;base64," + Data(png).base64EncodedString())
+        return ViewerPayload.Image(
+          name: target.name, width: target.image.width, height: target.image.height,
+          displayWidth: tile.width, displayHeight: tile.height,
+          src: "data:image/png;base64," + Data(png).base64EncodedString())
       }
     }
-    let title = request.title.isEmpty
+    let title =
+      request.title.isEmpty
       ? "Similarity overlays: \(model.name), \(layers.map(\.name).joined(separator: ", "))" : request.title
     let payload = ViewerPayload(
       title: title, model: model.name, metric: options.metric.rawValue, colormap: options.colormap.rawValue,
       upsample: options.upsample.rawValue, opacity: options.opacity, imageSize: options.imageSize,
-      colormapTable: options.colormap == .mask ? nil
+      colormapTable: options.colormap == .mask
+        ? nil
         : (0..<256).flatMap { i -> [UInt8] in
           // The bin centre lands in bin i under matplotlib's floor(v * 256), as the daemon's renderer looks it up.
           let c = options.colormap.color(at: (Float(i) + 0.5) / 256)
@@ -94,11 +108,17 @@ struct ViewerOptions {
     let style = try RenderStyle(request.render, maxTileSize: maxImageSize)
     // The page scales each metric's maps itself and draws no titles: refusing these beats ignoring them.
     guard style.explicitRange == nil else {
-      throw ServiceError(.invalidArgument, "render.value_min/value_max do not apply to ExportViewer (the page uses each metric's range)")
+      throw ServiceError(
+        .invalidArgument, "render.value_min/value_max do not apply to ExportViewer (the page uses each metric's range)")
     }
-    guard style.titles else { throw ServiceError(.invalidArgument, "render.no_titles does not apply to ExportViewer (the page has no tile titles)") }
+    guard style.titles else {
+      throw ServiceError(
+        .invalidArgument, "render.no_titles does not apply to ExportViewer (the page has no tile titles)")
+    }
     (colormap, upsample, opacity, imageSize) = (style.colormap, style.upsample, style.opacity, style.tileSize)
-    guard request.nmfK >= 0 else { throw ServiceError(.invalidArgument, "nmf_k \(request.nmfK) must be >= 0 (0 = no NMF legend)") }
+    guard request.nmfK >= 0 else {
+      throw ServiceError(.invalidArgument, "nmf_k \(request.nmfK) must be >= 0 (0 = no NMF legend)")
+    }
     if case .UNRECOGNIZED(let v) = request.nmfPolicy { throw ServiceError(.invalidArgument, "unknown nmf_policy \(v)") }
   }
 }

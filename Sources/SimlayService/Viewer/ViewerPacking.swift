@@ -34,7 +34,8 @@
 
   /// The smallest range that holds every finite value of `values` (0...0 if there is none).
   public init<S: Sequence<Float>>(covering values: S) {
-    var lo = Float.infinity, hi = -Float.infinity
+    var lo = Float.infinity
+    var hi = -Float.infinity
     for v in values where v.isFinite {
       lo = min(lo, v)
       hi = max(hi, v)
@@ -71,7 +72,8 @@
   /// The range is taken over the triangle only: the lower half mirrors it up to float summation order.
   public init(matrix: [Float], cells m: Int) {
     precondition(matrix.count == m * m, "matrix has \(matrix.count) values, expected \(m) x \(m)")
-    var lo = Float.infinity, hi = -Float.infinity
+    var lo = Float.infinity
+    var hi = -Float.infinity
     matrix.withUnsafeBufferPointer { a in
       for r in 0..<m {
         for c in r..<m where a[r * m + c].isFinite {

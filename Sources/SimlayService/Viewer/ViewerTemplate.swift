@@ -20,13 +20,17 @@ import Foundation
   /// The whole page. `title` is plain text (escaped here); `dataJSON` is the payload's JSON text (every `<`
   /// is escaped here too, so no string in it can end the data block whatever the caller did).
   public static func page(title: String, dataJSON: String) -> String {
-    let scriptElements = scripts.map { "<script data-file=\"\($0.file)\">\(scriptSafe($0.source, tag: "script"))</script>" }
-    return fill(html, [
-      "title": escapeHTML(title),
-      "css": scriptSafe(css, tag: "style"),
-      "payload": jsonSafe(dataJSON),
-      "scripts": scriptElements.joined(separator: "\n"),
-    ])
+    let scriptElements = scripts.map {
+      "<script data-file=\"\($0.file)\">\(scriptSafe($0.source, tag: "script"))</script>"
+    }
+    return fill(
+      html,
+      [
+        "title": escapeHTML(title),
+        "css": scriptSafe(css, tag: "style"),
+        "payload": jsonSafe(dataJSON),
+        "scripts": scriptElements.joined(separator: "\n"),
+      ])
   }
 
   /// `template` with every `{{name}}` replaced by `slots[name]`, in one pass: text put into a slot is never

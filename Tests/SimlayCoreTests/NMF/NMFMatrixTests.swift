@@ -44,7 +44,12 @@ struct NMFMatrixTests {
   func eigen(size n: Int) {
     var rng = TestRandom(seed: UInt64(n))
     var a = [Double](repeating: 0, count: n * n)
-    for i in 0..<n { for j in i..<n { let v = rng.unit() - 0.5; (a[i * n + j], a[j * n + i]) = (v, v) } }
+    for i in 0..<n {
+      for j in i..<n {
+        let v = rng.unit() - 0.5
+        (a[i * n + j], a[j * n + i]) = (v, v)
+      }
+    }
     let (values, vectors) = SymmetricEigen.decompose(a, size: n)
     #expect(zip(values, values.dropFirst()).allSatisfy { $0 >= $1 })
     for j in 0..<n {
@@ -59,7 +64,9 @@ struct NMFMatrixTests {
   func truncatedSVD() {
     // A = 9 u1 v1^T + 4 u2 v2^T + 1 u3 v3^T with orthonormal u (columns of a Hadamard-like basis).
     let (n, d) = (8, 6)
-    let u: [[Double]] = [[1, 1, 1, 1, 1, 1, 1, 1], [1, -1, 1, -1, 1, -1, 1, -1], [1, 1, -1, -1, 1, 1, -1, -1]].map { $0.map { $0 / 8.0.squareRoot() } }
+    let u: [[Double]] = [[1, 1, 1, 1, 1, 1, 1, 1], [1, -1, 1, -1, 1, -1, 1, -1], [1, 1, -1, -1, 1, 1, -1, -1]].map {
+      $0.map { $0 / 8.0.squareRoot() }
+    }
     let v: [[Double]] = [[1, 1, 1, 1, 1, 1], [1, -1, 1, -1, 1, -1], [1, 1, -2, 1, 1, -2]].map { r in
       let norm = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
       return r.map { $0 / norm }

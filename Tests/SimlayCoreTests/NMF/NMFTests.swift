@@ -9,7 +9,9 @@ struct NMFTests {
     let w = (0..<(rows * rank)).map { _ in Float(rng.unit()) }
     let h = (0..<(rank * columns)).map { _ in rng.unit() < 0.5 ? 0 : Float(rng.unit()) }
     var a = [Float](repeating: 0, count: rows * columns)
-    for i in 0..<rows { for j in 0..<columns { for t in 0..<rank { a[i * columns + j] += w[i * rank + t] * h[t * columns + j] } } }
+    for i in 0..<rows {
+      for j in 0..<columns { for t in 0..<rank { a[i * columns + j] += w[i * rank + t] * h[t * columns + j] } }
+    }
     return NMFMatrix(rows: rows, columns: columns, values: a)
   }
 
@@ -60,8 +62,10 @@ struct NMFTests {
   func determinism() throws {
     let a = Self.lowRank(rows: 50, columns: 20, rank: 3, seed: 11)
     for initialization in [NMFInitialization.nndsvda, .nndsvd, .random(seed: 42)] {
-      let (r1, r2) = (try NMF.factor(a, options: .init(k: 3, initialization: initialization)),
-                      try NMF.factor(a, options: .init(k: 3, initialization: initialization)))
+      let (r1, r2) = (
+        try NMF.factor(a, options: .init(k: 3, initialization: initialization)),
+        try NMF.factor(a, options: .init(k: 3, initialization: initialization))
+      )
       #expect(r1.w == r2.w && r1.h == r2.h && r1.iterations == r2.iterations)
     }
     let other = try NMF.factor(a, options: .init(k: 3, maxIterations: 3, initialization: .random(seed: 43)))

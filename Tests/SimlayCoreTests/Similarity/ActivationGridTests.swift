@@ -9,9 +9,15 @@ struct ActivationGridTests {
 
   static func codedTensor(batch: Int, depth: Int, height: Int, width: Int) -> Tensor {
     var values: [Float] = []
-    for n in 0..<batch { for d in 0..<depth { for y in 0..<height { for x in 0..<width {
-      values.append(code(n: n, d: d, y: y, x: x))
-    } } } }
+    for n in 0..<batch {
+      for d in 0..<depth {
+        for y in 0..<height {
+          for x in 0..<width {
+            values.append(code(n: n, d: d, y: y, x: x))
+          }
+        }
+      }
+    }
     return Tensor(shape: [batch, depth, height, width], floats: values)
   }
 
@@ -22,7 +28,8 @@ struct ActivationGridTests {
     #expect((grid.height, grid.width, grid.depth, grid.cellCount) == (h, w, d, h * w))
     for y in 0..<h {
       for x in 0..<w {
-        #expect(grid.vector(y: y, x: x) == (0..<d).map { Self.code(n: batchIndex, d: $0, y: y, x: x) }, "cell (\(y), \(x))")
+        #expect(
+          grid.vector(y: y, x: x) == (0..<d).map { Self.code(n: batchIndex, d: $0, y: y, x: x) }, "cell (\(y), \(x))")
       }
     }
   }
@@ -33,19 +40,27 @@ struct ActivationGridTests {
     let nchw = Self.codedTensor(batch: 2, depth: d, height: h, width: w)
     let reference = TestData.cells(ActivationGrid(tensor: nchw, batchIndex: batchIndex))
     // The same values as [N, H, W, C] and as [N, P + H*W, C] behind `prefix` tokens of -1.
-    var nhwc: [Float] = [], tokens: [Float] = []
+    var nhwc: [Float] = []
+    var tokens: [Float] = []
     for n in 0..<2 {
       tokens += [Float](repeating: -1, count: prefix * d)
-      for y in 0..<h { for x in 0..<w { for c in 0..<d {
-        nhwc.append(Self.code(n: n, d: c, y: y, x: x))
-        tokens.append(Self.code(n: n, d: c, y: y, x: x))
-      } } }
+      for y in 0..<h {
+        for x in 0..<w {
+          for c in 0..<d {
+            nhwc.append(Self.code(n: n, d: c, y: y, x: x))
+            tokens.append(Self.code(n: n, d: c, y: y, x: x))
+          }
+        }
+      }
     }
     let lastGrid = LayerGrid(layout: .nhwc, channels: d, height: h, width: w)
     let tokenGrid = LayerGrid(layout: .tokens(prefix: prefix), channels: d, height: h, width: w)
-    let fromNHWC = ActivationGrid(tensor: Tensor(shape: [2, h, w, d], floats: nhwc), grid: lastGrid, batchIndex: batchIndex)
-    let fromTokens = ActivationGrid(tensor: Tensor(shape: [2, prefix + h * w, d], floats: tokens), grid: tokenGrid, batchIndex: batchIndex)
-    let fromNCHW = ActivationGrid(tensor: nchw, grid: LayerGrid(layout: .nchw, channels: d, height: h, width: w), batchIndex: batchIndex)
+    let fromNHWC = ActivationGrid(
+      tensor: Tensor(shape: [2, h, w, d], floats: nhwc), grid: lastGrid, batchIndex: batchIndex)
+    let fromTokens = ActivationGrid(
+      tensor: Tensor(shape: [2, prefix + h * w, d], floats: tokens), grid: tokenGrid, batchIndex: batchIndex)
+    let fromNCHW = ActivationGrid(
+      tensor: nchw, grid: LayerGrid(layout: .nchw, channels: d, height: h, width: w), batchIndex: batchIndex)
     #expect(TestData.cells(fromNHWC) == reference)
     #expect(TestData.cells(fromTokens) == reference)
     #expect(TestData.cells(fromNCHW) == reference)
@@ -96,7 +111,9 @@ struct ActivationGridTests {
       let vectors = (y0..<y1).flatMap { y in (x0..<x1).map { x in grid.vector(y: y, x: x) } }
       let got = grid.meanVector(y0: y0, x0: x0, y1: y1, x1: x1)
       #expect(got.count == 37)
-      #expect(zip(got, Reference.mean(vectors)).allSatisfy { abs(Double($0.0) - $0.1) <= 1e-6 }, "region \(y0),\(x0)..<\(y1),\(x1)")
+      #expect(
+        zip(got, Reference.mean(vectors)).allSatisfy { abs(Double($0.0) - $0.1) <= 1e-6 },
+        "region \(y0),\(x0)..<\(y1),\(x1)")
     }
     #expect(grid.meanVector(y0: 3, x0: 4, y1: 4, x1: 5) == grid.vector(y: 3, x: 4))
   }

@@ -10,8 +10,10 @@ struct CellMappingTests {
   }
 
   static let grids = [112, 56, 28, 14, 7]
-  static let images = [ImageSize(width: 224, height: 224), ImageSize(width: 512, height: 341),
-                       ImageSize(width: 600, height: 512), ImageSize(width: 929, height: 512)]
+  static let images = [
+    ImageSize(width: 224, height: 224), ImageSize(width: 512, height: 341),
+    ImageSize(width: 600, height: 512), ImageSize(width: 929, height: 512),
+  ]
 
   @Test("pixel rects tile the image and map back to their cells", arguments: grids, images)
   func rectsRoundTrip(cells g: Int, image: ImageSize) {
@@ -25,11 +27,17 @@ struct CellMappingTests {
     for y in 0..<g {
       for x in 0..<g {
         let r = CellMapping.pixelRect(y: y, x: x, imageWidth: w, imageHeight: h, gridHeight: g, gridWidth: g)
-        #expect(r.x0 < r.x1 && r.y0 < r.y1 && r.x0 >= 0 && r.y0 >= 0 && r.x1 <= w && r.y1 <= h, "cell (\(y), \(x)): \(r)")
-        let probes = [(r.x0, r.y0), (r.x1 - 1, r.y0), (r.x0, r.y1 - 1), (r.x1 - 1, r.y1 - 1), ((r.x0 + r.x1 - 1) / 2, (r.y0 + r.y1 - 1) / 2)]
+        #expect(
+          r.x0 < r.x1 && r.y0 < r.y1 && r.x0 >= 0 && r.y0 >= 0 && r.x1 <= w && r.y1 <= h, "cell (\(y), \(x)): \(r)")
+        let probes = [
+          (r.x0, r.y0), (r.x1 - 1, r.y0), (r.x0, r.y1 - 1), (r.x1 - 1, r.y1 - 1),
+          ((r.x0 + r.x1 - 1) / 2, (r.y0 + r.y1 - 1) / 2),
+        ]
         for (px, py) in probes {
           let c = cell(px, py)
-          #expect(c?.y == y && c?.x == x, "cell (\(y), \(x)) rect \(r): pixel (\(px), \(py)) maps to \(String(describing: c))")
+          #expect(
+            c?.y == y && c?.x == x, "cell (\(y), \(x)) rect \(r): pixel (\(px), \(py)) maps to \(String(describing: c))"
+          )
         }
         for py in r.y0..<r.y1 {
           for px in r.x0..<r.x1 {
@@ -63,7 +71,9 @@ struct CellMappingTests {
     #expect(cell(w - 0.25, h - 0.25)! == (g - 1, g - 1))
     #expect(cell(w, h)! == (g - 1, g - 1))
     #expect(cell(w, 0)! == (0, g - 1))
-    for (px, py) in [(-1, 0), (0, -1), (-1e-9, 0), (w + 0.001, 0), (0, h + 1), (.nan, 0), (0, .nan), (.infinity, 0), (0, -.infinity)] {
+    for (px, py) in [
+      (-1, 0), (0, -1), (-1e-9, 0), (w + 0.001, 0), (0, h + 1), (.nan, 0), (0, .nan), (.infinity, 0), (0, -.infinity),
+    ] {
       #expect(cell(px, py) == nil, "(\(px), \(py))")
     }
   }
@@ -71,7 +81,8 @@ struct CellMappingTests {
   @Test("rows follow the height, columns the width")
   func nonSquare() {
     // 900x300 image on a 3-row, 9-column grid: cells are 100x100 pixels.
-    #expect(CellMapping.cell(px: 450, py: 250, imageWidth: 900, imageHeight: 300, gridHeight: 3, gridWidth: 9)! == (2, 4))
+    #expect(
+      CellMapping.cell(px: 450, py: 250, imageWidth: 900, imageHeight: 300, gridHeight: 3, gridWidth: 9)! == (2, 4))
     let r = CellMapping.pixelRect(y: 2, x: 4, imageWidth: 900, imageHeight: 300, gridHeight: 3, gridWidth: 9)
     #expect(r == (x0: 400, y0: 200, x1: 500, y1: 300))
     #expect(CellMapping.cell(px: 1, py: 1, imageWidth: 0, imageHeight: 300, gridHeight: 3, gridWidth: 9) == nil)

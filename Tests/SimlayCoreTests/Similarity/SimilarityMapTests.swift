@@ -3,12 +3,16 @@ import Testing
 
 @Suite("SimilarityMap")
 struct SimilarityMapTests {
-  static let shapes = [GridShape(height: 13, width: 7, depth: 37), GridShape(height: 1, width: 1, depth: 5),
-                       GridShape(height: 28, width: 28, depth: 40), GridShape(height: 7, width: 7, depth: 1280)]
+  static let shapes = [
+    GridShape(height: 13, width: 7, depth: 37), GridShape(height: 1, width: 1, depth: 5),
+    GridShape(height: 28, width: 28, depth: 40), GridShape(height: 7, width: 7, depth: 1280),
+  ]
 
   /// Queries a hover can produce: cells of the grid itself, a cell of another image's grid, a region
   /// mean, and vectors far larger or smaller than the activations.
-  static func queries(for grid: ActivationGrid, other: ActivationGrid, rng: inout SeededGenerator) -> [(String, [Float])] {
+  static func queries(for grid: ActivationGrid, other: ActivationGrid, rng: inout SeededGenerator) -> [(
+    String, [Float]
+  )] {
     let (h, w) = (grid.height, grid.width)
     return [
       ("first cell", grid.vector(y: 0, x: 0)),
@@ -26,18 +30,23 @@ struct SimilarityMapTests {
     var rng = SeededGenerator(seed: UInt64(shape.count))
     for relu in [false, true] {
       let grid = TestData.grid(shape, relu: relu, using: &rng)
-      let other = TestData.grid(GridShape(height: shape.height + 2, width: shape.width + 1, depth: shape.depth), scale: 3, using: &rng)
+      let other = TestData.grid(
+        GridShape(height: shape.height + 2, width: shape.width + 1, depth: shape.depth), scale: 3, using: &rng)
       let cells = TestData.cells(grid)
       for (name, u) in Self.queries(for: grid, other: other, rng: &rng) {
         let map = SimilarityMap.compute(query: QueryVector(u), grid: grid, metric: metric)
         #expect(map.count == shape.height * shape.width)
         let bad = zip(map, cells).enumerated().filter { !Reference.matches($0.element.0, u, $0.element.1, metric) }
-        #expect(bad.isEmpty, "\(name), relu \(relu): \(bad.count) cells off, first \(bad.first.map { "cell \($0.offset): \($0.element.0) vs \(Reference.similarity(u, $0.element.1, metric))" } ?? "")")
+        #expect(
+          bad.isEmpty,
+          "\(name), relu \(relu): \(bad.count) cells off, first \(bad.first.map { "cell \($0.offset): \($0.element.0) vs \(Reference.similarity(u, $0.element.1, metric))" } ?? "")"
+        )
       }
     }
   }
 
-  @Test("into: fills the caller's buffer like compute, overwriting what was there", arguments: SimilarityMetric.allCases)
+  @Test(
+    "into: fills the caller's buffer like compute, overwriting what was there", arguments: SimilarityMetric.allCases)
   func intoBuffer(metric: SimilarityMetric) {
     var rng = SeededGenerator(seed: 7)
     let grid = TestData.grid(GridShape(height: 13, width: 7, depth: 37), using: &rng)
@@ -95,7 +104,8 @@ struct SimilarityMapTests {
   @Test("degenerate grids: no channels, no cells", arguments: SimilarityMetric.allCases)
   func degenerate(metric: SimilarityMetric) {
     let flat = ActivationGrid(height: 2, width: 3, depth: 0, chw: [])
-    #expect(SimilarityMap.compute(query: QueryVector([]), grid: flat, metric: metric) == [Float](repeating: 0, count: 6))
+    #expect(
+      SimilarityMap.compute(query: QueryVector([]), grid: flat, metric: metric) == [Float](repeating: 0, count: 6))
     #expect(SimilarityMap.allPairs(source: flat, target: flat, metric: metric) == [Float](repeating: 0, count: 36))
     #expect(flat.norm(y: 1, x: 2) == 0 && flat.meanVector(y0: 0, x0: 0, y1: 2, x1: 3).isEmpty)
     let empty = ActivationGrid(height: 0, width: 3, depth: 4, chw: [])

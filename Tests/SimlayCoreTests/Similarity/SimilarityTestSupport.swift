@@ -30,7 +30,9 @@ enum TestData {
 
   /// A grid of values uniform in [-scale, scale]; with `relu`, negatives become 0, as after a ReLU,
   /// which gives the sparse non-negative vectors real layers produce.
-  static func grid(_ s: GridShape, scale: Float = 1, relu: Bool = false, using rng: inout SeededGenerator) -> ActivationGrid {
+  static func grid(_ s: GridShape, scale: Float = 1, relu: Bool = false, using rng: inout SeededGenerator)
+    -> ActivationGrid
+  {
     var chw = floats(s.count, scale: scale, using: &rng)
     if relu { chw = chw.map { max($0, 0) } }
     return ActivationGrid(height: s.height, width: s.width, depth: s.depth, chw: chw)
@@ -49,13 +51,16 @@ enum Reference {
 
   /// sum |u_i v_i|: the scale a float dot product's rounding error is proportional to. Relative error
   /// against the result itself is meaningless where positive and negative terms cancel to near 0.
-  static func absDot(_ u: [Float], _ v: [Float]) -> Double { zip(u, v).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) } }
+  static func absDot(_ u: [Float], _ v: [Float]) -> Double {
+    zip(u, v).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) }
+  }
 
   static func similarity(_ u: [Float], _ v: [Float], _ metric: SimilarityMetric) -> Double {
     switch metric {
     case .cosine: return dot(u, v) / ((norm(u) + 1e-4) * (norm(v) + 1e-4))
     case .dot: return dot(u, v)
-    case .euclidean: return -zip(u, v).reduce(0) { $0 + (Double($1.0) - Double($1.1)) * (Double($1.0) - Double($1.1)) }.squareRoot()
+    case .euclidean:
+      return -zip(u, v).reduce(0) { $0 + (Double($1.0) - Double($1.1)) * (Double($1.0) - Double($1.1)) }.squareRoot()
     }
   }
 

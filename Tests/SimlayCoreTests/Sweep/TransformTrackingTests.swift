@@ -6,7 +6,8 @@ import Testing
 struct TransformTrackingTests {
   static let sizes = [1, 2, 7, 13, 14]
 
-  @Test("quarter turns permute every cell of a square grid exactly", arguments: sizes, [0.0, 90, 180, 270, -90, 360, 450])
+  @Test(
+    "quarter turns permute every cell of a square grid exactly", arguments: sizes, [0.0, 90, 180, 270, -90, 360, 450])
   func quarterTurnsPermute(size n: Int, degrees: Double) {
     var seen = Set<Int>()
     for y in 0..<n {
@@ -25,13 +26,17 @@ struct TransformTrackingTests {
     #expect(seen.count == n * n)
   }
 
-  @Test("tracking agrees with ImageRotation: a one-hot image's pixel moves to the tracked cell", arguments: [7, 13, 14], [90.0, 180, 270])
+  @Test(
+    "tracking agrees with ImageRotation: a one-hot image's pixel moves to the tracked cell", arguments: [7, 13, 14],
+    [90.0, 180, 270])
   func agreesWithImageRotation(size n: Int, degrees: Double) {
     for y in 0..<n {
       for x in 0..<n {
         var values = [Float](repeating: 0, count: n * n)
         values[y * n + x] = 1
-        let rotated = ImageRotation.rotate(PlanarImage(channels: 1, height: n, width: n, values: values), degrees: degrees, fill: .constant(0, channels: 1))
+        let rotated = ImageRotation.rotate(
+          PlanarImage(channels: 1, height: n, width: n, values: values), degrees: degrees,
+          fill: .constant(0, channels: 1))
         let t = TransformTracking.rotated(y: y, x: x, degrees: degrees, height: n, width: n)
         #expect(rotated.values.firstIndex(of: 1) == t.y * n + t.x)
       }
@@ -40,10 +45,12 @@ struct TransformTrackingTests {
 
   @Test("a half turn of a non-square grid flips both axes")
   func halfTurnNonSquare() {
-    for y in 0..<5 { for x in 0..<9 {
-      let t = TransformTracking.rotated(y: y, x: x, degrees: 180, height: 5, width: 9)
-      #expect(t.inBounds && t.y == 4 - y && t.x == 8 - x)
-    } }
+    for y in 0..<5 {
+      for x in 0..<9 {
+        let t = TransformTracking.rotated(y: y, x: x, degrees: 180, height: 5, width: 9)
+        #expect(t.inBounds && t.y == 4 - y && t.x == 8 - x)
+      }
+    }
   }
 
   @Test("a corner at 45 degrees leaves the grid and is reported outside, not clamped")
@@ -69,30 +76,41 @@ struct TransformTrackingTests {
 
   @Test("scale 1 keeps every cell; scale s moves centres s times further from the grid centre", arguments: [7, 13, 14])
   func scaleTracking(size n: Int) {
-    for y in 0..<n { for x in 0..<n {
-      let same = TransformTracking.scaled(y: y, x: x, scale: 1, height: n, width: n)
-      #expect(same.inBounds && same.y == y && same.x == x)
-      let c = Double(n - 1) / 2
-      let twice = TransformTracking.scaled(y: y, x: x, scale: 2, height: n, width: n)
-      #expect(twice.point.y == c + 2 * (Double(y) - c) && twice.point.x == c + 2 * (Double(x) - c))
-      #expect(twice.y == Int((twice.point.y + 0.5).rounded(.down)) && twice.x == Int((twice.point.x + 0.5).rounded(.down)))
-      #expect(twice.inBounds == (twice.y >= 0 && twice.y < n && twice.x >= 0 && twice.x < n))
-      #expect(TransformTracking.scaled(y: y, x: x, scale: 0.5, height: n, width: n).inBounds, "zooming out keeps everything")
-    } }
-    #expect(!TransformTracking.scaled(y: 0, x: 0, scale: 2, height: n, width: n).inBounds, "zooming in pushes corners out")
+    for y in 0..<n {
+      for x in 0..<n {
+        let same = TransformTracking.scaled(y: y, x: x, scale: 1, height: n, width: n)
+        #expect(same.inBounds && same.y == y && same.x == x)
+        let c = Double(n - 1) / 2
+        let twice = TransformTracking.scaled(y: y, x: x, scale: 2, height: n, width: n)
+        #expect(twice.point.y == c + 2 * (Double(y) - c) && twice.point.x == c + 2 * (Double(x) - c))
+        #expect(
+          twice.y == Int((twice.point.y + 0.5).rounded(.down)) && twice.x == Int((twice.point.x + 0.5).rounded(.down)))
+        #expect(twice.inBounds == (twice.y >= 0 && twice.y < n && twice.x >= 0 && twice.x < n))
+        #expect(
+          TransformTracking.scaled(y: y, x: x, scale: 0.5, height: n, width: n).inBounds, "zooming out keeps everything"
+        )
+      }
+    }
+    #expect(
+      !TransformTracking.scaled(y: 0, x: 0, scale: 2, height: n, width: n).inBounds, "zooming in pushes corners out")
   }
 
-  @Test("scale tracking agrees with CropAndResize: the tracked pixel samples the original one", arguments: [7, 13], [2.0, 3.0])
+  @Test(
+    "scale tracking agrees with CropAndResize: the tracked pixel samples the original one", arguments: [7, 13],
+    [2.0, 3.0])
   func agreesWithCropAndResize(size n: Int, scale: Double) {
-    let image = PlanarImage(channels: 1, height: n, width: n, values: (0..<(n * n)).map { Float(($0 / n) * 100 + $0 % n) })
+    let image = PlanarImage(
+      channels: 1, height: n, width: n, values: (0..<(n * n)).map { Float(($0 / n) * 100 + $0 % n) })
     let zoomed = CropAndResize.apply(image, box: .centred(scale: scale), fill: .constant(-1, channels: 1))
     var checked = 0
-    for y in 0..<n { for x in 0..<n {
-      let t = TransformTracking.scaled(y: y, x: x, scale: scale, height: n, width: n)
-      guard t.inBounds else { continue }
-      checked += 1
-      #expect(zoomed[0, t.y, t.x] == image[0, y, x], "(\(y), \(x)) -> (\(t.y), \(t.x))")
-    } }
+    for y in 0..<n {
+      for x in 0..<n {
+        let t = TransformTracking.scaled(y: y, x: x, scale: scale, height: n, width: n)
+        guard t.inBounds else { continue }
+        checked += 1
+        #expect(zoomed[0, t.y, t.x] == image[0, y, x], "(\(y), \(x)) -> (\(t.y), \(t.x))")
+      }
+    }
     #expect(checked > 0)
   }
 }

@@ -15,7 +15,9 @@ struct GridRuleTests {
     #expect(grid([1, 196, 768]) == LayerGrid(layout: .tokens(prefix: 0), channels: 768, height: 14, width: 14))
     // DINOv2 ViT-S/14 at 224: 16x16 patches, a class token and 4 registers.
     #expect(grid([1, 261, 384]) == LayerGrid(layout: .tokens(prefix: 5), channels: 384, height: 16, width: 16))
-    #expect(grid([1, 1 + 14 * 20, 768], 224, 320) == LayerGrid(layout: .tokens(prefix: 1), channels: 768, height: 14, width: 20))
+    #expect(
+      grid([1, 1 + 14 * 20, 768], 224, 320)
+        == LayerGrid(layout: .tokens(prefix: 1), channels: 768, height: 14, width: 20))
     // 9 extra tokens is more than any prefix the rule allows.
     #expect(grid([1, 196 + 9, 768]) == nil)
     // The transposed patch embedding [1, D, T] and pooled tokens are not grids.
@@ -28,7 +30,9 @@ struct GridRuleTests {
     #expect(grid([1, 64, 112, 112])?.layout == .nchw)
     #expect(grid([1, 2048, 7, 7])?.layout == .nchw)
     for (c, s) in [(64, 147), (192, 35), (768, 17), (2048, 8)] {
-      #expect(grid([1, c, s, s], 299, 299) == LayerGrid(layout: .nchw, channels: c, height: s, width: s), "inception \(c)x\(s)")
+      #expect(
+        grid([1, c, s, s], 299, 299) == LayerGrid(layout: .nchw, channels: c, height: s, width: s),
+        "inception \(c)x\(s)")
     }
     #expect(grid([1, 256, 7, 10], 224, 320) == LayerGrid(layout: .nchw, channels: 256, height: 7, width: 10))
     #expect(grid([1, 56, 56, 96]) == LayerGrid(layout: .nhwc, channels: 96, height: 56, width: 56))
@@ -57,11 +61,13 @@ struct FlattenedMapTests {
     // [1, 24, 80] at 64x80: 24 tokens would be a 4x6 grid (patch 13), but 80 is exactly the 8x10 grid.
     #expect(LayerGrid.infer(shape: [1, 24, 80], inputHeight: 64, inputWidth: 80) == nil)
     #expect(LayerGrid.infer(shape: [1, 80, 24], inputHeight: 64, inputWidth: 80)?.layout == .tokens(prefix: 0))
-    #expect(LayerGrid.infer(shape: [1, 1025, 1024], inputHeight: 448, inputWidth: 448)
-      == LayerGrid(layout: .tokens(prefix: 1), channels: 1024, height: 32, width: 32))
+    #expect(
+      LayerGrid.infer(shape: [1, 1025, 1024], inputHeight: 448, inputWidth: 448)
+        == LayerGrid(layout: .tokens(prefix: 1), channels: 1024, height: 32, width: 32))
     // ViT-L/16 at 224: 1024 channels would also be a 32x32 grid of patch 7; both tile 224, tokens win.
-    #expect(LayerGrid.infer(shape: [1, 197, 1024], inputHeight: 224, inputWidth: 224)
-      == LayerGrid(layout: .tokens(prefix: 1), channels: 1024, height: 14, width: 14))
+    #expect(
+      LayerGrid.infer(shape: [1, 197, 1024], inputHeight: 224, inputWidth: 224)
+        == LayerGrid(layout: .tokens(prefix: 1), channels: 1024, height: 14, width: 14))
     // Transposed tokens (attention keys) [1, D, T] with T = 3 + 8*10 at 64x80 are not a 4x6 grid.
     #expect(LayerGrid.infer(shape: [1, 24, 83], inputHeight: 64, inputWidth: 80) == nil)
   }

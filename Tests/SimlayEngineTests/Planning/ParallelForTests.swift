@@ -11,8 +11,10 @@ import Testing
 @Suite("Parallel loops", .serialized)
 struct ParallelForTests {
   /// How often each index of 0..<count was visited by a loop of `threads` threads.
-  static func visits(count: Int, threads: Int, minimum: Int = 1, stallMicroseconds: Int = 0,
-                     workPerChunk: useconds_t = 0) -> [Int] {
+  static func visits(
+    count: Int, threads: Int, minimum: Int = 1, stallMicroseconds: Int = 0,
+    workPerChunk: useconds_t = 0
+  ) -> [Int] {
     var context = ExecutionContext(threads: threads)
     context.workerStallMicroseconds = stallMicroseconds
     let counts = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: max(count, 1))
@@ -107,9 +109,12 @@ struct ParallelForTests {
         #expect(difference <= 1e-5, "\(file) batch \(batch): \(threads) threads differ from 1 by \(difference)")
         var stalled = ExecutionContext(threads: threads)
         stalled.workerStallMicroseconds = 20_000
-        #expect(try Self.forward(model, batch: batch, context: stalled) == many, "\(file) batch \(batch), \(threads) threads, stalled worker")
-        #expect(try Self.forward(model, batch: batch, context: ExecutionContext(threads: threads)) == many,
-                "\(file) batch \(batch), \(threads) threads, second pass")
+        #expect(
+          try Self.forward(model, batch: batch, context: stalled) == many,
+          "\(file) batch \(batch), \(threads) threads, stalled worker")
+        #expect(
+          try Self.forward(model, batch: batch, context: ExecutionContext(threads: threads)) == many,
+          "\(file) batch \(batch), \(threads) threads, second pass")
       }
     }
   }
@@ -130,7 +135,9 @@ struct ParallelForTests {
     }
     for (i, threads) in [1, 2, 3].enumerated() {
       for _ in 0..<3 {
-        #expect(try Self.forward(model, batch: 2, context: ExecutionContext(threads: threads)) == quiet[i], "\(threads) threads")
+        #expect(
+          try Self.forward(model, batch: 2, context: ExecutionContext(threads: threads)) == quiet[i],
+          "\(threads) threads")
       }
     }
     #expect(busy.isRunning, "the busy process died, so nothing competed with the pool")

@@ -132,14 +132,15 @@ struct SplitMix64: RandomNumberGenerator {
 @Suite("ImageDecoder sniffing")
 struct SniffingTests {
   /// Magic bytes decide, not names: other formats and short inputs are `.notAnImage`.
-  @Test(arguments: [
-    [0x47, 0x49, 0x46, 0x38, 0x39, 0x61],  // GIF89a
-    [0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50],  // RIFF....WEBP
-    [0x42, 0x4D, 0, 0],  // BMP
-    [0xFF, 0xD8],  // JPEG SOI without a marker after it
-    [0x89, 0x50, 0x4E, 0x47],  // first half of the PNG signature
-    Array("<html>".utf8),
-  ] as [[UInt8]])
+  @Test(
+    arguments: [
+      [0x47, 0x49, 0x46, 0x38, 0x39, 0x61],  // GIF89a
+      [0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50],  // RIFF....WEBP
+      [0x42, 0x4D, 0, 0],  // BMP
+      [0xFF, 0xD8],  // JPEG SOI without a marker after it
+      [0x89, 0x50, 0x4E, 0x47],  // first half of the PNG signature
+      Array("<html>".utf8),
+    ] as [[UInt8]])
   func otherFormatsAreNotImages(_ bytes: [UInt8]) {
     let error = #expect(throws: ImagingError.self) { _ = try ImageDecoder.decode(bytes) }
     #expect(error?.code == .notAnImage)

@@ -12,12 +12,13 @@ struct DecodeFixture: Sendable, CustomTestStringConvertible {
 
 /// PNGs decode bit-exactly like Pillow's `convert("RGB")`, except 16-bit, whose references are
 /// `round(v * 255 / 65535)` (libpng's png_set_scale_16, documented on ``ImageDecoder``).
-let pngFixtures: [DecodeFixture] = [
-  "rgb8.png", "rgba8.png", "gray8.png", "gray16.png", "graya.png", "palette.png",
-  "interlaced.png", "rgb16.png", "noiend.png", "smooth.png",
-].map { DecodeFixture(file: $0, width: 37, height: 23) } + [
-  DecodeFixture(file: "small.png", width: 13, height: 7)
-]
+let pngFixtures: [DecodeFixture] =
+  [
+    "rgb8.png", "rgba8.png", "gray8.png", "gray16.png", "graya.png", "palette.png",
+    "interlaced.png", "rgb16.png", "noiend.png", "smooth.png",
+  ].map { DecodeFixture(file: $0, width: 37, height: 23) } + [
+    DecodeFixture(file: "small.png", width: 13, height: 7)
+  ]
 
 let jpegFixtures: [DecodeFixture] = ["baseline.jpg", "progressive.jpg", "gray.jpg", "cmyk.jpg"]
   .map { DecodeFixture(file: $0, width: 37, height: 23) }

@@ -24,13 +24,16 @@ struct JPEGWorkLimitTests {
       if marker == 0xDA {
         lastScan = i
         // Entropy-coded data runs to the next marker that is neither a stuffed 0xFF00 nor a restart.
-        while next + 1 < jpeg.count, !(jpeg[next] == 0xFF && jpeg[next + 1] != 0 && !(0xD0...0xD7).contains(jpeg[next + 1])) {
+        while next + 1 < jpeg.count,
+          !(jpeg[next] == 0xFF && jpeg[next + 1] != 0 && !(0xD0...0xD7).contains(jpeg[next + 1]))
+        {
           next += 1
         }
       }
       i = next
     }
-    let scan = try #require(lastScan), eoi = try #require(end)
+    let scan = try #require(lastScan)
+    let eoi = try #require(end)
     let repeated = Array(jpeg[scan..<eoi])
     return Array(jpeg[..<eoi]) + Array(repeating: repeated, count: extra).flatMap { $0 } + Array(jpeg[eoi...])
   }

@@ -37,9 +37,11 @@ struct OrientationTests {
     #expect(info.width == decoded.width && info.height == decoded.height)
   }
 
-  @Test("Malformed or out-of-range tags decode as stored", arguments: [
-    "bad0.jpg", "bad9.jpg", "badoffset.jpg", "badorder.jpg",
-  ])
+  @Test(
+    "Malformed or out-of-range tags decode as stored",
+    arguments: [
+      "bad0.jpg", "bad9.jpg", "badoffset.jpg", "badorder.jpg",
+    ])
   func malformedIsUp(_ file: String) throws {
     let bytes = try Fixtures.bytes("exif/\(file)")
     #expect(ImageDecoder.orientation(bytes) == .up)
@@ -57,7 +59,9 @@ struct OrientationTests {
   @Test func transformsAgainstReference() {
     let (w, h) = (5, 3)
     let image = RGBImage(width: w, height: h, pixels: (0..<(w * h * 3)).map { UInt8($0) })
-    func px(_ im: RGBImage, _ x: Int, _ y: Int) -> [UInt8] { Array(im.pixels[(y * im.width + x) * 3..<(y * im.width + x) * 3 + 3]) }
+    func px(_ im: RGBImage, _ x: Int, _ y: Int) -> [UInt8] {
+      Array(im.pixels[(y * im.width + x) * 3..<(y * im.width + x) * 3 + 3])
+    }
     // Reference source coordinates for output (x, y), written out per case from the TIFF definition.
     let sources: [ImageOrientation: (Int, Int) -> (Int, Int)] = [
       .up: { x, y in (x, y) }, .mirrored: { x, y in (w - 1 - x, y) }, .rotated180: { x, y in (w - 1 - x, h - 1 - y) },
@@ -84,7 +88,10 @@ struct OrientationTests {
   /// the decoded image stays one of the two possible shapes.
   @Test func corruptedMetadataNeverCrashes() throws {
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+    func next() -> UInt64 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return state >> 33
+    }
     for file in ["o6.jpg", "o6be.jpg", "p6.png"] {
       let original = try Fixtures.bytes("exif/\(file)")
       for _ in 0..<300 {

@@ -51,13 +51,15 @@ struct PreprocessingTests {
     #expect(throws: Never.self) { try pre.validate() }
   }
 
-  @Test("validate rejects bad configurations", arguments: [
-    Preprocessing(width: 0, height: 224, mean: [0, 0, 0], std: [1, 1, 1]),
-    Preprocessing(width: 224, height: -1, mean: [0, 0, 0], std: [1, 1, 1]),
-    Preprocessing(width: 224, height: 224, mean: [0, 0], std: [1, 1, 1]),
-    Preprocessing(width: 224, height: 224, mean: [0, 0, 0], std: [1, 0, 1]),
-    Preprocessing(width: 224, height: 224, mean: [.nan, 0, 0], std: [1, 1, 1]),
-  ])
+  @Test(
+    "validate rejects bad configurations",
+    arguments: [
+      Preprocessing(width: 0, height: 224, mean: [0, 0, 0], std: [1, 1, 1]),
+      Preprocessing(width: 224, height: -1, mean: [0, 0, 0], std: [1, 1, 1]),
+      Preprocessing(width: 224, height: 224, mean: [0, 0], std: [1, 1, 1]),
+      Preprocessing(width: 224, height: 224, mean: [0, 0, 0], std: [1, 0, 1]),
+      Preprocessing(width: 224, height: 224, mean: [.nan, 0, 0], std: [1, 1, 1]),
+    ])
   func validateRejects(_ pre: Preprocessing) {
     let error = #expect(throws: ImagingError.self) { try pre.validate() }
     #expect(error?.code == .invalidArgument)

@@ -8,7 +8,8 @@ struct GridComposerTests {
     var grid = GridComposer(rows: 2, columns: 3, padding: padding)
     for r in 0..<2 {
       for c in 0..<3 {
-        grid.set(row: r, column: c, tile: RGBImage(width: 10, height: 20, filledWith: (UInt8(10 * r), UInt8(10 * c), 200)))
+        grid.set(
+          row: r, column: c, tile: RGBImage(width: 10, height: 20, filledWith: (UInt8(10 * r), UInt8(10 * c), 200)))
       }
     }
     return grid

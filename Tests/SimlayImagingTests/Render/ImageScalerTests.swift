@@ -10,8 +10,10 @@ struct ImageScalerTests {
     #expect(out == RGBImage(width: c.2, height: c.3, filledWith: (12, 200, 77)))
   }
 
-  @Test(arguments: [(640, 480, 256, 256, 192), (480, 640, 256, 192, 256), (300, 300, 256, 256, 256),
-                    (1000, 3, 256, 256, 1), (7, 5, 224, 224, 160), (1366, 768, 100, 100, 56)])
+  @Test(arguments: [
+    (640, 480, 256, 256, 192), (480, 640, 256, 192, 256), (300, 300, 256, 256, 256),
+    (1000, 3, 256, 256, 1), (7, 5, 224, 224, 160), (1366, 768, 100, 100, 56),
+  ])
   func fitKeepsTheAspectRatio(_ c: (Int, Int, Int, Int, Int)) {
     let out = ImageScaler.fit(Probe.noise(width: c.0, height: c.1), longestSide: c.2)
     #expect((out.width, out.height) == (c.3, c.4))

@@ -12,10 +12,14 @@ struct LineChartTests {
   @Test("lines, markers and legend in each series' colour; gaps and an empty series draw no line")
   func seriesDrawn() {
     let (a, b, c): (LineChart.Color, LineChart.Color, LineChart.Color) = ((200, 0, 0), (0, 0, 200), (0, 150, 0))
-    let full = LineChart.Series(name: "eye", color: a, points: [(0, 1), (90, 0.5), (180, 0.2), (270, 0.6), (360, 0.95)])
-    let gappy = LineChart.Series(name: "grass", color: b, points: [(0, 1), (90, nil), (180, .nan), (270, 0.9), (360, 0.97)])
+    let full = LineChart.Series(
+      name: "eye", color: a, points: [(0, 1), (90, 0.5), (180, 0.2), (270, 0.6), (360, 0.95)])
+    let gappy = LineChart.Series(
+      name: "grass", color: b, points: [(0, 1), (90, nil), (180, .nan), (270, 0.9), (360, 0.97)])
     let none = LineChart.Series(name: "none", color: c, points: [(0, nil), (90, nil)])
-    let image = LineChart(xLabel: "angle (degrees)", yLabel: "similarity", series: [full, gappy, none], width: 640, height: 400).render()
+    let image = LineChart(
+      xLabel: "angle (degrees)", yLabel: "similarity", series: [full, gappy, none], width: 640, height: 400
+    ).render()
     #expect(image.width == 640 && image.height == 400)
     let (na, nb, nc) = (Self.count(a, in: image), Self.count(b, in: image), Self.count(c, in: image))
     // The legend alone is a 2 x 19 line and a 7 x 7 marker (< 100 pixels); full lines across ~450 pixels draw far more.

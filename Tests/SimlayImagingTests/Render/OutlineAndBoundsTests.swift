@@ -46,7 +46,8 @@ struct OutlineAndBoundsTests {
     let map = [Float](repeating: 0.5, count: 16)
     func yellow(_ cells: CellRect) -> Set<[Int]> {
       Probe.yellowPixels(
-        OverlayRenderer.render(image: image, map: map, mapHeight: 4, mapWidth: 4, style: OverlayStyle(), outline: cells))
+        OverlayRenderer.render(image: image, map: map, mapHeight: 4, mapWidth: 4, style: OverlayStyle(), outline: cells)
+      )
     }
     #expect(yellow(CellRect(y: 9, x: 9)).isEmpty)
     #expect(yellow(CellRect(y0: 2, x0: 3, y1: 2, x1: 4)).isEmpty)  // empty rectangle

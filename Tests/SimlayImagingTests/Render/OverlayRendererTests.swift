@@ -135,7 +135,10 @@ struct OverlayRendererTests {
   @Test func invalidMapsLeaveTheImageAlone() {
     let image = Probe.noise(width: 10, height: 10)
     let style = OverlayStyle()
-    #expect(OverlayRenderer.render(image: image, map: [1, 2, 3], mapHeight: 2, mapWidth: 2, style: style, outline: nil) == image)
-    #expect(OverlayRenderer.render(image: image, map: [], mapHeight: 0, mapWidth: 0, style: style, outline: nil) == image)
+    #expect(
+      OverlayRenderer.render(image: image, map: [1, 2, 3], mapHeight: 2, mapWidth: 2, style: style, outline: nil)
+        == image)
+    #expect(
+      OverlayRenderer.render(image: image, map: [], mapHeight: 0, mapWidth: 0, style: style, outline: nil) == image)
   }
 }

@@ -6,12 +6,13 @@ struct MapResizeTests {
   @Test func nearestReplicatesBlocksWhenEnlarging() {
     let map: [Float] = [1, 2, 3, 4]  // 2x2
     let out = Resampler.resizeMap(map, width: 2, height: 2, toWidth: 4, toHeight: 4, mode: .nearest)
-    #expect(out == [
-      1, 1, 2, 2,
-      1, 1, 2, 2,
-      3, 3, 4, 4,
-      3, 3, 4, 4,
-    ])
+    #expect(
+      out == [
+        1, 1, 2, 2,
+        1, 1, 2, 2,
+        3, 3, 4, 4,
+        3, 3, 4, 4,
+      ])
   }
 
   @Test func nearestSamplesPixelCentresWhenShrinking() {
@@ -33,9 +34,11 @@ struct MapResizeTests {
     #expect(Resampler.resizeMap(map, width: 3, height: 2, toWidth: 3, toHeight: 2, mode: mode) == map)
   }
 
-  @Test("Matches Pillow's mode F resize", arguments: [
-    (23, 17, MapResize.nearest), (23, 17, .bilinear), (3, 2, .nearest), (3, 2, .bilinear),
-  ])
+  @Test(
+    "Matches Pillow's mode F resize",
+    arguments: [
+      (23, 17, MapResize.nearest), (23, 17, .bilinear), (3, 2, .nearest), (3, 2, .bilinear),
+    ])
   func matchesPillow(_ c: (Int, Int, MapResize)) throws {
     let map = try Fixtures.floats("map.f32")  // 7x5
     let ours = Resampler.resizeMap(map, width: 7, height: 5, toWidth: c.0, toHeight: c.1, mode: c.2)

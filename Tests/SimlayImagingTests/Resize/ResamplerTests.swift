@@ -25,10 +25,11 @@ let floatCases: [ResizeCase] = [
 ]
 
 /// Cases with Pillow's 8-bit RGB output (what `Image.resize` returns for RGB images).
-let byteCases: [ResizeCase] = floatCases + [
-  ResizeCase(source: "smooth.png", width: 224, height: 224),  // 37x23 upsample
-  ResizeCase(source: "photo.png", width: 224, height: 224),  // 512x341 downsample
-]
+let byteCases: [ResizeCase] =
+  floatCases + [
+    ResizeCase(source: "smooth.png", width: 224, height: 224),  // 37x23 upsample
+    ResizeCase(source: "photo.png", width: 224, height: 224),  // 512x341 downsample
+  ]
 
 /// Tolerance against Pillow's Float path: only Float-vs-double accumulation differs
 /// (measured: at most 8e-5 on values up to 255).

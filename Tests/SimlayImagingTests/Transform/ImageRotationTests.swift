@@ -30,7 +30,9 @@ struct ImageRotationTests {
     return out
   }
 
-  @Test("quarter turns of a square image are exact permutations (np.rot90)", arguments: [1, 2, 5, 6, 7, 14], [0, 90, 180, 270, -90, 360, 450, -540])
+  @Test(
+    "quarter turns of a square image are exact permutations (np.rot90)", arguments: [1, 2, 5, 6, 7, 14],
+    [0, 90, 180, 270, -90, 360, 450, -540])
   func quarterTurns(size n: Int, degrees: Int) {
     let image = Self.distinct(height: n, width: n)
     let rotated = ImageRotation.rotate(image, degrees: Double(degrees), fill: .constant(-99, channels: 2))
@@ -64,7 +66,8 @@ struct ImageRotationTests {
   func linearRamp(degrees: Double) {
     let (h, w) = (9, 11)
     let f = { (y: Double, x: Double) in 3 * y - 2 * x + 5 }
-    let image = PlanarImage(channels: 1, height: h, width: w, values: (0..<(h * w)).map { Float(f(Double($0 / w), Double($0 % w))) })
+    let image = PlanarImage(
+      channels: 1, height: h, width: w, values: (0..<(h * w)).map { Float(f(Double($0 / w), Double($0 % w))) })
     let rotated = ImageRotation.rotate(image, degrees: degrees, fill: .constant(-1000, channels: 1))
     let a = degrees * .pi / 180
     let (cy, cx) = (Double(h - 1) / 2, Double(w - 1) / 2)
