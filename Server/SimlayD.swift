@@ -61,6 +61,10 @@ struct SimlayD: AsyncParsableCommand {
   @Option(name: .customLong("max-image-pixels"), help: "Largest image (width x height) accepted.")
   var maxImagePixels: Int = 50_000_000
 
+  @Option(
+    name: .customLong("max-request-pixels"), help: "Most pixels one AddImages request may decode, over all its images.")
+  var maxRequestPixels: Int = 400_000_000
+
   @Option(name: .customLong("max-images"), help: "Most images per request.")
   var maxImages: Int = 64
 
@@ -103,7 +107,8 @@ struct SimlayD: AsyncParsableCommand {
   func validate() throws {
     for (v, name) in [
       (cacheMB, "--cache-mb"), (imageCacheMB, "--image-cache-mb"), (maxMessageMB, "--max-message-mb"),
-      (maxImagePixels, "--max-image-pixels"), (maxImages, "--max-images"), (maxLayers, "--max-layers"),
+      (maxImagePixels, "--max-image-pixels"), (maxRequestPixels, "--max-request-pixels"), (maxImages, "--max-images"),
+      (maxLayers, "--max-layers"),
       (ioThreads, "--io-threads"),
       (maxConcurrentStreams, "--max-concurrent-streams"),
     ] where v <= 0 {
@@ -138,6 +143,7 @@ struct SimlayD: AsyncParsableCommand {
     config.imageStoreBytes = imageCacheMB << 20
     config.maxMessageBytes = maxMessageMB << 20
     config.maxImagePixels = maxImagePixels
+    config.maxRequestPixels = maxRequestPixels
     config.maxImagesPerRequest = maxImages
     config.maxLayersPerRequest = maxLayers
     config.forwardConcurrency = forwardThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount - 1)

@@ -8,6 +8,10 @@ public struct ServiceConfiguration: Sendable {
   public var maxMessageBytes: Int = 64 << 20
   /// Largest image (width x height) accepted: decompression bombs are refused before decoding.
   public var maxImagePixels: Int = 50_000_000
+  /// Most pixels one AddImages request may decode, over all its images (read from the headers first).
+  /// Why: the per-image limit alone let sixteen flat 49-megapixel PNGs (a 2.5 MB request) keep a compute
+  /// thread decoding for 19 s. 400 megapixels is 32 twelve-megapixel phone photos, about 4 s of decoding.
+  public var maxRequestPixels: Int = 400_000_000
   /// Most images one request may upload or target.
   public var maxImagesPerRequest: Int = 64
   /// Most layers one request may name.

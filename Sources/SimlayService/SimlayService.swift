@@ -64,6 +64,8 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       }
       let model = try state.models.get(request.model)
       let (store, key, maxPixels) = (state.images, model.preprocessingKey, state.configuration.maxImagePixels)
+      try Self.checkDecodeBudget(
+        request.images, maxImagePixels: maxPixels, budget: state.configuration.maxRequestPixels)
       // Decoding is CPU work: it runs with the forward passes, off the RPC threads.
       let infos = try await state.executor.run {
         try request.images.enumerated().map { i, upload in

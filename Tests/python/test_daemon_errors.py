@@ -155,3 +155,23 @@ def test_resource_exhausted_message_size(limited):
     assert maps.shape == (1, 7, 7)
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, (
         f"a 1.5 MiB request to a daemon with --max-message-mb 1: {error.code().name} {error.details()!r}")
+
+
+def test_request_pixel_budget(daemon_stubs):
+    """--max-request-pixels bounds the pixels one AddImages request decodes over all its images, read from
+    the headers before decoding: three 200x200 images (120000 pixels) pass a 120000 budget, a fourth is
+    refused naming the flag, and nothing of the refused request is stored."""
+    with running_daemon(["--max-request-pixels", "120000"]) as d:
+        client = d.client()
+        pb = client.pb
+        images = [(noise_png(200, 200, seed=330 + i), f"p{i}.png") for i in range(4)]
+        infos = client.add(images[:3])
+        assert [i.existed for i in infos] == [False] * 3
+        before = client.stats().cache
+        uploads = [pb.ImageUpload(data=data, name=name) for data, name in [images[3]] + images[:3]]
+        m = expect(client, "RESOURCE_EXHAUSTED", "AddImages", pb.AddImagesRequest(images=uploads),
+                   "--max-request-pixels", "160000", "120000")
+        assert "\n" not in m
+        # The fourth image alone fits: it was not stored by the refused request.
+        assert client.add([images[3]])[0].existed is False
+        assert client.stats().cache.entries >= before.entries
