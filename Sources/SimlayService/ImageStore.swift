@@ -22,7 +22,14 @@ public final class ImageStore: Sendable {
     var images: [String: (image: StoredImage, tick: UInt64)] = [:]
     var bytes = 0
     var tick: UInt64 = 0
+    /// Ids evicted lately, oldest first, so a miss can say "evicted: add it again" rather than "never
+    /// added" (IMAGE_EVICTED vs IMAGE_NOT_FOUND). Bounded: 8192 ids of 32 characters, under 1 MB.
+    var evicted = Set<String>()
+    var evictionOrder: [String] = []
   }
+
+  /// How many evicted ids the store remembers.
+  static let evictedMemory = 8192
 
   private let state = Mutex(State())
   /// Capacity in bytes.
@@ -55,6 +62,7 @@ public final class ImageStore: Sendable {
     state.withLock { s in
       s.tick += 1
       if s.images[id] == nil {
+        s.evicted.remove(id)
         s.images[id] = (stored, s.tick)
         s.bytes += stored.byteCount
       }
@@ -63,6 +71,10 @@ public final class ImageStore: Sendable {
       {
         s.images[victim.key] = nil
         s.bytes -= victim.value.image.byteCount
+        if s.evicted.insert(victim.key).inserted { s.evictionOrder.append(victim.key) }
+        if s.evictionOrder.count > Self.evictedMemory {
+          s.evicted.remove(s.evictionOrder.removeFirst())
+        }
       }
     }
     return (stored, false)
@@ -83,8 +95,15 @@ public final class ImageStore: Sendable {
   func get(_ id: String) throws -> StoredImage {
     guard !id.isEmpty else { throw ServiceError(.invalidArgument, "an image id is empty") }
     guard let image = lookup(id) else {
+      let shown = ServiceError.quoted(id, limit: 64)
+      if state.withLock({ $0.evicted.contains(id) }) {
+        throw ServiceError(
+          .notFound, "image \(shown) was evicted from the image store: add it again",
+          details: ErrorDetails(.imageEvicted, metadata: ["image_id": id]))
+      }
       throw ServiceError(
-        .notFound, "no image with id '\(id)' (never added, or evicted from the image store: add it again)")
+        .notFound, "no image with id \(shown) (never added, or evicted long ago: add it again)",
+        details: ErrorDetails(.imageNotFound, metadata: ["image_id": id]))
     }
     return image
   }

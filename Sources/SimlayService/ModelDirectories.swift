@@ -60,7 +60,7 @@ public struct ModelDirectories: Sendable {
       guard let realParent = Self.realPath(parent), isUnderRoot(realParent) || roots.contains(realParent) else {
         throw outside
       }
-      throw ServiceError(.notFound, "model file \(shown) does not exist")
+      throw ServiceError(.notFound, "model file \(shown) does not exist", details: ErrorDetails(.modelFileNotFound))
     }
     guard isUnderRoot(real) else { throw outside }
     var isDir: ObjCBool = false

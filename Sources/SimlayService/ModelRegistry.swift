@@ -51,7 +51,8 @@ public struct LoadedModel: Sendable {
   func layer(_ name: String) throws -> GridLayer {
     guard let i = layerIndex[name] else {
       throw ServiceError(
-        .notFound, "model '\(self.name)' has no layer '\(name)'\(Model.suggestions(for: name, in: layers.map(\.name)))")
+        .notFound, "model '\(self.name)' has no layer '\(name)'\(Model.suggestions(for: name, in: layers.map(\.name)))",
+        details: ErrorDetails(.layerNotFound, metadata: ["model": self.name, "layer": name]))
     }
     return layers[i]
   }
@@ -112,7 +113,8 @@ public final class ModelRegistry: Sendable {
     guard let m = models.withLock({ $0[key] }) else {
       let known = all.map(\.name)
       throw ServiceError(
-        .notFound, "no model '\(key)' (loaded: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+        .notFound, "no model '\(key)' (loaded: \(known.isEmpty ? "none" : known.joined(separator: ", ")))",
+        details: ErrorDetails(.modelNotFound, metadata: ["model": key]))
     }
     return m
   }

@@ -37,7 +37,11 @@ public final class DaemonState: Sendable {
   /// Checks a count against a limit, naming both.
   func checkLimit(_ count: Int, _ limit: Int, _ what: String) throws {
     guard count <= limit else {
-      throw ServiceError(.resourceExhausted, "\(count) \(what) in one request exceeds the daemon's limit of \(limit)")
+      throw ServiceError(
+        .resourceExhausted, "\(count) \(what) in one request exceeds the daemon's limit of \(limit)",
+        details: ErrorDetails(
+          .limitExceeded, metadata: ["limit": "\(limit)", "requested": "\(count)", "what": what],
+          quotaViolations: [.init(subject: "\(what) per request", description: "\(count) > \(limit)")]))
     }
   }
 

@@ -334,6 +334,125 @@ public nonisolated enum Simlay_V1_Fill: SwiftProtobuf.Enum, Swift.CaseIterable {
 
 }
 
+/// Why a call failed, for programs: every failed call carries a google.rpc.Status in its
+/// `grpc-status-details-bin` trailer (see Protos/google/rpc/) with a google.rpc.ErrorInfo whose `reason` is
+/// one of these value names (domain "simlay.v1") and whose `metadata` holds the facts named below; bad
+/// fields also come as a google.rpc.BadRequest, exceeded limits as a google.rpc.QuotaFailure. The status
+/// code and message stay as before; the reasons are stable across releases.
+public nonisolated enum Simlay_V1_ErrorReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// No image with this id was ever added (metadata: image_id).
+  case imageNotFound // = 1
+
+  /// The image was added but has since been evicted from the image store: add it again (metadata: image_id).
+  case imageEvicted // = 2
+
+  /// The model has no such layer (metadata: model, layer).
+  case layerNotFound // = 3
+
+  /// No model by that name is loaded (metadata: model).
+  case modelNotFound // = 4
+
+  /// A query cell or region is outside the layer grid (metadata: layer, grid_height, grid_width).
+  case cellOutOfRange // = 5
+
+  /// An NMF group index is not below k (metadata: k).
+  case groupOutOfRange // = 6
+
+  /// A configured limit was exceeded (metadata: limit, the flag; QuotaFailure names it too).
+  case limitExceeded // = 7
+
+  /// A text field is longer than the daemon accepts (metadata: field, bytes, limit; BadRequest names it).
+  case fieldTooLong // = 8
+
+  /// An image could not be decoded, or is larger than --max-image-pixels.
+  case badImage // = 9
+
+  /// A model path outside every --model-dir, or none allowed (metadata: none).
+  case modelPathNotAllowed // = 10
+
+  /// A malformed request without a more specific reason.
+  case invalidRequest // = 11
+
+  /// A failure inside the daemon.
+  case `internal` // = 12
+
+  /// A model file inside --model-dir does not exist.
+  case modelFileNotFound // = 13
+
+  /// A name already used (LoadModel under a taken name; metadata: model).
+  case alreadyExists // = 14
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .imageNotFound
+    case 2: self = .imageEvicted
+    case 3: self = .layerNotFound
+    case 4: self = .modelNotFound
+    case 5: self = .cellOutOfRange
+    case 6: self = .groupOutOfRange
+    case 7: self = .limitExceeded
+    case 8: self = .fieldTooLong
+    case 9: self = .badImage
+    case 10: self = .modelPathNotAllowed
+    case 11: self = .invalidRequest
+    case 12: self = .internal
+    case 13: self = .modelFileNotFound
+    case 14: self = .alreadyExists
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .imageNotFound: return 1
+    case .imageEvicted: return 2
+    case .layerNotFound: return 3
+    case .modelNotFound: return 4
+    case .cellOutOfRange: return 5
+    case .groupOutOfRange: return 6
+    case .limitExceeded: return 7
+    case .fieldTooLong: return 8
+    case .badImage: return 9
+    case .modelPathNotAllowed: return 10
+    case .invalidRequest: return 11
+    case .internal: return 12
+    case .modelFileNotFound: return 13
+    case .alreadyExists: return 14
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Simlay_V1_ErrorReason] = [
+    .unspecified,
+    .imageNotFound,
+    .imageEvicted,
+    .layerNotFound,
+    .modelNotFound,
+    .cellOutOfRange,
+    .groupOutOfRange,
+    .limitExceeded,
+    .fieldTooLong,
+    .badImage,
+    .modelPathNotAllowed,
+    .invalidRequest,
+    .internal,
+    .modelFileNotFound,
+    .alreadyExists,
+  ]
+
+}
+
 /// A dense float32 array.
 public nonisolated struct Simlay_V1_FloatTensor: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1427,6 +1546,10 @@ nonisolated extension Simlay_V1_Transform: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Simlay_V1_Fill: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FILL_MEAN\0\u{1}FILL_BLACK\0")
+}
+
+nonisolated extension Simlay_V1_ErrorReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_REASON_UNSPECIFIED\0\u{1}IMAGE_NOT_FOUND\0\u{1}IMAGE_EVICTED\0\u{1}LAYER_NOT_FOUND\0\u{1}MODEL_NOT_FOUND\0\u{1}CELL_OUT_OF_RANGE\0\u{1}GROUP_OUT_OF_RANGE\0\u{1}LIMIT_EXCEEDED\0\u{1}FIELD_TOO_LONG\0\u{1}BAD_IMAGE\0\u{1}MODEL_PATH_NOT_ALLOWED\0\u{1}INVALID_REQUEST\0\u{1}INTERNAL\0\u{1}MODEL_FILE_NOT_FOUND\0\u{1}ALREADY_EXISTS\0")
 }
 
 nonisolated extension Simlay_V1_FloatTensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -36,10 +36,28 @@ public struct RequestStringLimits: Sendable {
 /// Field names by message and number, from the descriptor set scripts/gen-protos.sh embeds: SwiftProtobuf
 /// keeps its own name maps internal, and an error that says "field 2" helps nobody.
 enum FieldNames {
+  static let descriptors: Google_Protobuf_FileDescriptorSet? = {
+    guard let data = Data(base64Encoded: ServedDescriptors.fileDescriptorSetBase64, options: .ignoreUnknownCharacters)
+    else { return nil }
+    return try? Google_Protobuf_FileDescriptorSet(serializedBytes: data)
+  }()
+
+  /// Value names of the top-level enums by full name and number (`simlay.v1.ErrorReason`).
+  static let enums: [String: [Int: String]] = {
+    var table: [String: [Int: String]] = [:]
+    for file in descriptors?.file ?? [] {
+      let prefix = file.package.isEmpty ? "" : file.package + "."
+      for e in file.enumType {
+        table[prefix + e.name] = Dictionary(e.value.map { (Int($0.number), $0.name) }, uniquingKeysWith: { a, _ in a })
+      }
+    }
+    return table
+  }()
+
+  static func enumValueName(_ number: Int, in name: String) -> String? { enums[name]?[number] }
+
   static let table: [String: [Int: String]] = {
-    guard let data = Data(base64Encoded: ServedDescriptors.fileDescriptorSetBase64, options: .ignoreUnknownCharacters),
-      let set = try? Google_Protobuf_FileDescriptorSet(serializedBytes: data)
-    else { return [:] }
+    guard let set = descriptors else { return [:] }
     var table: [String: [Int: String]] = [:]
     func add(_ messages: [Google_Protobuf_DescriptorProto], _ scope: String) {
       for m in messages {

@@ -21,7 +21,10 @@ struct StringLimitVisitor: Visitor {
     let limit = limits.limit(forField: name)
     guard bytes > limit else { return }
     throw ServiceError(
-      .invalidArgument, "request field \(where_) is \(bytes) bytes long; text fields are limited to \(limit) bytes")
+      .invalidArgument, "request field \(where_) is \(bytes) bytes long; text fields are limited to \(limit) bytes",
+      details: ErrorDetails(
+        .fieldTooLong, metadata: ["field": where_, "bytes": "\(bytes)", "limit": "\(limit)"],
+        fieldViolations: [.init(field: where_, description: "\(bytes) bytes; at most \(limit)")]))
   }
 
   private func nested<M: Message>(_ value: M, _ number: Int, index: Int? = nil) throws {

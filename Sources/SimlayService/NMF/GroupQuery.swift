@@ -23,7 +23,9 @@ extension DaemonState {
   func groupCentroid(_ job: NMFJob, group: Int32, layer: String) async throws -> [Float] {
     let answer = try await nmfAnswer(job)
     guard (0..<answer.k).contains(Int(group)) else {
-      throw ServiceError(.outOfRange, "group \(group) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
+      throw ServiceError(
+        .outOfRange, "group \(group) is not a group: k = \(answer.k) (groups 0..<\(answer.k))",
+        details: ErrorDetails(.groupOutOfRange, metadata: ["k": "\(answer.k)"]))
     }
     let model = job.model
     let grids = try await grids(model: model, images: answer.images, layers: [layer]).map { $0[0] }

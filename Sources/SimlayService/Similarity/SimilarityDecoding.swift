@@ -66,7 +66,10 @@ extension DaemonState {
     switch query.position {
     case .cell(let c):
       guard c.y >= 0, c.y < h, c.x >= 0, c.x < w else {
-        throw ServiceError(.outOfRange, "cell (\(c.y), \(c.x)) is outside the grid: \(grid)")
+        let field = c.y < 0 || c.y >= h ? "query.cell.y" : "query.cell.x"
+        throw ServiceError(
+          .outOfRange, "cell (\(c.y), \(c.x)) is outside the grid: \(grid)",
+          details: gridDetails(layer, h, w, field: field, "cell (\(c.y), \(c.x)) outside \(h) x \(w)"))
       }
       return .init(y0: Int(c.y), x0: Int(c.x), y1: Int(c.y) + 1, x1: Int(c.x) + 1)
     case .region(let r):
@@ -75,7 +78,9 @@ extension DaemonState {
           .invalidArgument, "region (\(r.y0), \(r.x0))-(\(r.y1), \(r.x1)) is empty (y1 and x1 are exclusive)")
       }
       guard r.y0 >= 0, r.x0 >= 0, r.y1 <= h, r.x1 <= w else {
-        throw ServiceError(.outOfRange, "region (\(r.y0), \(r.x0))-(\(r.y1), \(r.x1)) is outside the grid: \(grid)")
+        throw ServiceError(
+          .outOfRange, "region (\(r.y0), \(r.x0))-(\(r.y1), \(r.x1)) is outside the grid: \(grid)",
+          details: gridDetails(layer, h, w, field: "query.region", "outside \(h) x \(w)"))
       }
       return .init(y0: Int(r.y0), x0: Int(r.x0), y1: Int(r.y1), x1: Int(r.x1))
     case .pixel(let p):
@@ -97,9 +102,19 @@ extension DaemonState {
     else {
       throw ServiceError(
         .outOfRange,
-        "pixel (\(p.px), \(p.py)) is outside image '\(image.name)' of \(image.image.width) x \(image.image.height) pixels"
-      )
+        "pixel (\(p.px), \(p.py)) is outside image '\(image.name)' of \(image.image.width) x \(image.image.height) pixels",
+        details: ErrorDetails(
+          .cellOutOfRange,
+          metadata: ["image_width": "\(image.image.width)", "image_height": "\(image.image.height)"],
+          fieldViolations: [.init(field: "query.pixel", description: "outside the image")]))
     }
     return c
+  }
+
+  /// CELL_OUT_OF_RANGE with the layer and its grid size, for programs that clamp and retry.
+  func gridDetails(_ layer: String, _ h: Int, _ w: Int, field: String, _ description: String) -> ErrorDetails {
+    ErrorDetails(
+      .cellOutOfRange, metadata: ["layer": layer, "grid_height": "\(h)", "grid_width": "\(w)"],
+      fieldViolations: [.init(field: field, description: description)])
   }
 }
