@@ -196,6 +196,8 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       }
       $0.uptimeSeconds = StatsInterceptor.ms(ContinuousClock.now - state.started) / 1000
       $0.images = Int64(images.count)
+      $0.limits = Self.limits(state.configuration)
+      $0.version = Self.version
       $0.imageBytes = Int64(images.bytes)
     }
   }

@@ -102,3 +102,19 @@ def test_load_model_does_not_probe_outside(guarded, tmp_path):
     # A path of 4097 bytes is refused by the limit, before the file system is asked.
     error = rpc_error(client.call, "LoadModel", client.pb.LoadModelRequest(name="m", path="/" + "a" * 4096))
     _expect_field(error, "path", 4096)
+
+
+def test_stats_reports_limits_and_version(daemon_stubs):
+    """Stats tells a client the daemon's limits (its --max-* flags) and version, so requests can be sized."""
+    import tomllib
+    from daemon_support import REPO
+    with running_daemon(["--max-images", "5", "--max-layers", "3", "--max-image-pixels", "700000",
+                         "--max-request-pixels", "1234567", "--max-message-mb", "7"]) as d:
+        stats = d.client().stats()
+    limits = stats.limits
+    assert (limits.max_images_per_request, limits.max_layers_per_request) == (5, 3)
+    assert (limits.max_image_pixels, limits.max_request_pixels) == (700000, 1234567)
+    assert limits.max_message_bytes == 7 << 20
+    assert (limits.max_text_field_bytes, limits.max_path_bytes, limits.max_tile_size) == (256, 4096, 1024)
+    version = tomllib.loads((REPO / "python" / "pyproject.toml").read_text())["project"]["version"]
+    assert stats.version == version

@@ -1047,36 +1047,103 @@ public nonisolated struct Simlay_V1_StatsRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Simlay_V1_StatsResponse: Sendable {
+public nonisolated struct Simlay_V1_StatsResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var models: [Simlay_V1_ModelInfo] = []
+  public var models: [Simlay_V1_ModelInfo] {
+    get {_storage._models}
+    set {_uniqueStorage()._models = newValue}
+  }
 
   public var cache: Simlay_V1_CacheStats {
-    get {_cache ?? Simlay_V1_CacheStats()}
-    set {_cache = newValue}
+    get {_storage._cache ?? Simlay_V1_CacheStats()}
+    set {_uniqueStorage()._cache = newValue}
   }
   /// Returns true if `cache` has been explicitly set.
-  public var hasCache: Bool {self._cache != nil}
+  public var hasCache: Bool {_storage._cache != nil}
   /// Clears the value of `cache`. Subsequent reads from it will return its default value.
-  public mutating func clearCache() {self._cache = nil}
+  public mutating func clearCache() {_uniqueStorage()._cache = nil}
 
-  public var methods: [Simlay_V1_MethodStats] = []
+  public var methods: [Simlay_V1_MethodStats] {
+    get {_storage._methods}
+    set {_uniqueStorage()._methods = newValue}
+  }
 
-  public var uptimeSeconds: Double = 0
+  public var uptimeSeconds: Double {
+    get {_storage._uptimeSeconds}
+    set {_uniqueStorage()._uptimeSeconds = newValue}
+  }
 
   /// Images held.
-  public var images: Int64 = 0
+  public var images: Int64 {
+    get {_storage._images}
+    set {_uniqueStorage()._images = newValue}
+  }
 
-  public var imageBytes: Int64 = 0
+  public var imageBytes: Int64 {
+    get {_storage._imageBytes}
+    set {_uniqueStorage()._imageBytes = newValue}
+  }
+
+  /// The daemon's limits, so a client can size its requests before sending them.
+  public var limits: Simlay_V1_Limits {
+    get {_storage._limits ?? Simlay_V1_Limits()}
+    set {_uniqueStorage()._limits = newValue}
+  }
+  /// Returns true if `limits` has been explicitly set.
+  public var hasLimits: Bool {_storage._limits != nil}
+  /// Clears the value of `limits`. Subsequent reads from it will return its default value.
+  public mutating func clearLimits() {_uniqueStorage()._limits = nil}
+
+  /// simlayd's version (the Python package's version, 0.x: the wire contract may still change).
+  public var version: String {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _cache: Simlay_V1_CacheStats? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// What one request may ask of this daemon (simlayd's --max-* flags). Answers are not limited by the
+/// daemon: a stock gRPC client refuses answers over its own receive limit (4 MiB by default), so raise it
+/// (README, "Large answers").
+public nonisolated struct Simlay_V1_Limits: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Largest request message, in bytes (--max-message-mb).
+  public var maxMessageBytes: Int64 = 0
+
+  /// Largest image, width x height (--max-image-pixels).
+  public var maxImagePixels: Int64 = 0
+
+  /// Most pixels one AddImages request may decode over all its images (--max-request-pixels).
+  public var maxRequestPixels: Int64 = 0
+
+  /// Most images one request may upload or target (--max-images).
+  public var maxImagesPerRequest: Int32 = 0
+
+  /// Most layers one request may name (--max-layers).
+  public var maxLayersPerRequest: Int32 = 0
+
+  /// Largest render.tile_size.
+  public var maxTileSize: Int32 = 0
+
+  /// Longest text field of any request, in UTF-8 bytes (file paths: max_path_bytes).
+  public var maxTextFieldBytes: Int32 = 0
+
+  public var maxPathBytes: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Simlay_V1_CacheStats: Sendable {
@@ -2617,7 +2684,126 @@ nonisolated extension Simlay_V1_StatsRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}models\0\u{1}cache\0\u{1}methods\0\u{3}uptime_seconds\0\u{1}images\0\u{3}image_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}models\0\u{1}cache\0\u{1}methods\0\u{3}uptime_seconds\0\u{1}images\0\u{3}image_bytes\0\u{1}limits\0\u{1}version\0")
+
+  fileprivate class _StorageClass {
+    var _models: [Simlay_V1_ModelInfo] = []
+    var _cache: Simlay_V1_CacheStats? = nil
+    var _methods: [Simlay_V1_MethodStats] = []
+    var _uptimeSeconds: Double = 0
+    var _images: Int64 = 0
+    var _imageBytes: Int64 = 0
+    var _limits: Simlay_V1_Limits? = nil
+    var _version: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _models = source._models
+      _cache = source._cache
+      _methods = source._methods
+      _uptimeSeconds = source._uptimeSeconds
+      _images = source._images
+      _imageBytes = source._imageBytes
+      _limits = source._limits
+      _version = source._version
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeRepeatedMessageField(value: &_storage._models) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._cache) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._methods) }()
+        case 4: try { try decoder.decodeSingularDoubleField(value: &_storage._uptimeSeconds) }()
+        case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._images) }()
+        case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._imageBytes) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._limits) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._version) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._models.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._models, fieldNumber: 1)
+      }
+      try { if let v = _storage._cache {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if !_storage._methods.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._methods, fieldNumber: 3)
+      }
+      if _storage._uptimeSeconds.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._uptimeSeconds, fieldNumber: 4)
+      }
+      if _storage._images != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._images, fieldNumber: 5)
+      }
+      if _storage._imageBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._imageBytes, fieldNumber: 6)
+      }
+      try { if let v = _storage._limits {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      if !_storage._version.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._version, fieldNumber: 8)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_StatsResponse, rhs: Simlay_V1_StatsResponse) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._models != rhs_storage._models {return false}
+        if _storage._cache != rhs_storage._cache {return false}
+        if _storage._methods != rhs_storage._methods {return false}
+        if _storage._uptimeSeconds != rhs_storage._uptimeSeconds {return false}
+        if _storage._images != rhs_storage._images {return false}
+        if _storage._imageBytes != rhs_storage._imageBytes {return false}
+        if _storage._limits != rhs_storage._limits {return false}
+        if _storage._version != rhs_storage._version {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Limits"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2625,50 +2811,56 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.models) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._cache) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.methods) }()
-      case 4: try { try decoder.decodeSingularDoubleField(value: &self.uptimeSeconds) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.images) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.imageBytes) }()
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.maxMessageBytes) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.maxImagePixels) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.maxRequestPixels) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.maxImagesPerRequest) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.maxLayersPerRequest) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.maxTileSize) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.maxTextFieldBytes) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.maxPathBytes) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.models.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.models, fieldNumber: 1)
+    if self.maxMessageBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.maxMessageBytes, fieldNumber: 1)
     }
-    try { if let v = self._cache {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if !self.methods.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.methods, fieldNumber: 3)
+    if self.maxImagePixels != 0 {
+      try visitor.visitSingularInt64Field(value: self.maxImagePixels, fieldNumber: 2)
     }
-    if self.uptimeSeconds.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.uptimeSeconds, fieldNumber: 4)
+    if self.maxRequestPixels != 0 {
+      try visitor.visitSingularInt64Field(value: self.maxRequestPixels, fieldNumber: 3)
     }
-    if self.images != 0 {
-      try visitor.visitSingularInt64Field(value: self.images, fieldNumber: 5)
+    if self.maxImagesPerRequest != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxImagesPerRequest, fieldNumber: 4)
     }
-    if self.imageBytes != 0 {
-      try visitor.visitSingularInt64Field(value: self.imageBytes, fieldNumber: 6)
+    if self.maxLayersPerRequest != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxLayersPerRequest, fieldNumber: 5)
+    }
+    if self.maxTileSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxTileSize, fieldNumber: 6)
+    }
+    if self.maxTextFieldBytes != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxTextFieldBytes, fieldNumber: 7)
+    }
+    if self.maxPathBytes != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxPathBytes, fieldNumber: 8)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Simlay_V1_StatsResponse, rhs: Simlay_V1_StatsResponse) -> Bool {
-    if lhs.models != rhs.models {return false}
-    if lhs._cache != rhs._cache {return false}
-    if lhs.methods != rhs.methods {return false}
-    if lhs.uptimeSeconds != rhs.uptimeSeconds {return false}
-    if lhs.images != rhs.images {return false}
-    if lhs.imageBytes != rhs.imageBytes {return false}
+  public static func ==(lhs: Simlay_V1_Limits, rhs: Simlay_V1_Limits) -> Bool {
+    if lhs.maxMessageBytes != rhs.maxMessageBytes {return false}
+    if lhs.maxImagePixels != rhs.maxImagePixels {return false}
+    if lhs.maxRequestPixels != rhs.maxRequestPixels {return false}
+    if lhs.maxImagesPerRequest != rhs.maxImagesPerRequest {return false}
+    if lhs.maxLayersPerRequest != rhs.maxLayersPerRequest {return false}
+    if lhs.maxTileSize != rhs.maxTileSize {return false}
+    if lhs.maxTextFieldBytes != rhs.maxTextFieldBytes {return false}
+    if lhs.maxPathBytes != rhs.maxPathBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
