@@ -77,6 +77,16 @@ struct SimlayD: AsyncParsableCommand {
   var forwardThreads: Int?
 
   @Option(
+    name: .customLong("decode-threads"),
+    help: "Images decoded at once, on threads of their own, never the forward threads (default: cores).")
+  var decodeThreads: Int?
+
+  @Option(
+    name: .customLong("forward-batch"),
+    help: "Most new images one forward pass takes: the first query on N new images runs N / this passes.")
+  var forwardBatch: Int = 8
+
+  @Option(
     name: .customLong("io-threads"),
     help:
       "Threads for connections and the hover path. With one (the default) a streamed query is read, answered and written on one thread, without hand-offs."
@@ -109,7 +119,8 @@ struct SimlayD: AsyncParsableCommand {
       (cacheMB, "--cache-mb"), (imageCacheMB, "--image-cache-mb"), (maxMessageMB, "--max-message-mb"),
       (maxImagePixels, "--max-image-pixels"), (maxRequestPixels, "--max-request-pixels"), (maxImages, "--max-images"),
       (maxLayers, "--max-layers"),
-      (ioThreads, "--io-threads"),
+      (ioThreads, "--io-threads"), (decodeThreads ?? 1, "--decode-threads"),
+      (forwardBatch, "--forward-batch"),
       (maxConcurrentStreams, "--max-concurrent-streams"),
     ] where v <= 0 {
       throw ValidationError("\(name) must be positive")
@@ -147,6 +158,9 @@ struct SimlayD: AsyncParsableCommand {
     config.maxImagesPerRequest = maxImages
     config.maxLayersPerRequest = maxLayers
     config.forwardConcurrency = forwardThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    config.decodeConcurrency = decodeThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+    config.batchThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    config.maxForwardBatch = forwardBatch
 
     let token = try tokenFile.map(Self.readToken)
     let tcpAddress = try tcp.map(ListenAddress.parseTCP)
@@ -204,7 +218,7 @@ struct SimlayD: AsyncParsableCommand {
     }
 
     var interceptors: [any ServerInterceptor] = [
-      StatsInterceptor(stats: state.requestStats, logger: logger), RequestLimitInterceptor(),
+      StatsInterceptor(stats: state.requestStats, logger: logger), RequestLimitInterceptor(), AnswerSizeInterceptor(),
     ]
     if let token {
       let open: Set<String> = security.healthWithoutToken ? ["grpc.health.v1.Health"] : []

@@ -41,15 +41,23 @@ final class ActivationCache: Sendable {
     var misses: Int64 = 0
     var evictions: Int64 = 0
     var forwards: Int64 = 0
+    /// Models whose batched pass failed where single-image passes worked.
+    var unbatchable = Set<String>()
   }
 
   private let state = Mutex(State())
   let capacity: Int
   private let executor: ComputeExecutor
+  /// Most inputs in one batched forward pass.
+  let maxBatch: Int
+  /// Engine threads for a batched pass (single-image passes use one, beside the other forward threads).
+  let batchThreads: Int
 
-  init(capacity: Int, executor: ComputeExecutor) {
+  init(capacity: Int, executor: ComputeExecutor, maxBatch: Int = 8, batchThreads: Int = 1) {
     self.capacity = capacity
     self.executor = executor
+    self.maxBatch = max(1, maxBatch)
+    self.batchThreads = max(1, batchThreads)
   }
 
   /// The grids of `layers` for each image when every one is cached (counted as hits, marked recently used),
@@ -90,46 +98,75 @@ final class ActivationCache: Sendable {
   func grids(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant = .identity) async throws
     -> [ActivationGrid]
   {
-    let keys = layers.map { Key(model: model.name, image: image.id, variant: variant.key, layer: $0) }
+    try await grids(model: model, images: [image], layers: layers, variants: [variant])[0]
+  }
+
+  /// The grids of `layers` for each image (under `variants[i]`), computing those not cached: images missing
+  /// the same layers share batched forward passes of up to `maxBatch` inputs. Why: 16 new images took
+  /// 0.95 s as 16 one-image passes (21 images/s) where a batch-8 pass runs about 4x the images per second.
+  func grids(model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant]) async throws
+    -> [[ActivationGrid]]
+  {
+    let keys = images.indices.map { i in
+      layers.map { Key(model: model.name, image: images[i].id, variant: variants[i].key, layer: $0) }
+    }
     var found: [Key: ActivationGrid] = [:]
     var waits: [Key: Task<[String: ActivationGrid], any Error>] = [:]
-    var task: Task<[String: ActivationGrid], any Error>?
+    var started: [(image: Int, task: Task<[String: ActivationGrid], any Error>)] = []
     state.withLock { s in
-      var missing: [Key] = []
-      for key in Set(keys) {
-        if var e = s.entries[key] {
-          s.tick += 1
-          e.tick = s.tick
-          s.entries[key] = e
-          found[key] = e.grid
-          s.hits += 1
-        } else if let t = s.inflight[key] {
-          waits[key] = t
-          s.hits += 1
-        } else {
-          missing.append(key)
-          s.misses += 1
+      // Per image, the layers no entry or pass in flight covers; images missing the same ones batch together.
+      var missingByLayers: [[String]: [Int]] = [:]
+      var claimed = Set<Key>()
+      for (i, imageKeys) in keys.enumerated() {
+        var missing: [String] = []
+        for key in imageKeys where !claimed.contains(key) && found[key] == nil && waits[key] == nil {
+          if var e = s.entries[key] {
+            s.tick += 1
+            e.tick = s.tick
+            s.entries[key] = e
+            found[key] = e.grid
+            s.hits += 1
+          } else if let t = s.inflight[key] {
+            waits[key] = t
+            s.hits += 1
+          } else {
+            missing.append(key.layer)
+            claimed.insert(key)
+            s.misses += 1
+          }
+        }
+        if !missing.isEmpty { missingByLayers[missing, default: []].append(i) }
+      }
+      for (names, members) in missingByLayers {
+        for chunk in stride(from: 0, to: members.count, by: maxBatch).map({
+          Array(members[$0..<min($0 + maxBatch, members.count)])
+        }) {
+          s.forwards += 1
+          let batch = Task {
+            try await self.compute(
+              model: model, images: chunk.map { images[$0] }, layers: names, variants: chunk.map { variants[$0] })
+          }
+          for (j, i) in chunk.enumerated() {
+            let t = Task { try await batch.value[j] }
+            for name in names {
+              let key = Key(model: model.name, image: images[i].id, variant: variants[i].key, layer: name)
+              s.inflight[key] = t
+              waits[key] = t
+            }
+            started.append((i, t))
+          }
         }
       }
-      guard !missing.isEmpty else { return }
-      s.forwards += 1
-      let names = missing.map(\.layer)
-      let t = Task { try await self.compute(model: model, image: image, layers: names, variant: variant) }
-      for key in missing {
-        s.inflight[key] = t
-        waits[key] = t
-      }
-      task = t
     }
-    if let task {
-      // This request started the pass: store its result (or clear the in-flight marks on failure).
+    // The passes this request started: store their results (or clear the in-flight marks on failure).
+    for (i, task) in started {
       let result: Result<[String: ActivationGrid], any Error>
       do { result = .success(try await task.value) } catch { result = .failure(error) }
       state.withLock { s in
-        for key in waits.keys where s.inflight[key] == task { s.inflight[key] = nil }
+        for (key, t) in waits where t == task && s.inflight[key] == task { s.inflight[key] = nil }
         if case .success(let grids) = result {
           for (layer, grid) in grids {
-            insert(Key(model: model.name, image: image.id, variant: variant.key, layer: layer), grid, into: &s)
+            insert(Key(model: model.name, image: images[i].id, variant: variants[i].key, layer: layer), grid, into: &s)
           }
         }
       }
@@ -141,16 +178,54 @@ final class ActivationCache: Sendable {
       }
       found[key] = g
     }
-    return keys.map { found[$0]! }
+    return keys.map { row in row.map { found[$0]! } }
   }
 
-  private func compute(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant) async throws
-    -> [String: ActivationGrid]
+  /// One forward pass per input shape over `images` (each under its variant), or one pass per image when
+  /// the batched pass fails: a model whose graph fixes the batch at 1 (a Reshape to [1, ...]) still answers,
+  /// and is not batched again.
+  private func compute(model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant])
+    async throws -> [[String: ActivationGrid]]
   {
-    try await executor.run {
-      let input = try variant.apply(model.pipeline.tensor(for: [image.image]))
-      let values = try model.model.run(input, keep: layers)
-      var grids: [String: ActivationGrid] = [:]
+    let batched = images.count > 1 && !state.withLock { $0.unbatchable.contains(model.name) }
+    if batched {
+      do {
+        return try await executor.run {
+          try Self.pass(model: model, images: images, layers: layers, variants: variants, threads: self.batchThreads)
+        }
+      } catch is CancellationError {
+        throw CancellationError()
+      } catch {
+        // Fall through to one pass per image; if those work, batching is what failed.
+      }
+    }
+    var out: [[String: ActivationGrid]] = []
+    for (image, variant) in zip(images, variants) {
+      try Task.checkCancellation()
+      out.append(
+        try await executor.run {
+          try Self.pass(model: model, images: [image], layers: layers, variants: [variant], threads: 1)[0]
+        })
+    }
+    if batched { state.withLock { _ = $0.unbatchable.insert(model.name) } }
+    return out
+  }
+
+  /// The forward passes for `images`: inputs of one shape run as one batch.
+  private static func pass(
+    model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant], threads: Int
+  ) throws -> [[String: ActivationGrid]] {
+    let inputs = try zip(images, variants).map { try $1.apply($0.input) }
+    var out = [[String: ActivationGrid]](repeating: [:], count: images.count)
+    var byShape: [[Int]: [Int]] = [:]
+    for (i, t) in inputs.enumerated() { byShape[t.shape, default: []].append(i) }
+    for (shape, members) in byShape {
+      let input =
+        members.count == 1
+        ? inputs[members[0]]
+        : Tensor(
+          shape: [members.count] + shape.dropFirst(), floats: members.flatMap { inputs[$0].floats })
+      let values = try model.model.run(input, keep: layers, context: ExecutionContext(threads: threads))
       for name in layers {
         // The grid is read off the tensor itself (same rule as the listing), so a transformed input
         // of another size still yields a grid that matches the values.
@@ -161,10 +236,10 @@ final class ActivationCache: Sendable {
           throw ServiceError(
             .invalidArgument, "layer '\(name)' is not a grid of cells (NCHW, NHWC or tokens; see `simlay layers`)")
         }
-        grids[name] = ActivationGrid(tensor: t, grid: grid, batchIndex: 0)
+        for (b, i) in members.enumerated() { out[i][name] = ActivationGrid(tensor: t, grid: grid, batchIndex: b) }
       }
-      return grids
     }
+    return out
   }
 
   private func insert(_ key: Key, _ grid: ActivationGrid, into s: inout State) {

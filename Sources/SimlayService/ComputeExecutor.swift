@@ -17,10 +17,12 @@ final class ComputeExecutor: Sendable {
 
   private let state = Mutex(State())
   private let limit: Int
-  private let queue = DispatchQueue(label: "simlay.compute", qos: .userInitiated, attributes: .concurrent)
+  private let queue: DispatchQueue
 
-  init(limit: Int) {
+  /// An executor running at most `limit` jobs at once on Dispatch threads named by `label`.
+  init(limit: Int, label: String) {
     self.limit = max(1, limit)
+    queue = DispatchQueue(label: label, qos: .userInitiated, attributes: .concurrent)
   }
 
   /// Runs `work` on a compute thread once a slot is free.

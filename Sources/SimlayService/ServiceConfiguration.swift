@@ -19,6 +19,15 @@ public struct ServiceConfiguration: Sendable {
   /// Forward passes that may run at once (each on its own thread, outside the RPC threads, so queries on
   /// cached activations never queue behind them).
   public var forwardConcurrency: Int = 1
+  /// Images that may be decoded (and resized to the model's input) at once, on threads of their own: never
+  /// on the forward threads, so a slow image holds no query (simlayd --decode-threads).
+  public var decodeConcurrency: Int = 2
+  /// Most new images one batched forward pass takes (the first query on N new images runs N / 8 passes).
+  public var maxForwardBatch: Int = 8
+  /// Engine threads of a batched forward pass. Why more than one: a batch is throughput work (a first
+  /// query on 16 new images) where both cores pay off; the engine's pool spins briefly and then blocks,
+  /// so a query arriving meanwhile still gets a core.
+  public var batchThreads: Int = 1
   /// Where LoadModel may read files from (simlayd --model-dir); none = client paths are refused.
   public var modelDirectories = ModelDirectories()
   /// Longest side of an overlay tile, at most.

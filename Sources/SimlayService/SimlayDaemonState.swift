@@ -16,6 +16,9 @@ public final class DaemonState: Sendable {
   /// Every CPU-heavy step (forward passes, decoding, model loading, NMF, rendering, the viewer's maps),
   /// off the RPC threads.
   let executor: ComputeExecutor
+  /// Image decoding and input preparation, on threads of their own (`decodeConcurrency` at once), so a slow
+  /// image never holds the forward threads that queries wait for.
+  let decoder: ComputeExecutor
   /// Recent NMF factorisations (group queries and viewers reuse them).
   let recentFactorisations = RecentResults<NMFAnswer>(capacity: 8)
   /// Per-method request counts and latencies.
@@ -29,8 +32,11 @@ public final class DaemonState: Sendable {
     self.configuration = configuration
     self.models = ModelRegistry(defaultName: defaultModelName)
     self.images = ImageStore(capacity: configuration.imageStoreBytes)
-    self.executor = ComputeExecutor(limit: configuration.forwardConcurrency)
-    self.cache = ActivationCache(capacity: configuration.cacheBytes, executor: executor)
+    self.executor = ComputeExecutor(limit: configuration.forwardConcurrency, label: "simlay.compute")
+    self.decoder = ComputeExecutor(limit: configuration.decodeConcurrency, label: "simlay.decode")
+    self.cache = ActivationCache(
+      capacity: configuration.cacheBytes, executor: executor, maxBatch: configuration.maxForwardBatch,
+      batchThreads: configuration.batchThreads)
     self.logger = logger
   }
 
@@ -58,20 +64,15 @@ public final class DaemonState: Sendable {
     }
   }
 
-  /// Grids of `layers` for each image (transformed by `variants[i]` when given); forward passes for different images run concurrently.
+  /// Grids of `layers` for each image (transformed by `variants[i]` when given); the missing ones are computed
+  /// in batched forward passes (see `ActivationCache.grids`).
   func grids(
     model: LoadedModel, images: [StoredImage], layers: [String],
     variants: [InputVariant]? = nil
   ) async throws -> [[ActivationGrid]] {
     if let warm = cache.cachedGrids(model: model, images: images, layers: layers, variants: variants) { return warm }
-    return try await withThrowingTaskGroup(of: (Int, [ActivationGrid]).self) { group in
-      for (i, image) in images.enumerated() {
-        let variant = variants?[i] ?? .identity
-        group.addTask { (i, try await self.cache.grids(model: model, image: image, layers: layers, variant: variant)) }
-      }
-      var out = [[ActivationGrid]](repeating: [], count: images.count)
-      for try await (i, g) in group { out[i] = g }
-      return out
-    }
+    return try await cache.grids(
+      model: model, images: images, layers: layers,
+      variants: variants ?? Array(repeating: .identity, count: images.count))
   }
 }

@@ -52,37 +52,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   public func addImages(request: Simlay_V1_AddImagesRequest, context: ServerContext) async throws
     -> Simlay_V1_AddImagesResponse
   {
-    try await handle {
-      guard !request.images.isEmpty else { throw ServiceError(.invalidArgument, "images is empty") }
-      try state.checkLimit(request.images.count, state.configuration.maxImagesPerRequest, "images")
-      let bytes = request.images.reduce(0) { $0 + $1.data.count }
-      guard bytes <= state.configuration.maxMessageBytes else {
-        throw ServiceError(
-          .resourceExhausted,
-          "\(bytes) bytes of images in one request exceed the daemon's message limit of \(state.configuration.maxMessageBytes) bytes; send fewer images per call"
-        )
-      }
-      let model = try state.models.get(request.model)
-      let (store, key, maxPixels) = (state.images, model.preprocessingKey, state.configuration.maxImagePixels)
-      try Self.checkDecodeBudget(
-        request.images, maxImagePixels: maxPixels, budget: state.configuration.maxRequestPixels)
-      // Decoding is CPU work: it runs with the forward passes, off the RPC threads.
-      let infos = try await state.executor.run {
-        try request.images.enumerated().map { i, upload in
-          let name = upload.name.isEmpty ? "image \(i)" : upload.name
-          let (image, existed) = try store.add(
-            bytes: [UInt8](upload.data), name: name, preprocessingKey: key, maxPixels: maxPixels)
-          return Simlay_V1_ImageInfo.with {
-            $0.id = image.id
-            $0.width = Int32(image.image.width)
-            $0.height = Int32(image.image.height)
-            $0.name = image.name
-            $0.existed = existed
-          }
-        }
-      }
-      return Simlay_V1_AddImagesResponse.with { $0.images = infos }
-    }
+    try await handle { Simlay_V1_AddImagesResponse(try await state.addImages(state.decode(request))) }
   }
 
   public func similarity(request: Simlay_V1_SimilarityRequest, context: ServerContext) async throws
@@ -95,9 +65,10 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
         let result = try await state.similarity(state.decode(request))
         var response = Simlay_V1_SimilarityResponse(result)
         if let style {
-          response.rendered = try await state.renderedOverlay(
-            answers: [result.answer], targets: result.targets,
-            queryImage: result.queryImage, metric: result.metric, style: style)
+          response.rendered = Simlay_V1_RenderedImage(
+            try await state.renderedOverlay(
+              answers: [result.answer], targets: result.targets,
+              queryImage: result.queryImage, metric: result.metric, style: style))
         }
         return response
       }
@@ -138,9 +109,10 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       let result = try await state.sync(state.decode(request))
       var response = Simlay_V1_LayerSyncResponse(result)
       if let style {
-        response.rendered = try await state.renderedOverlay(
-          answers: result.answers, targets: result.targets,
-          queryImage: result.pointImage, metric: result.metric, style: style)
+        response.rendered = Simlay_V1_RenderedImage(
+          try await state.renderedOverlay(
+            answers: result.answers, targets: result.targets,
+            queryImage: result.pointImage, metric: result.metric, style: style))
       }
       return response
     }
@@ -161,13 +133,22 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   }
 
   public func sweep(request: Simlay_V1_SweepRequest, context: ServerContext) async throws -> Simlay_V1_SweepResponse {
-    try await handle { try await state.sweep(request) }
+    try await handle { Simlay_V1_SweepResponse(try await state.sweep(state.decode(request))) }
   }
 
   public func exportViewer(request: Simlay_V1_ExportViewerRequest, context: ServerContext) async throws
     -> Simlay_V1_ExportViewerResponse
   {
-    try await handle { try await state.exportViewer(request) }
+    try await handle { Simlay_V1_ExportViewerResponse(try await state.exportViewer(state.decode(request))) }
+  }
+
+  public func exportViewerStream(
+    request: Simlay_V1_ExportViewerRequest, response: RPCWriter<Simlay_V1_ExportViewerChunk>, context: ServerContext
+  ) async throws {
+    try await handle {
+      let page = try await state.exportViewer(state.decode(request))
+      for chunk in Simlay_V1_ExportViewerChunk.chunks(of: page.html) { try await response.write(chunk) }
+    }
   }
 
   public func stats(request: Simlay_V1_StatsRequest, context: ServerContext) async throws -> Simlay_V1_StatsResponse {

@@ -189,7 +189,9 @@ class Daemon:
                f"--- stderr (log) ---\n{self.log_text()[-6000:]}\n--- stdout ---\n{self.stdout_text()[-2000:]}"
 
     def metadata(self):
-        return (("authorization", f"Bearer {self.token}"),) if self.token else None
+        """What the package's client sends: its receive limit (``simlay-max-answer-bytes``) and the token."""
+        answer = (("simlay-max-answer-bytes", str(1 << 30)),)
+        return answer + ((("authorization", f"Bearer {self.token}"),) if self.token else ())
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         """Until the socket accepts and Health.Check says SERVING (on TCP as well, when enabled)."""
@@ -319,7 +321,8 @@ class Client:
         self.channel = connection.channel
         self.stub = connection.stub
         self.health = s.health_rpc.HealthStub(self.channel)
-        self.metadata = metadata
+        # By default what the package's client sends (its receive limit in simlay-max-answer-bytes, its token).
+        self.metadata = metadata if metadata is not None else connection._metadata
 
     def call(self, method: str, request, timeout: float = RPC_TIMEOUT, metadata=None):
         return getattr(self.stub, method)(request, timeout=timeout,

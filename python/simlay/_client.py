@@ -123,7 +123,9 @@ class Client:
                 raise ValueError(f"token file {os.fspath(token_file)!r} is empty")
         self.target = _grpc_target(target)
         self.timeout = timeout
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
+        # The daemon refuses answers over 4 MiB (stock clients' limit) unless the call says it takes more.
+        self._metadata = (("simlay-max-answer-bytes", str(MAX_MESSAGE_BYTES)),) + (
+            (("authorization", f"Bearer {token}"),) if token else ())
         options = [
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

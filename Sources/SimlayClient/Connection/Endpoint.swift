@@ -24,6 +24,9 @@ public struct Endpoint: Sendable {
     self.tls = tls
   }
 
+  /// The largest message this client sends or receives, and says it receives (`simlay-max-answer-bytes`).
+  public static let maxMessageBytes = 1 << 30
+
   /// An endpoint with explicit metadata.
   public init(address: ServerAddress, metadata: Metadata, sendsToken: Bool, tls: TLSSettings? = nil) {
     self.address = address
@@ -52,8 +55,11 @@ public struct Endpoint: Sendable {
     _ body: (Daemon) async throws -> Result
   ) async throws -> Result {
     var options = CallOptions.defaults
-    options.maxRequestMessageBytes = 1 << 30
-    options.maxResponseMessageBytes = 1 << 30
+    options.maxRequestMessageBytes = Self.maxMessageBytes
+    options.maxResponseMessageBytes = Self.maxMessageBytes
+    // The daemon refuses answers over 4 MiB (stock clients' limit) unless the call says it takes more.
+    var metadata = metadata
+    metadata.addString(String(Self.maxMessageBytes), forKey: "simlay-max-answer-bytes")
     if tls != nil, case .unix = address {
       throw ClientError(.usage, "TLS is for TCP addresses; \(address) is a Unix socket")
     }

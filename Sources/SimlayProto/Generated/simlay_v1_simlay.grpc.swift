@@ -165,6 +165,19 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ExportViewerStream" metadata.
+        public enum ExportViewerStream: Sendable {
+            /// Request type for "ExportViewerStream".
+            public typealias Input = Simlay_V1_ExportViewerRequest
+            /// Response type for "ExportViewerStream".
+            public typealias Output = Simlay_V1_ExportViewerChunk
+            /// Descriptor for "ExportViewerStream".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "ExportViewerStream",
+                type: .serverStreaming
+            )
+        }
         /// Descriptors for all methods in the "simlay.v1.Simlay" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListModels.descriptor,
@@ -176,7 +189,8 @@ public enum Simlay_V1_Simlay: Sendable {
             Stats.descriptor,
             Nmf.descriptor,
             Sweep.descriptor,
-            ExportViewer.descriptor
+            ExportViewer.descriptor,
+            ExportViewerStream.descriptor
         ]
     }
 }
@@ -388,6 +402,25 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.StreamingServerRequest<Simlay_V1_ExportViewerRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerResponse>
+
+        /// Handle the "ExportViewerStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The same page in pieces of at most 1 MiB, in order (concatenate the `html` fields): for clients that
+        /// > keep the stock 4 MiB receive limit. See "Large answers" in the README.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_ExportViewerRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_ExportViewerChunk` messages.
+        func exportViewerStream(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_ExportViewerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerChunk>
     }
 
     /// Service protocol for the "simlay.v1.Simlay" service.
@@ -583,6 +616,25 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.ServerRequest<Simlay_V1_ExportViewerRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Simlay_V1_ExportViewerResponse>
+
+        /// Handle the "ExportViewerStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The same page in pieces of at most 1 MiB, in order (concatenate the `html` fields): for clients that
+        /// > keep the stock 4 MiB receive limit. See "Large answers" in the README.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ExportViewerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_ExportViewerChunk` messages.
+        func exportViewerStream(
+            request: GRPCCore.ServerRequest<Simlay_V1_ExportViewerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerChunk>
     }
 
     /// Simple service protocol for the "simlay.v1.Simlay" service.
@@ -777,6 +829,26 @@ extension Simlay_V1_Simlay {
             request: Simlay_V1_ExportViewerRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Simlay_V1_ExportViewerResponse
+
+        /// Handle the "ExportViewerStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The same page in pieces of at most 1 MiB, in order (concatenate the `html` fields): for clients that
+        /// > keep the stock 4 MiB receive limit. See "Large answers" in the README.
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_ExportViewerRequest` message.
+        ///   - response: A response stream of `Simlay_V1_ExportViewerChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func exportViewerStream(
+            request: Simlay_V1_ExportViewerRequest,
+            response: GRPCCore.RPCWriter<Simlay_V1_ExportViewerChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -894,6 +966,17 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.ExportViewerStream.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ExportViewerRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ExportViewerChunk>(),
+            handler: { request, context in
+                try await self.exportViewerStream(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -997,6 +1080,17 @@ extension Simlay_V1_Simlay.ServiceProtocol {
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func exportViewerStream(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_ExportViewerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerChunk> {
+        let response = try await self.exportViewerStream(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
     }
 }
 
@@ -1134,6 +1228,23 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    public func exportViewerStream(
+        request: GRPCCore.ServerRequest<Simlay_V1_ExportViewerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerChunk> {
+        return GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerChunk>(
+            metadata: [:],
+            producer: { writer in
+                try await self.exportViewerStream(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 }
@@ -1381,6 +1492,30 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ExportViewerResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ExportViewerResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ExportViewerStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The same page in pieces of at most 1 MiB, in order (concatenate the `html` fields): for clients that
+        /// > keep the stock 4 MiB receive limit. See "Large answers" in the README.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ExportViewerRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_ExportViewerRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_ExportViewerChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func exportViewerStream<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_ExportViewerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_ExportViewerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ExportViewerChunk>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_ExportViewerChunk>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1743,6 +1878,39 @@ extension Simlay_V1_Simlay {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ExportViewerStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The same page in pieces of at most 1 MiB, in order (concatenate the `html` fields): for clients that
+        /// > keep the stock 4 MiB receive limit. See "Large answers" in the README.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ExportViewerRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_ExportViewerRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_ExportViewerChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func exportViewerStream<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_ExportViewerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_ExportViewerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ExportViewerChunk>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_ExportViewerChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.ExportViewerStream.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2034,6 +2202,34 @@ extension Simlay_V1_Simlay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ExportViewerRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ExportViewerResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExportViewerStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The same page in pieces of at most 1 MiB, in order (concatenate the `html` fields): for clients that
+    /// > keep the stock 4 MiB receive limit. See "Large answers" in the README.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_ExportViewerRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func exportViewerStream<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_ExportViewerRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_ExportViewerChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.exportViewerStream(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ExportViewerRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ExportViewerChunk>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2368,6 +2564,38 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.exportViewer(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExportViewerStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The same page in pieces of at most 1 MiB, in order (concatenate the `html` fields): for clients that
+    /// > keep the stock 4 MiB receive limit. See "Large answers" in the README.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func exportViewerStream<Result>(
+        _ message: Simlay_V1_ExportViewerRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_ExportViewerChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_ExportViewerRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.exportViewerStream(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -384,6 +384,10 @@ public nonisolated enum Simlay_V1_ErrorReason: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// A name already used (LoadModel under a taken name; metadata: model).
   case alreadyExists // = 14
+
+  /// The answer is larger than the client said it accepts (4 MiB, stock clients' receive limit, unless the
+  /// call carries metadata `simlay-max-answer-bytes`; metadata: answer_bytes, limit).
+  case answerTooLarge // = 15
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -407,6 +411,7 @@ public nonisolated enum Simlay_V1_ErrorReason: SwiftProtobuf.Enum, Swift.CaseIte
     case 12: self = .internal
     case 13: self = .modelFileNotFound
     case 14: self = .alreadyExists
+    case 15: self = .answerTooLarge
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -428,6 +433,7 @@ public nonisolated enum Simlay_V1_ErrorReason: SwiftProtobuf.Enum, Swift.CaseIte
     case .internal: return 12
     case .modelFileNotFound: return 13
     case .alreadyExists: return 14
+    case .answerTooLarge: return 15
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -449,6 +455,7 @@ public nonisolated enum Simlay_V1_ErrorReason: SwiftProtobuf.Enum, Swift.CaseIte
     .internal,
     .modelFileNotFound,
     .alreadyExists,
+    .answerTooLarge,
   ]
 
 }
@@ -1141,6 +1148,10 @@ public nonisolated struct Simlay_V1_Limits: Sendable {
 
   public var maxPathBytes: Int32 = 0
 
+  /// Largest answer sent to a call without metadata `simlay-max-answer-bytes` (4 MiB, the receive limit
+  /// of stock gRPC clients); a larger answer is RESOURCE_EXHAUSTED with reason ANSWER_TOO_LARGE.
+  public var defaultMaxAnswerBytes: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1583,6 +1594,25 @@ public nonisolated struct Simlay_V1_ExportViewerResponse: Sendable {
   public init() {}
 }
 
+/// One piece of an ExportViewerStream page.
+public nonisolated struct Simlay_V1_ExportViewerChunk: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// At most 1 MiB of the page's UTF-8 (split between characters).
+  public var html: String = String()
+
+  /// Byte offset of this piece in the page, and the page's whole length in bytes.
+  public var offset: Int64 = 0
+
+  public var totalBytes: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "simlay.v1"
@@ -1616,7 +1646,7 @@ nonisolated extension Simlay_V1_Fill: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Simlay_V1_ErrorReason: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_REASON_UNSPECIFIED\0\u{1}IMAGE_NOT_FOUND\0\u{1}IMAGE_EVICTED\0\u{1}LAYER_NOT_FOUND\0\u{1}MODEL_NOT_FOUND\0\u{1}CELL_OUT_OF_RANGE\0\u{1}GROUP_OUT_OF_RANGE\0\u{1}LIMIT_EXCEEDED\0\u{1}FIELD_TOO_LONG\0\u{1}BAD_IMAGE\0\u{1}MODEL_PATH_NOT_ALLOWED\0\u{1}INVALID_REQUEST\0\u{1}INTERNAL\0\u{1}MODEL_FILE_NOT_FOUND\0\u{1}ALREADY_EXISTS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_REASON_UNSPECIFIED\0\u{1}IMAGE_NOT_FOUND\0\u{1}IMAGE_EVICTED\0\u{1}LAYER_NOT_FOUND\0\u{1}MODEL_NOT_FOUND\0\u{1}CELL_OUT_OF_RANGE\0\u{1}GROUP_OUT_OF_RANGE\0\u{1}LIMIT_EXCEEDED\0\u{1}FIELD_TOO_LONG\0\u{1}BAD_IMAGE\0\u{1}MODEL_PATH_NOT_ALLOWED\0\u{1}INVALID_REQUEST\0\u{1}INTERNAL\0\u{1}MODEL_FILE_NOT_FOUND\0\u{1}ALREADY_EXISTS\0\u{1}ANSWER_TOO_LARGE\0")
 }
 
 nonisolated extension Simlay_V1_FloatTensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2803,7 +2833,7 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0\u{3}default_max_answer_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2819,6 +2849,7 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.maxTileSize) }()
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.maxTextFieldBytes) }()
       case 8: try { try decoder.decodeSingularInt32Field(value: &self.maxPathBytes) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.defaultMaxAnswerBytes) }()
       default: break
       }
     }
@@ -2849,6 +2880,9 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.maxPathBytes != 0 {
       try visitor.visitSingularInt32Field(value: self.maxPathBytes, fieldNumber: 8)
     }
+    if self.defaultMaxAnswerBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.defaultMaxAnswerBytes, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2861,6 +2895,7 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.maxTileSize != rhs.maxTileSize {return false}
     if lhs.maxTextFieldBytes != rhs.maxTextFieldBytes {return false}
     if lhs.maxPathBytes != rhs.maxPathBytes {return false}
+    if lhs.defaultMaxAnswerBytes != rhs.defaultMaxAnswerBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3633,6 +3668,46 @@ nonisolated extension Simlay_V1_ExportViewerResponse: SwiftProtobuf.Message, Swi
 
   public static func ==(lhs: Simlay_V1_ExportViewerResponse, rhs: Simlay_V1_ExportViewerResponse) -> Bool {
     if lhs.html != rhs.html {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_ExportViewerChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportViewerChunk"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}html\0\u{1}offset\0\u{3}total_bytes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.html) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.offset) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.totalBytes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.html.isEmpty {
+      try visitor.visitSingularStringField(value: self.html, fieldNumber: 1)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularInt64Field(value: self.offset, fieldNumber: 2)
+    }
+    if self.totalBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.totalBytes, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_ExportViewerChunk, rhs: Simlay_V1_ExportViewerChunk) -> Bool {
+    if lhs.html != rhs.html {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.totalBytes != rhs.totalBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

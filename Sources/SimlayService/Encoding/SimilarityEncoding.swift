@@ -1,3 +1,4 @@
+import Foundation
 import SimlayProto
 
 // The encode step for the similarity answers: domain results in, wire messages out. Rendering is added by
@@ -29,5 +30,15 @@ extension Simlay_V1_LayerSyncResponse {
         $0.maps = Simlay_V1_FloatTensor(shape: [result.targets.count, a.height, a.width], values: a.maps)
       }
     }
+  }
+}
+
+extension Simlay_V1_RenderedImage {
+  /// A rendered overlay grid.
+  init(_ rendered: RenderedPNG) {
+    self.init()
+    png = Data(rendered.png)
+    width = Int32(rendered.width)
+    height = Int32(rendered.height)
   }
 }

@@ -1,11 +1,15 @@
+import Foundation
 import SimlayImaging
 import SimlayProto
 
 extension Simlay_V1_SweepResponse {
-  /// One step per parameter, in request order: its box, the [Q, H, W] maps and where each query went (the
-  /// chart and strip PNGs, when asked for, are added by the handler).
-  init(_ answer: SweepAnswer) {
+  /// One step per parameter, in request order: its box, the [Q, H, W] maps and where each query went; the
+  /// chart and strip PNGs when they were asked for.
+  init(_ result: SweepResult) {
     self.init()
+    let answer = result.answer
+    if let png = result.chartPNG { chartPng = Data(png) }
+    if let png = result.stripPNG { stripPng = Data(png) }
     layer = answer.layer
     height = Int32(answer.height)
     width = Int32(answer.width)

@@ -1,15 +1,13 @@
-import Foundation
 import SimlayImaging
-import SimlayProto
 
-extension SimlayService {
+extension DaemonState {
   /// RESOURCE_EXHAUSTED when the uploads would decode to more than `budget` pixels in all, read from their
   /// headers before anything is decoded (a header read is microseconds; decoding is ~10 ns a pixel). An
   /// upload whose header cannot be read counts nothing here: decoding it reports the problem by name.
-  static func checkDecodeBudget(_ uploads: [Simlay_V1_ImageUpload], maxImagePixels: Int, budget: Int) throws {
+  static func checkDecodeBudget(_ uploads: [ImageUpload], maxImagePixels: Int, budget: Int) throws {
     var total = 0
     for upload in uploads {
-      guard let header = try? ImageDecoder.probe([UInt8](upload.data), maxPixels: maxImagePixels) else { continue }
+      guard let header = try? ImageDecoder.probe(upload.bytes, maxPixels: maxImagePixels) else { continue }
       total += header.width * header.height
     }
     guard total <= budget else {

@@ -16,6 +16,7 @@ extension SimlayService {
       $0.maxTileSize = Int32(configuration.maxTileSize)
       $0.maxTextFieldBytes = Int32(text.maxBytes)
       $0.maxPathBytes = Int32(text.maxPathBytes)
+      $0.defaultMaxAnswerBytes = Int64(AnswerSizeInterceptor.defaultLimit)
     }
   }
 }

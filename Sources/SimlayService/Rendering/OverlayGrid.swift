@@ -1,7 +1,5 @@
-import Foundation
 import SimlayCore
 import SimlayImaging
-import SimlayProto
 
 extension DaemonState {
   /// Renders answers as a grid: one row per layer, one column per target image; the query's cells are
@@ -36,20 +34,23 @@ extension DaemonState {
     return grid.compose()
   }
 
-  /// The overlay grid of `answers` as a `RenderedImage` PNG, rendered and encoded on the compute executor
+  /// The overlay grid of `answers` as a PNG, rendered and encoded on the compute executor
   /// (a 4-layer x 8-image grid at 256 px is tens of milliseconds of pixel work: not for the RPC threads).
   func renderedOverlay(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
     style: RenderStyle
-  ) async throws -> Simlay_V1_RenderedImage {
+  ) async throws -> RenderedPNG {
     try await executor.run {
       let image = self.render(answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style)
       let png = try PNGEncoder.encode(image)
-      return Simlay_V1_RenderedImage.with {
-        $0.png = Data(png)
-        $0.width = Int32(image.width)
-        $0.height = Int32(image.height)
-      }
+      return RenderedPNG(png: png, width: image.width, height: image.height)
     }
   }
+}
+
+/// A rendered picture, PNG-encoded, with its size.
+struct RenderedPNG: Sendable {
+  var png: [UInt8]
+  var width: Int
+  var height: Int
 }

@@ -1,16 +1,15 @@
 import SimlayCore
 import SimlayEngine
 import SimlayImaging
-import SimlayProto
 
 /// One transform of a sweep: the parameter, the input transform it stands for, and where cells move under it.
 struct SweepTransform: Sendable {
-  var kind: Simlay_V1_Transform
+  var kind: SweepKind
   var param: Double
   /// The fill outside the image, one value per input plane (normalised units).
   var fill: TransformFill
-  /// The request's fill, for the cache key.
-  var fillName: String
+  /// The fill's name, for the cache key.
+  var fillName: SweepFill
 
   /// The crop box (scale only).
   var box: CropAndResize.Box? { kind == .scale ? .centred(scale: param) : nil }
@@ -19,7 +18,7 @@ struct SweepTransform: Sendable {
   func apply(_ image: PlanarImage) -> PlanarImage {
     switch kind {
     case .scale: return CropAndResize.apply(image, box: .centred(scale: param), fill: fill)
-    default: return ImageRotation.rotate(image, degrees: param, fill: fill)
+    case .rotate: return ImageRotation.rotate(image, degrees: param, fill: fill)
     }
   }
 
@@ -27,7 +26,7 @@ struct SweepTransform: Sendable {
   func track(y: Int, x: Int, height h: Int, width w: Int) -> TransformTracking.Tracked {
     switch kind {
     case .scale: return TransformTracking.scaled(y: y, x: x, scale: param, height: h, width: w)
-    default: return TransformTracking.rotated(y: y, x: x, degrees: param, height: h, width: w)
+    case .rotate: return TransformTracking.rotated(y: y, x: x, degrees: param, height: h, width: w)
     }
   }
 
@@ -35,7 +34,7 @@ struct SweepTransform: Sendable {
   /// "rotate:30.0:mean"), so transformed activations are cached beside the plain ones.
   var variant: InputVariant {
     let transform = self
-    let key = "\(kind == .scale ? "scale" : "rotate"):\(param):\(fillName)"
+    let key = "\(kind.rawValue):\(param):\(fillName.rawValue)"
     return InputVariant(key: key) { input in
       guard input.rank == 4, input.shape[0] == 1 else {
         throw ServiceError(.internalError, "sweep expects a [1, C, H, W] input, got \(input.shape)")
@@ -50,14 +49,13 @@ struct SweepTransform: Sendable {
 extension InputPipeline {
   /// The normalised value of each input plane for `fill`: 0 for the mean; `-mean / std` for black (pixel 0
   /// before normalisation), in the planes' order (BGR models swap the first and last).
-  func fillValues(_ fill: Simlay_V1_Fill) throws -> (TransformFill, String) {
+  func fillValues(_ fill: SweepFill) -> TransformFill {
     switch fill {
-    case .mean: return (.constant(0, channels: 3), "mean")
+    case .mean: return .constant(0, channels: 3)
     case .black:
       var values = (0..<3).map { -preprocessing.mean[$0] / preprocessing.std[$0] }
       if bgr { values.reverse() }
-      return (TransformFill(values: values), "black")
-    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown fill \(v) (use MEAN or BLACK)")
+      return TransformFill(values: values)
     }
   }
 

@@ -1,11 +1,10 @@
 import SimlayCore
 import SimlayImaging
-import SimlayProto
 
 extension DaemonState {
   /// The sweep's line chart: similarity at each query's tracked cell vs the parameter; steps where the cell
   /// left the grid are omitted (the line breaks there).
-  func sweepChart(_ answer: SweepAnswer, kind: Simlay_V1_Transform, metric: SimilarityMetric) -> RGBImage {
+  func sweepChart(_ answer: SweepAnswer, kind: SweepKind, metric: SimilarityMetric) -> RGBImage {
     let params = answer.transforms.map(\.param)
     let series = answer.queries.indices.map { q in
       LineChart.Series(

@@ -1,44 +1,17 @@
 import Foundation
 import SimlayCore
 import SimlayImaging
-import SimlayProto
 
 extension DaemonState {
-  /// Answers an ExportViewer request: one self-contained page holding the images at display size and,
-  /// per layer, every cell's maps over every image (the quantised all-pairs triangle), plus an optional
-  /// NMF legend. INVALID_ARGUMENT for malformed options, NOT_FOUND for unknown models, layers or images,
-  /// RESOURCE_EXHAUSTED when the page would exceed the request or viewer limits.
-  func exportViewer(_ request: Simlay_V1_ExportViewerRequest) async throws -> Simlay_V1_ExportViewerResponse {
-    let model = try models.get(request.model)
-    let options = try ViewerOptions(request, maxImageSize: configuration.maxTileSize)
-    guard !request.layers.isEmpty else {
-      throw ServiceError(.invalidArgument, "layers is empty: name at least one layer")
-    }
-    guard !request.layers.contains(where: \.isEmpty) else {
-      throw ServiceError(.invalidArgument, "a layer name is empty")
-    }
-    try checkLimit(request.layers.count, configuration.maxLayersPerRequest, "layers")
-    guard !request.imageIds.isEmpty else {
-      throw ServiceError(.invalidArgument, "image_ids is empty: name the images to show")
-    }
-    try checkLimit(request.imageIds.count, configuration.maxImagesPerRequest, "images")
-    let layers = try request.layers.map { try model.layer($0) }
-    let targets = try images(request.imageIds, for: model)
-    try ViewerLimits.check(layers: layers.map { ($0.name, $0.height, $0.width) }, images: targets.count)
-
+  /// The compute step of ExportViewer: one self-contained page holding the images at display size and, per
+  /// layer, every cell's maps over every image (the quantised all-pairs triangle), plus an optional NMF legend.
+  func exportViewer(_ job: ViewerJob) async throws -> ViewerPage {
+    let (model, layers, targets, options) = (job.model, job.layers, job.targets, job.options)
     // NMF first: a refused layer (negative values under the refuse policy) should fail before the
     // all-pairs work.
     var nmf: ViewerPayload.NMF?
-    if request.nmfK > 0 {
-      let answer = try await nmfAnswer(
-        decode(
-          .with {
-            $0.model = request.model
-            $0.layer = request.nmfLayer.isEmpty ? request.layers[0] : request.nmfLayer
-            $0.imageIds = request.imageIds
-            $0.k = request.nmfK
-            $0.policy = request.nmfPolicy
-          }))
+    if let nmfJob = job.nmf {
+      let answer = try await nmfAnswer(nmfJob)
       nmf = .init(
         layer: answer.layer, k: answer.k, height: answer.height, width: answer.width,
         relativeError: answer.relativeError, palette: ViewerPayload.palette, groups: answer.groups,
@@ -76,9 +49,7 @@ extension DaemonState {
           src: "data:image/png;base64," + Data(png).base64EncodedString())
       }
     }
-    let title =
-      request.title.isEmpty
-      ? "Similarity overlays: \(model.name), \(layers.map(\.name).joined(separator: ", "))" : request.title
+    let title = job.title
     let payload = ViewerPayload(
       title: title, model: model.name, metric: options.metric.rawValue, colormap: options.colormap.rawValue,
       upsample: options.upsample.rawValue, opacity: options.opacity, imageSize: options.imageSize,
@@ -90,35 +61,6 @@ extension DaemonState {
           return [c.red, c.green, c.blue]
         },
       images: shown, layers: packed, nmf: nmf)
-    let html = ViewerTemplate.page(title: title, dataJSON: try payload.scriptSafeJSON())
-    return .with { $0.html = html }
-  }
-}
-
-/// The request's display options, checked, with the documented defaults filled in.
-struct ViewerOptions {
-  var metric: SimilarityMetric
-  var colormap: Colormap
-  var upsample: MapResize
-  var opacity: Float
-  var imageSize: Int
-
-  init(_ request: Simlay_V1_ExportViewerRequest, maxImageSize: Int) throws {
-    metric = try request.metric.similarityMetric()
-    let style = try RenderStyle(request.render, maxTileSize: maxImageSize)
-    // The page scales each metric's maps itself and draws no titles: refusing these beats ignoring them.
-    guard style.explicitRange == nil else {
-      throw ServiceError(
-        .invalidArgument, "render.value_min/value_max do not apply to ExportViewer (the page uses each metric's range)")
-    }
-    guard style.titles else {
-      throw ServiceError(
-        .invalidArgument, "render.no_titles does not apply to ExportViewer (the page has no tile titles)")
-    }
-    (colormap, upsample, opacity, imageSize) = (style.colormap, style.upsample, style.opacity, style.tileSize)
-    guard request.nmfK >= 0 else {
-      throw ServiceError(.invalidArgument, "nmf_k \(request.nmfK) must be >= 0 (0 = no NMF legend)")
-    }
-    if case .UNRECOGNIZED(let v) = request.nmfPolicy { throw ServiceError(.invalidArgument, "unknown nmf_policy \(v)") }
+    return ViewerPage(html: ViewerTemplate.page(title: title, dataJSON: try payload.scriptSafeJSON()))
   }
 }

@@ -59,6 +59,10 @@ class SimlayStub:
                 '/simlay.v1.Simlay/ExportViewer',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerResponse.FromString)
+        self.ExportViewerStream = channel.unary_stream(
+                '/simlay.v1.Simlay/ExportViewerStream',
+                request_serializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.SerializeToString,
+                response_deserializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerChunk.FromString)
 
 
 class SimlayServicer:
@@ -137,6 +141,14 @@ class SimlayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportViewerStream(self, request, context):
+        """The same page in pieces of at most 1 MiB, in order (concatenate the `html` fields): for clients that
+        keep the stock 4 MiB receive limit. See "Large answers" in the README.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SimlayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -189,6 +201,11 @@ def add_SimlayServicer_to_server(servicer, server):
                     servicer.ExportViewer,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerResponse.SerializeToString,
+            ),
+            'ExportViewerStream': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportViewerStream,
+                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.FromString,
+                    response_serializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -452,6 +469,32 @@ class Simlay:
             '/simlay.v1.Simlay/ExportViewer',
             simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.ExportViewerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata)
+
+    @staticmethod
+    def ExportViewerStream(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/simlay.v1.Simlay/ExportViewerStream',
+            simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.SerializeToString,
+            simlay_dot_v1_dot_simlay__pb2.ExportViewerChunk.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,91 @@
+import SimlayCore
+import SimlayEngine
+import SimlayImaging
+import SimlayProto
+
+/// A validated ExportViewer request: the decode step's output, the compute step's input.
+struct ViewerJob: Sendable {
+  var model: LoadedModel
+  /// The layers shown, in order; each within the viewer's cell limit for the images.
+  var layers: [GridLayer]
+  var targets: [StoredImage]
+  var options: ViewerOptions
+  /// The factorisation drawn as the legend, nil for none.
+  var nmf: NMFJob?
+  var title: String
+}
+
+/// A finished page.
+struct ViewerPage {
+  var html: String
+}
+
+/// The request's display options, checked, with the documented defaults filled in.
+struct ViewerOptions: Sendable {
+  var metric: SimilarityMetric
+  var colormap: Colormap
+  var upsample: MapResize
+  var opacity: Float
+  var imageSize: Int
+}
+
+extension DaemonState {
+  /// The decode step of ExportViewer: INVALID_ARGUMENT for malformed options, NOT_FOUND for unknown models,
+  /// layers or images, RESOURCE_EXHAUSTED when the page would exceed the request or viewer limits; all before
+  /// any forward pass.
+  func decode(_ request: Simlay_V1_ExportViewerRequest) throws -> ViewerJob {
+    let model = try models.get(request.model)
+    let options = try viewerOptions(request)
+    guard !request.layers.isEmpty else {
+      throw ServiceError(.invalidArgument, "layers is empty: name at least one layer")
+    }
+    guard !request.layers.contains(where: \.isEmpty) else {
+      throw ServiceError(.invalidArgument, "a layer name is empty")
+    }
+    try checkLimit(request.layers.count, configuration.maxLayersPerRequest, "layers")
+    guard !request.imageIds.isEmpty else {
+      throw ServiceError(.invalidArgument, "image_ids is empty: name the images to show")
+    }
+    try checkLimit(request.imageIds.count, configuration.maxImagesPerRequest, "images")
+    let layers = try request.layers.map { try model.layer($0) }
+    let targets = try images(request.imageIds, for: model)
+    try ViewerLimits.check(layers: layers.map { ($0.name, $0.height, $0.width) }, images: targets.count)
+    let nmf =
+      request.nmfK == 0
+      ? nil
+      : try decode(
+        Simlay_V1_NmfRequest.with {
+          $0.model = request.model
+          $0.layer = request.nmfLayer.isEmpty ? request.layers[0] : request.nmfLayer
+          $0.imageIds = request.imageIds
+          $0.k = request.nmfK
+          $0.policy = request.nmfPolicy
+        })
+    let title =
+      request.title.isEmpty
+      ? "Similarity overlays: \(model.name), \(layers.map(\.name).joined(separator: ", "))" : request.title
+    return ViewerJob(model: model, layers: layers, targets: targets, options: options, nmf: nmf, title: title)
+  }
+
+  /// The page's display options from the request's metric and render options.
+  func viewerOptions(_ request: Simlay_V1_ExportViewerRequest) throws -> ViewerOptions {
+    let metric = try request.metric.similarityMetric()
+    let style = try renderStyle(request.render)
+    // The page scales each metric's maps itself and draws no titles: refusing these beats ignoring them.
+    guard style.explicitRange == nil else {
+      throw ServiceError(
+        .invalidArgument, "render.value_min/value_max do not apply to ExportViewer (the page uses each metric's range)")
+    }
+    guard style.titles else {
+      throw ServiceError(
+        .invalidArgument, "render.no_titles does not apply to ExportViewer (the page has no tile titles)")
+    }
+    guard request.nmfK >= 0 else {
+      throw ServiceError(.invalidArgument, "nmf_k \(request.nmfK) must be >= 0 (0 = no NMF legend)")
+    }
+    if case .UNRECOGNIZED(let v) = request.nmfPolicy { throw ServiceError(.invalidArgument, "unknown nmf_policy \(v)") }
+    return ViewerOptions(
+      metric: metric, colormap: style.colormap, upsample: style.upsample, opacity: style.opacity,
+      imageSize: style.tileSize)
+  }
+}
