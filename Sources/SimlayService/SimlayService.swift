@@ -142,6 +142,10 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     try await handle { Simlay_V1_ExportViewerResponse(try await state.exportViewer(state.decode(request))) }
   }
 
+  public func pca(request: Simlay_V1_PcaRequest, context: ServerContext) async throws -> Simlay_V1_PcaResponse {
+    try await handle { Simlay_V1_PcaResponse(try await state.pca(state.decode(request))) }
+  }
+
   public func exportViewerStream(
     request: Simlay_V1_ExportViewerRequest, response: RPCWriter<Simlay_V1_ExportViewerChunk>, context: ServerContext
   ) async throws {

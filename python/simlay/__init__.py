@@ -19,12 +19,12 @@ from ._render import RenderOptions
 from ._errors import (CancelledError, DeadlineExceededError, FailedPreconditionError, InternalError,
                       InvalidArgumentError, NotFoundError, OutOfRangeError, PermissionDeniedError,
                       ResourceExhaustedError, SimlayError, UnauthenticatedError, UnavailableError, UnimplementedError)
-from ._results import ImageInfo, Layer, Model, NmfResult, SweepResult, SyncMaps, Viewer
+from ._results import ImageInfo, Layer, Model, NmfResult, PcaResult, SweepResult, SyncMaps, Viewer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "default_target", "HoverSession", "RenderOptions", "ImageInfo", "Layer", "Model", "NmfResult", "SweepResult", "SyncMaps", "Viewer",
+    "Client", "default_target", "HoverSession", "RenderOptions", "ImageInfo", "Layer", "Model", "NmfResult", "PcaResult", "SweepResult", "SyncMaps", "Viewer",
     "SimlayError", "InvalidArgumentError", "NotFoundError", "OutOfRangeError", "ResourceExhaustedError",
     "UnauthenticatedError", "PermissionDeniedError", "UnavailableError", "DeadlineExceededError",
     "UnimplementedError", "InternalError", "CancelledError", "FailedPreconditionError",

@@ -16,7 +16,7 @@ from ._render import RenderOptions, render_proto
 from ._proto import health_pb2, health_pb2_grpc
 from ._proto import simlay_pb2 as pb
 from ._proto import simlay_pb2_grpc
-from ._results import (ImageInfo, Layer, Model, NmfResult, SweepResult, SyncMaps, Viewer, _ipython, float_tensor,
+from ._results import (ImageInfo, Layer, Model, NmfResult, PcaResult, SweepResult, SyncMaps, Viewer, _ipython, float_tensor,
                        int32_tensor, png_image)
 
 __all__ = ["Client", "default_target"]
@@ -453,6 +453,25 @@ class Client:
                          groups=int32_tensor(r.groups), strength=float_tensor(r.strength), w=float_tensor(r.w),
                          h=float_tensor(r.h), relative_error=r.relative_error, iterations=r.iterations,
                          solve_seconds=r.solve_seconds, png=bytes(r.png) or None)
+
+    def pca(self, images: Images, *, layer: str, components: int = 3, model: str = "",
+            foreground_threshold: Optional[float] = None, render: Optional[RenderOptions] = None) -> PcaResult:
+        """Principal components of ``layer``'s cell vectors over ``images``, fitted jointly (every cell of
+        every image is one row), so colours and scores compare across images. ``foreground_threshold``:
+        cells whose first-component score is at most it are background (black in the picture). With
+        ``render`` (its tile_size and titles apply) the result's ``png`` shows each photo above its first
+        three components as RGB. Returns a ``PcaResult``."""
+        ids = self._ids(images, model)
+        request = pb.PcaRequest(model=model, layer=layer, image_ids=ids, components=int(components),
+                                render=render_proto(render))
+        if foreground_threshold is not None:
+            request.foreground_threshold = float(foreground_threshold)
+        r = self._call("Pca", request)
+        return PcaResult(layer=r.layer, height=r.height, width=r.width, channels=r.channels,
+                         components=float_tensor(r.components),
+                         explained_variance=np.array(r.explained_variance, dtype=np.float64),
+                         axes=float_tensor(r.axes), foreground=float_tensor(r.foreground),
+                         colors=float_tensor(r.colors).astype(np.uint8), png=bytes(r.png) or None)
 
     def sweep(self, image, *, layer: str, transform: str, params: Iterable[float],
               queries: Iterable[tuple[int, int]], model: str = "", metric="cosine", fill="mean",

@@ -137,6 +137,36 @@ class NmfResult:
 
 
 @dataclass
+class PcaResult:
+    """Principal components of one layer's cell vectors, fitted jointly over N images.
+
+    ``components`` float32 [N, H, W, K]: each cell's scores; ``explained_variance`` float64 [K]: the fraction
+    of the total variance each component explains; ``axes`` [K, C] (each one's largest entry positive);
+    ``foreground`` [N, H, W] (1 = foreground; all 1 without ``foreground_threshold``); ``colors`` uint8
+    [N, H, W, 3], the first three components as RGB scaled jointly over all images; ``png`` when rendered.
+    """
+    layer: str
+    height: int
+    width: int
+    channels: int
+    components: np.ndarray
+    explained_variance: np.ndarray
+    axes: np.ndarray
+    foreground: np.ndarray
+    colors: np.ndarray
+    png: Optional[bytes] = None
+
+    def image(self):
+        """The rendered PNG as a PIL image (ValueError when ``render`` was not asked for)."""
+        if not self.png:
+            raise ValueError("no PNG: call pca(..., render=simlay.RenderOptions())")
+        return png_image(self.png)
+
+    def _repr_png_(self):
+        return self.png or None
+
+
+@dataclass
 class SweepResult:
     """One image rotated or rescaled through ``params``, with query cells tracked through the sweep.
 

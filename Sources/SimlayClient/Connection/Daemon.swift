@@ -60,6 +60,11 @@ public struct Daemon: Sendable {
     try await client.exportViewer(request, metadata: metadata, options: options)
   }
 
+  /// Principal components of a layer over images.
+  public func pca(_ request: Simlay_V1_PcaRequest) async throws -> Simlay_V1_PcaResponse {
+    try await client.pca(request, metadata: metadata, options: options)
+  }
+
   /// The daemon's statistics.
   public func stats() async throws -> Simlay_V1_StatsResponse {
     try await client.stats(Simlay_V1_StatsRequest(), metadata: metadata, options: options)

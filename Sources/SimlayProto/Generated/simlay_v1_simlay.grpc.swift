@@ -178,6 +178,19 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "Pca" metadata.
+        public enum Pca: Sendable {
+            /// Request type for "Pca".
+            public typealias Input = Simlay_V1_PcaRequest
+            /// Response type for "Pca".
+            public typealias Output = Simlay_V1_PcaResponse
+            /// Descriptor for "Pca".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "Pca",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "simlay.v1.Simlay" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListModels.descriptor,
@@ -190,7 +203,8 @@ public enum Simlay_V1_Simlay: Sendable {
             Nmf.descriptor,
             Sweep.descriptor,
             ExportViewer.descriptor,
-            ExportViewerStream.descriptor
+            ExportViewerStream.descriptor,
+            Pca.descriptor
         ]
     }
 }
@@ -421,6 +435,26 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.StreamingServerRequest<Simlay_V1_ExportViewerRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerChunk>
+
+        /// Handle the "Pca" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Principal components of one layer's cell vectors fitted jointly over N images: each cell's scores on
+        /// > the top components, the fraction of the variance each explains, and (with `render`) the top three as
+        /// > RGB beside each photo, in colours that mean the same in every image.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_PcaRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_PcaResponse` messages.
+        func pca(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_PcaRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_PcaResponse>
     }
 
     /// Service protocol for the "simlay.v1.Simlay" service.
@@ -635,6 +669,26 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.ServerRequest<Simlay_V1_ExportViewerRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ExportViewerChunk>
+
+        /// Handle the "Pca" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Principal components of one layer's cell vectors fitted jointly over N images: each cell's scores on
+        /// > the top components, the fraction of the variance each explains, and (with `render`) the top three as
+        /// > RGB beside each photo, in colours that mean the same in every image.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_PcaRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Simlay_V1_PcaResponse` message.
+        func pca(
+            request: GRPCCore.ServerRequest<Simlay_V1_PcaRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_PcaResponse>
     }
 
     /// Simple service protocol for the "simlay.v1.Simlay" service.
@@ -849,6 +903,26 @@ extension Simlay_V1_Simlay {
             response: GRPCCore.RPCWriter<Simlay_V1_ExportViewerChunk>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "Pca" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Principal components of one layer's cell vectors fitted jointly over N images: each cell's scores on
+        /// > the top components, the fraction of the variance each explains, and (with `render`) the top three as
+        /// > RGB beside each photo, in colours that mean the same in every image.
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_PcaRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Simlay_V1_PcaResponse` to respond with.
+        func pca(
+            request: Simlay_V1_PcaRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Simlay_V1_PcaResponse
     }
 }
 
@@ -977,6 +1051,17 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.Pca.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_PcaRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_PcaResponse>(),
+            handler: { request, context in
+                try await self.pca(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1091,6 +1176,17 @@ extension Simlay_V1_Simlay.ServiceProtocol {
             context: context
         )
         return response
+    }
+
+    public func pca(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_PcaRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_PcaResponse> {
+        let response = try await self.pca(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
     }
 }
 
@@ -1245,6 +1341,19 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    public func pca(
+        request: GRPCCore.ServerRequest<Simlay_V1_PcaRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_PcaResponse> {
+        return GRPCCore.ServerResponse<Simlay_V1_PcaResponse>(
+            message: try await self.pca(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -1516,6 +1625,31 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ExportViewerChunk>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Simlay_V1_ExportViewerChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Pca" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Principal components of one layer's cell vectors fitted jointly over N images: each cell's scores on
+        /// > the top components, the fraction of the variance each explains, and (with `render`) the top three as
+        /// > RGB beside each photo, in colours that mean the same in every image.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_PcaRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_PcaRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_PcaResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func pca<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_PcaRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_PcaRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_PcaResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_PcaResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1911,6 +2045,42 @@ extension Simlay_V1_Simlay {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Pca" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Principal components of one layer's cell vectors fitted jointly over N images: each cell's scores on
+        /// > the top components, the fraction of the variance each explains, and (with `render`) the top three as
+        /// > RGB beside each photo, in colours that mean the same in every image.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_PcaRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_PcaRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_PcaResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func pca<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_PcaRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_PcaRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_PcaResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_PcaResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.Pca.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2230,6 +2400,37 @@ extension Simlay_V1_Simlay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ExportViewerRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ExportViewerChunk>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Pca" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Principal components of one layer's cell vectors fitted jointly over N images: each cell's scores on
+    /// > the top components, the fraction of the variance each explains, and (with `render`) the top three as
+    /// > RGB beside each photo, in colours that mean the same in every image.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_PcaRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func pca<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_PcaRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_PcaResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.pca(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_PcaRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_PcaResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2596,6 +2797,41 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.exportViewerStream(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Pca" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Principal components of one layer's cell vectors fitted jointly over N images: each cell's scores on
+    /// > the top components, the fraction of the variance each explains, and (with `render`) the top three as
+    /// > RGB beside each photo, in colours that mean the same in every image.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func pca<Result>(
+        _ message: Simlay_V1_PcaRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_PcaResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_PcaRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.pca(
             request: request,
             options: options,
             onResponse: handleResponse

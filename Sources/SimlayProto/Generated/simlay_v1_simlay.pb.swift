@@ -1613,6 +1613,121 @@ public nonisolated struct Simlay_V1_ExportViewerChunk: Sendable {
   public init() {}
 }
 
+public nonisolated struct Simlay_V1_PcaRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty = the default model.
+  public var model: String = String()
+
+  public var layer: String = String()
+
+  /// The images fitted together (every cell of each is one row).
+  public var imageIds: [String] = []
+
+  /// Components to fit: 0 = 3; at most 16 and at most the layer's channels.
+  public var components: Int32 = 0
+
+  /// When set: cells whose first-component score is at most this are background (mask 0), drawn black, and
+  /// the colours are scaled over the foreground only.
+  public var foregroundThreshold: Float {
+    get {_foregroundThreshold ?? 0}
+    set {_foregroundThreshold = newValue}
+  }
+  /// Returns true if `foregroundThreshold` has been explicitly set.
+  public var hasForegroundThreshold: Bool {self._foregroundThreshold != nil}
+  /// Clears the value of `foregroundThreshold`. Subsequent reads from it will return its default value.
+  public mutating func clearForegroundThreshold() {self._foregroundThreshold = nil}
+
+  /// When set: `png` holds the photos (first row) and their top-3 components as RGB (second row).
+  public var render: Simlay_V1_RenderOptions {
+    get {_render ?? Simlay_V1_RenderOptions()}
+    set {_render = newValue}
+  }
+  /// Returns true if `render` has been explicitly set.
+  public var hasRender: Bool {self._render != nil}
+  /// Clears the value of `render`. Subsequent reads from it will return its default value.
+  public mutating func clearRender() {self._render = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _foregroundThreshold: Float? = nil
+  fileprivate var _render: Simlay_V1_RenderOptions? = nil
+}
+
+public nonisolated struct Simlay_V1_PcaResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var layer: String = String()
+
+  public var height: Int32 = 0
+
+  public var width: Int32 = 0
+
+  /// The layer's channels (the dimension fitted).
+  public var channels: Int32 = 0
+
+  /// [N, H, W, K]: each cell's score on each component ((x - mean) . axis), components by decreasing variance.
+  public var components: Simlay_V1_FloatTensor {
+    get {_components ?? Simlay_V1_FloatTensor()}
+    set {_components = newValue}
+  }
+  /// Returns true if `components` has been explicitly set.
+  public var hasComponents: Bool {self._components != nil}
+  /// Clears the value of `components`. Subsequent reads from it will return its default value.
+  public mutating func clearComponents() {self._components = nil}
+
+  /// K values: the fraction of the total variance (the covariance's trace) each component explains.
+  public var explainedVariance: [Double] = []
+
+  /// [K, C]: the unit axes; each one's largest-magnitude entry is positive (scikit-learn's convention).
+  public var axes: Simlay_V1_FloatTensor {
+    get {_axes ?? Simlay_V1_FloatTensor()}
+    set {_axes = newValue}
+  }
+  /// Returns true if `axes` has been explicitly set.
+  public var hasAxes: Bool {self._axes != nil}
+  /// Clears the value of `axes`. Subsequent reads from it will return its default value.
+  public mutating func clearAxes() {self._axes = nil}
+
+  /// [N, H, W]: 1 for foreground, 0 for background; all 1 without foreground_threshold.
+  public var foreground: Simlay_V1_FloatTensor {
+    get {_foreground ?? Simlay_V1_FloatTensor()}
+    set {_foreground = newValue}
+  }
+  /// Returns true if `foreground` has been explicitly set.
+  public var hasForeground: Bool {self._foreground != nil}
+  /// Clears the value of `foreground`. Subsequent reads from it will return its default value.
+  public mutating func clearForeground() {self._foreground = nil}
+
+  /// [N, H, W, 3] uint8 as float: the colour of each cell in `png` (first three components, scaled jointly).
+  public var colors: Simlay_V1_FloatTensor {
+    get {_colors ?? Simlay_V1_FloatTensor()}
+    set {_colors = newValue}
+  }
+  /// Returns true if `colors` has been explicitly set.
+  public var hasColors: Bool {self._colors != nil}
+  /// Clears the value of `colors`. Subsequent reads from it will return its default value.
+  public mutating func clearColors() {self._colors = nil}
+
+  /// With `render`: the PNG.
+  public var png: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _components: Simlay_V1_FloatTensor? = nil
+  fileprivate var _axes: Simlay_V1_FloatTensor? = nil
+  fileprivate var _foreground: Simlay_V1_FloatTensor? = nil
+  fileprivate var _colors: Simlay_V1_FloatTensor? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "simlay.v1"
@@ -3708,6 +3823,144 @@ nonisolated extension Simlay_V1_ExportViewerChunk: SwiftProtobuf.Message, SwiftP
     if lhs.html != rhs.html {return false}
     if lhs.offset != rhs.offset {return false}
     if lhs.totalBytes != rhs.totalBytes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_PcaRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PcaRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_ids\0\u{1}components\0\u{3}foreground_threshold\0\u{1}render\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.imageIds) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.components) }()
+      case 5: try { try decoder.decodeSingularFloatField(value: &self._foregroundThreshold) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._render) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    }
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 2)
+    }
+    if !self.imageIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.imageIds, fieldNumber: 3)
+    }
+    if self.components != 0 {
+      try visitor.visitSingularInt32Field(value: self.components, fieldNumber: 4)
+    }
+    try { if let v = self._foregroundThreshold {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._render {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_PcaRequest, rhs: Simlay_V1_PcaRequest) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.layer != rhs.layer {return false}
+    if lhs.imageIds != rhs.imageIds {return false}
+    if lhs.components != rhs.components {return false}
+    if lhs._foregroundThreshold != rhs._foregroundThreshold {return false}
+    if lhs._render != rhs._render {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_PcaResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PcaResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{1}height\0\u{1}width\0\u{1}channels\0\u{1}components\0\u{3}explained_variance\0\u{1}axes\0\u{1}foreground\0\u{1}colors\0\u{1}png\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.height) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.width) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.channels) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._components) }()
+      case 6: try { try decoder.decodeRepeatedDoubleField(value: &self.explainedVariance) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._axes) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._foreground) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._colors) }()
+      case 10: try { try decoder.decodeSingularBytesField(value: &self.png) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 1)
+    }
+    if self.height != 0 {
+      try visitor.visitSingularInt32Field(value: self.height, fieldNumber: 2)
+    }
+    if self.width != 0 {
+      try visitor.visitSingularInt32Field(value: self.width, fieldNumber: 3)
+    }
+    if self.channels != 0 {
+      try visitor.visitSingularInt32Field(value: self.channels, fieldNumber: 4)
+    }
+    try { if let v = self._components {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if !self.explainedVariance.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.explainedVariance, fieldNumber: 6)
+    }
+    try { if let v = self._axes {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._foreground {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._colors {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    if !self.png.isEmpty {
+      try visitor.visitSingularBytesField(value: self.png, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_PcaResponse, rhs: Simlay_V1_PcaResponse) -> Bool {
+    if lhs.layer != rhs.layer {return false}
+    if lhs.height != rhs.height {return false}
+    if lhs.width != rhs.width {return false}
+    if lhs.channels != rhs.channels {return false}
+    if lhs._components != rhs._components {return false}
+    if lhs.explainedVariance != rhs.explainedVariance {return false}
+    if lhs._axes != rhs._axes {return false}
+    if lhs._foreground != rhs._foreground {return false}
+    if lhs._colors != rhs._colors {return false}
+    if lhs.png != rhs.png {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -63,6 +63,10 @@ class SimlayStub:
                 '/simlay.v1.Simlay/ExportViewerStream',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerChunk.FromString)
+        self.Pca = channel.unary_unary(
+                '/simlay.v1.Simlay/Pca',
+                request_serializer=simlay_dot_v1_dot_simlay__pb2.PcaRequest.SerializeToString,
+                response_deserializer=simlay_dot_v1_dot_simlay__pb2.PcaResponse.FromString)
 
 
 class SimlayServicer:
@@ -149,6 +153,15 @@ class SimlayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Pca(self, request, context):
+        """Principal components of one layer's cell vectors fitted jointly over N images: each cell's scores on
+        the top components, the fraction of the variance each explains, and (with `render`) the top three as
+        RGB beside each photo, in colours that mean the same in every image.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SimlayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -206,6 +219,11 @@ def add_SimlayServicer_to_server(servicer, server):
                     servicer.ExportViewerStream,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerChunk.SerializeToString,
+            ),
+            'Pca': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pca,
+                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.PcaRequest.FromString,
+                    response_serializer=simlay_dot_v1_dot_simlay__pb2.PcaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -495,6 +513,32 @@ class Simlay:
             '/simlay.v1.Simlay/ExportViewerStream',
             simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.ExportViewerChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata)
+
+    @staticmethod
+    def Pca(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simlay.v1.Simlay/Pca',
+            simlay_dot_v1_dot_simlay__pb2.PcaRequest.SerializeToString,
+            simlay_dot_v1_dot_simlay__pb2.PcaResponse.FromString,
             options,
             channel_credentials,
             insecure,
