@@ -146,6 +146,24 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     try await handle { Simlay_V1_PcaResponse(try await state.pca(state.decode(request))) }
   }
 
+  public func compareModels(request: Simlay_V1_CompareModelsRequest, context: ServerContext) async throws
+    -> Simlay_V1_CompareModelsResponse
+  {
+    try await handle {
+      let style = request.hasRender ? try state.renderStyle(request.render) : nil
+      let result = try await state.compare(state.decode(request))
+      var response = Simlay_V1_CompareModelsResponse(result)
+      if let style {
+        response.rendered = Simlay_V1_RenderedImage(
+          try await state.renderedOverlay(
+            answers: result.rows.map(\.answer), targets: result.photos, queryImage: nil, metric: result.metric,
+            style: style, queryColumn: result.pointImage,
+            rowTitles: result.rows.map { "\($0.model) \($0.answer.layer)" }))
+      }
+      return response
+    }
+  }
+
   public func exportViewerStream(
     request: Simlay_V1_ExportViewerRequest, response: RPCWriter<Simlay_V1_ExportViewerChunk>, context: ServerContext
   ) async throws {

@@ -65,6 +65,11 @@ public struct Daemon: Sendable {
     try await client.pca(request, metadata: metadata, options: options)
   }
 
+  /// Several models side by side on the same photos and point.
+  public func compareModels(_ request: Simlay_V1_CompareModelsRequest) async throws -> Simlay_V1_CompareModelsResponse {
+    try await client.compareModels(request, metadata: metadata, options: options)
+  }
+
   /// The daemon's statistics.
   public func stats() async throws -> Simlay_V1_StatsResponse {
     try await client.stats(Simlay_V1_StatsRequest(), metadata: metadata, options: options)

@@ -191,6 +191,19 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CompareModels" metadata.
+        public enum CompareModels: Sendable {
+            /// Request type for "CompareModels".
+            public typealias Input = Simlay_V1_CompareModelsRequest
+            /// Response type for "CompareModels".
+            public typealias Output = Simlay_V1_CompareModelsResponse
+            /// Descriptor for "CompareModels".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "CompareModels",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "simlay.v1.Simlay" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListModels.descriptor,
@@ -204,7 +217,8 @@ public enum Simlay_V1_Simlay: Sendable {
             Sweep.descriptor,
             ExportViewer.descriptor,
             ExportViewerStream.descriptor,
-            Pca.descriptor
+            Pca.descriptor,
+            CompareModels.descriptor
         ]
     }
 }
@@ -455,6 +469,25 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.StreamingServerRequest<Simlay_V1_PcaRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_PcaResponse>
+
+        /// Handle the "CompareModels" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Several models side by side (each at its own layer) on the same photos and one query point: one row of
+        /// > maps per model, so architectures and supervision compare at a glance.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_CompareModelsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_CompareModelsResponse` messages.
+        func compareModels(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_CompareModelsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_CompareModelsResponse>
     }
 
     /// Service protocol for the "simlay.v1.Simlay" service.
@@ -689,6 +722,25 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.ServerRequest<Simlay_V1_PcaRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Simlay_V1_PcaResponse>
+
+        /// Handle the "CompareModels" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Several models side by side (each at its own layer) on the same photos and one query point: one row of
+        /// > maps per model, so architectures and supervision compare at a glance.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_CompareModelsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Simlay_V1_CompareModelsResponse` message.
+        func compareModels(
+            request: GRPCCore.ServerRequest<Simlay_V1_CompareModelsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse>
     }
 
     /// Simple service protocol for the "simlay.v1.Simlay" service.
@@ -923,6 +975,25 @@ extension Simlay_V1_Simlay {
             request: Simlay_V1_PcaRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Simlay_V1_PcaResponse
+
+        /// Handle the "CompareModels" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Several models side by side (each at its own layer) on the same photos and one query point: one row of
+        /// > maps per model, so architectures and supervision compare at a glance.
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_CompareModelsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Simlay_V1_CompareModelsResponse` to respond with.
+        func compareModels(
+            request: Simlay_V1_CompareModelsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Simlay_V1_CompareModelsResponse
     }
 }
 
@@ -1062,6 +1133,17 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.CompareModels.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_CompareModelsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_CompareModelsResponse>(),
+            handler: { request, context in
+                try await self.compareModels(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1183,6 +1265,17 @@ extension Simlay_V1_Simlay.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_PcaResponse> {
         let response = try await self.pca(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func compareModels(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_CompareModelsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_CompareModelsResponse> {
+        let response = try await self.compareModels(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1350,6 +1443,19 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Simlay_V1_PcaResponse> {
         return GRPCCore.ServerResponse<Simlay_V1_PcaResponse>(
             message: try await self.pca(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func compareModels(
+        request: GRPCCore.ServerRequest<Simlay_V1_CompareModelsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse> {
+        return GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse>(
+            message: try await self.compareModels(
                 request: request.message,
                 context: context
             ),
@@ -1650,6 +1756,30 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_PcaResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_PcaResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CompareModels" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Several models side by side (each at its own layer) on the same photos and one query point: one row of
+        /// > maps per model, so architectures and supervision compare at a glance.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_CompareModelsRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_CompareModelsRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_CompareModelsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func compareModels<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_CompareModelsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_CompareModelsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_CompareModelsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_CompareModelsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2081,6 +2211,41 @@ extension Simlay_V1_Simlay {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "CompareModels" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Several models side by side (each at its own layer) on the same photos and one query point: one row of
+        /// > maps per model, so architectures and supervision compare at a glance.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_CompareModelsRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_CompareModelsRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_CompareModelsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func compareModels<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_CompareModelsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_CompareModelsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_CompareModelsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_CompareModelsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.CompareModels.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2431,6 +2596,36 @@ extension Simlay_V1_Simlay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_PcaRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_PcaResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CompareModels" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Several models side by side (each at its own layer) on the same photos and one query point: one row of
+    /// > maps per model, so architectures and supervision compare at a glance.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_CompareModelsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func compareModels<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_CompareModelsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_CompareModelsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.compareModels(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_CompareModelsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_CompareModelsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2832,6 +3027,40 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.pca(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CompareModels" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Several models side by side (each at its own layer) on the same photos and one query point: one row of
+    /// > maps per model, so architectures and supervision compare at a glance.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func compareModels<Result>(
+        _ message: Simlay_V1_CompareModelsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_CompareModelsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_CompareModelsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.compareModels(
             request: request,
             options: options,
             onResponse: handleResponse

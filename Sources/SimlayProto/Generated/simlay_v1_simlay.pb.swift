@@ -1728,6 +1728,113 @@ public nonisolated struct Simlay_V1_PcaResponse: Sendable {
   fileprivate var _colors: Simlay_V1_FloatTensor? = nil
 }
 
+public nonisolated struct Simlay_V1_CompareModelsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One row per model (at most --max-layers rows); every row holds the same photos in the same order, each
+  /// added for that row's model (ids depend on the model's preprocessing).
+  public var rows: [Simlay_V1_ModelRow] = []
+
+  /// The point: a pixel of the original photo at index `point_image` of every row's images.
+  public var pointImage: Int32 = 0
+
+  public var point: Simlay_V1_Pixel {
+    get {_point ?? Simlay_V1_Pixel()}
+    set {_point = newValue}
+  }
+  /// Returns true if `point` has been explicitly set.
+  public var hasPoint: Bool {self._point != nil}
+  /// Clears the value of `point`. Subsequent reads from it will return its default value.
+  public mutating func clearPoint() {self._point = nil}
+
+  public var metric: Simlay_V1_Metric = .cosine
+
+  /// Set = also render one PNG grid: one row per model, one column per photo.
+  public var render: Simlay_V1_RenderOptions {
+    get {_render ?? Simlay_V1_RenderOptions()}
+    set {_render = newValue}
+  }
+  /// Returns true if `render` has been explicitly set.
+  public var hasRender: Bool {self._render != nil}
+  /// Clears the value of `render`. Subsequent reads from it will return its default value.
+  public mutating func clearRender() {self._render = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _point: Simlay_V1_Pixel? = nil
+  fileprivate var _render: Simlay_V1_RenderOptions? = nil
+}
+
+public nonisolated struct Simlay_V1_ModelRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty = the default model.
+  public var model: String = String()
+
+  public var layer: String = String()
+
+  public var imageIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Simlay_V1_CompareModelsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One per request row, in order.
+  public var rows: [Simlay_V1_ModelMaps] = []
+
+  /// With `render`: the grid.
+  public var rendered: Simlay_V1_RenderedImage {
+    get {_rendered ?? Simlay_V1_RenderedImage()}
+    set {_rendered = newValue}
+  }
+  /// Returns true if `rendered` has been explicitly set.
+  public var hasRendered: Bool {self._rendered != nil}
+  /// Clears the value of `rendered`. Subsequent reads from it will return its default value.
+  public mutating func clearRendered() {self._rendered = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rendered: Simlay_V1_RenderedImage? = nil
+}
+
+public nonisolated struct Simlay_V1_ModelMaps: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var model: String = String()
+
+  /// The layer, the cell under the point on its grid and the [N, H, W] maps.
+  public var maps: Simlay_V1_LayerMaps {
+    get {_maps ?? Simlay_V1_LayerMaps()}
+    set {_maps = newValue}
+  }
+  /// Returns true if `maps` has been explicitly set.
+  public var hasMaps: Bool {self._maps != nil}
+  /// Clears the value of `maps`. Subsequent reads from it will return its default value.
+  public mutating func clearMaps() {self._maps = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _maps: Simlay_V1_LayerMaps? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "simlay.v1"
@@ -3961,6 +4068,178 @@ nonisolated extension Simlay_V1_PcaResponse: SwiftProtobuf.Message, SwiftProtobu
     if lhs._foreground != rhs._foreground {return false}
     if lhs._colors != rhs._colors {return false}
     if lhs.png != rhs.png {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_CompareModelsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CompareModelsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rows\0\u{3}point_image\0\u{1}point\0\u{1}metric\0\u{1}render\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pointImage) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._point) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._render) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 1)
+    }
+    if self.pointImage != 0 {
+      try visitor.visitSingularInt32Field(value: self.pointImage, fieldNumber: 2)
+    }
+    try { if let v = self._point {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.metric != .cosine {
+      try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 4)
+    }
+    try { if let v = self._render {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_CompareModelsRequest, rhs: Simlay_V1_CompareModelsRequest) -> Bool {
+    if lhs.rows != rhs.rows {return false}
+    if lhs.pointImage != rhs.pointImage {return false}
+    if lhs._point != rhs._point {return false}
+    if lhs.metric != rhs.metric {return false}
+    if lhs._render != rhs._render {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_ModelRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelRow"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.imageIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    }
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 2)
+    }
+    if !self.imageIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.imageIds, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_ModelRow, rhs: Simlay_V1_ModelRow) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.layer != rhs.layer {return false}
+    if lhs.imageIds != rhs.imageIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_CompareModelsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CompareModelsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rows\0\u{1}rendered\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._rendered) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 1)
+    }
+    try { if let v = self._rendered {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_CompareModelsResponse, rhs: Simlay_V1_CompareModelsResponse) -> Bool {
+    if lhs.rows != rhs.rows {return false}
+    if lhs._rendered != rhs._rendered {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_ModelMaps: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelMaps"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}maps\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._maps) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    }
+    try { if let v = self._maps {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_ModelMaps, rhs: Simlay_V1_ModelMaps) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs._maps != rhs._maps {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

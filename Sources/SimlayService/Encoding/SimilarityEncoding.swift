@@ -23,11 +23,28 @@ extension Simlay_V1_LayerSyncResponse {
   /// One `LayerMaps` per requested layer, in order: the cell under the point and the [N, H, W] maps.
   init(_ result: SyncResult) {
     self.init()
-    layers = result.answers.map { a in
-      Simlay_V1_LayerMaps.with {
-        $0.layer = a.layer
-        $0.cell = .with { c in (c.y, c.x) = (Int32(a.cells.y0), Int32(a.cells.x0)) }
-        $0.maps = Simlay_V1_FloatTensor(shape: [result.targets.count, a.height, a.width], values: a.maps)
+    layers = result.answers.map { Simlay_V1_LayerMaps($0, targets: result.targets.count) }
+  }
+}
+
+extension Simlay_V1_LayerMaps {
+  /// One layer's maps over `targets` images and the point's cell.
+  init(_ a: LayerAnswer, targets: Int) {
+    self.init()
+    layer = a.layer
+    cell = .with { c in (c.y, c.x) = (Int32(a.cells.y0), Int32(a.cells.x0)) }
+    maps = Simlay_V1_FloatTensor(shape: [targets, a.height, a.width], values: a.maps)
+  }
+}
+
+extension Simlay_V1_CompareModelsResponse {
+  /// One `ModelMaps` per row, in order (the rendered grid is added by the handler).
+  init(_ result: CompareResult) {
+    self.init()
+    rows = result.rows.map { row in
+      Simlay_V1_ModelMaps.with {
+        $0.model = row.model
+        $0.maps = Simlay_V1_LayerMaps(row.answer, targets: result.photos.count)
       }
     }
   }

@@ -3,18 +3,21 @@ import SimlayImaging
 
 extension DaemonState {
   /// Renders answers as a grid: one row per layer, one column per target image; the query's cells are
-  /// outlined in yellow on the query's image.
+  /// outlined in yellow on the query's image (or in column `queryColumn`, when rows hold different ids of
+  /// the same photos, as CompareModels' do). `rowTitles` replace the layer names.
   func render(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
-    style: RenderStyle
+    style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil
   ) -> RGBImage {
     let overlay = style.overlayStyle(for: answers.flatMap(\.maps), metric: metric)
     let tiles = targets.map { ImageScaler.fit($0.image, longestSide: style.tileSize) }
     var grid = GridComposer(rows: answers.count, columns: targets.count)
     if style.titles {
       grid.columnTitles = targets.map(\.name)
-      grid.rowTitles = answers.map {
-        queryImage == nil ? "\($0.layer) (group centroid)" : "\($0.layer) (\($0.cells.y0),\($0.cells.x0))"
+      grid.rowTitles = answers.enumerated().map { r, a in
+        let name = rowTitles?[r] ?? a.layer
+        return queryImage == nil && queryColumn == nil
+          ? "\(name) (group centroid)" : "\(name) (\(a.cells.y0),\(a.cells.x0))"
       }
     }
     for (r, answer) in answers.enumerated() {
@@ -22,7 +25,7 @@ extension DaemonState {
       for (c, target) in targets.enumerated() {
         let map = Array(answer.maps[(c * plane)..<((c + 1) * plane)])
         let outline =
-          target.id == queryImage?.id
+          (queryColumn.map { $0 == c } ?? (target.id == queryImage?.id))
           ? CellRect(y0: answer.cells.y0, x0: answer.cells.x0, y1: answer.cells.y1, x1: answer.cells.x1) : nil
         grid.set(
           row: r, column: c,
@@ -38,10 +41,12 @@ extension DaemonState {
   /// (a 4-layer x 8-image grid at 256 px is tens of milliseconds of pixel work: not for the RPC threads).
   func renderedOverlay(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
-    style: RenderStyle
+    style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil
   ) async throws -> RenderedPNG {
     try await executor.run {
-      let image = self.render(answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style)
+      let image = self.render(
+        answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style,
+        queryColumn: queryColumn, rowTitles: rowTitles)
       let png = try PNGEncoder.encode(image)
       return RenderedPNG(png: png, width: image.width, height: image.height)
     }

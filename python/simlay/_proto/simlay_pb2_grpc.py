@@ -67,6 +67,10 @@ class SimlayStub:
                 '/simlay.v1.Simlay/Pca',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.PcaRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.PcaResponse.FromString)
+        self.CompareModels = channel.unary_unary(
+                '/simlay.v1.Simlay/CompareModels',
+                request_serializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.SerializeToString,
+                response_deserializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.FromString)
 
 
 class SimlayServicer:
@@ -162,6 +166,14 @@ class SimlayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompareModels(self, request, context):
+        """Several models side by side (each at its own layer) on the same photos and one query point: one row of
+        maps per model, so architectures and supervision compare at a glance.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SimlayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -224,6 +236,11 @@ def add_SimlayServicer_to_server(servicer, server):
                     servicer.Pca,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.PcaRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.PcaResponse.SerializeToString,
+            ),
+            'CompareModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareModels,
+                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.FromString,
+                    response_serializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -539,6 +556,32 @@ class Simlay:
             '/simlay.v1.Simlay/Pca',
             simlay_dot_v1_dot_simlay__pb2.PcaRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.PcaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata)
+
+    @staticmethod
+    def CompareModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simlay.v1.Simlay/CompareModels',
+            simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.SerializeToString,
+            simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.FromString,
             options,
             channel_credentials,
             insecure,
