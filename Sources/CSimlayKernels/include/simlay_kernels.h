@@ -73,4 +73,27 @@ void simlay_erf(const float *x, float *y, size_t n);
 /// Gelu, 0.5 x (1 + erf(x / sqrt 2)), of n floats with the same erf; y may not alias x.
 void simlay_gelu(const float *x, float *y, size_t n);
 
+/// Functions of simlay_activation and simlay_bias_activation (`kind`); alpha and beta are their parameters.
+#define SIMLAY_ACT_IDENTITY 0    /* x */
+#define SIMLAY_ACT_CLIP 1        /* min(max(x, alpha), beta) */
+#define SIMLAY_ACT_LEAKY 2       /* x >= 0 ? x : alpha x */
+#define SIMLAY_ACT_SIGMOID 3     /* 1 / (1 + exp(-x)) */
+#define SIMLAY_ACT_SILU 4        /* x sigmoid(x) */
+#define SIMLAY_ACT_HARDSIGMOID 5 /* max(0, min(1, alpha x + beta)) */
+#define SIMLAY_ACT_HARDSWISH 6   /* x max(0, min(1, x / 6 + 1/2)) */
+#define SIMLAY_ACT_GELU 7        /* 0.5 x (1 + erf(x / sqrt 2)) */
+#define SIMLAY_ACT_GELU_TANH 8   /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+
+/// y[i] = f(x[i]) for the function `kind`, vectorised (exp with max relative error 1.2e-7, erf 5e-7; see
+/// approx.h). y may be x (in place); otherwise the two must not overlap.
+void simlay_activation(const float *x, float *y, size_t n, int kind, float alpha, float beta);
+
+/// A convolution's epilogue: for each of `channels` planes of `size` floats,
+/// y = f(clamp(y + bias[c], lo, hi)) for the function `kind`; bias may be NULL.
+void simlay_bias_activation(float *y, int channels, ptrdiff_t size, const float *bias, float lo, float hi, int kind,
+                            float alpha, float beta);
+
+/// The exp approximation the activations use (for tests: its error against double exp).
+float simlay_exp(float x);
+
 #endif

@@ -1,23 +1,21 @@
+import CSimlayKernels
 import Foundation
 
-/// Element-wise activations: Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish.
+/// Element-wise activations: Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, and SiLU (the engine's
+/// own `_SimlaySiLU`, which Fusion makes from `Mul(x, Sigmoid(x))`). Vectorised (activation.c) and split
+/// over the pool in chunks.
 struct Activation: CompiledOperator {
-  enum Function: Sendable {
-    case clip(Float, Float)
-    case clipDynamic
-    case leaky(Float)
-    case sigmoid
-    case hardSigmoid(Float, Float)
-    case hardSwish
-  }
+  /// The op type of a fused `Mul(x, Sigmoid(x))`; the leading underscore keeps it out of model files.
+  static let siluOp = "_SimlaySiLU"
 
   let outputTypes: [TensorType]
-  let function: Function
+  /// The function; nil for a Clip whose bounds are only known at run time.
+  let function: PointwiseFunction?
 
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
     let t = try ctx.floatType(0)
     let node = ctx.node
-    let function: Function
+    let function: PointwiseFunction?
     switch node.opType {
     case "Relu":
       function = .clip(0, .infinity)
@@ -27,7 +25,7 @@ struct Activation: CompiledOperator {
       } else if (!ctx.has(1) || ctx.constant(1) != nil) && (!ctx.has(2) || ctx.constant(2) != nil) {
         function = .clip(ctx.constant(1)?.floats.first ?? -.infinity, ctx.constant(2)?.floats.first ?? .infinity)
       } else {
-        function = .clipDynamic
+        function = nil
       }
     case "LeakyRelu":
       function = .leaky(node.float("alpha", default: 0.01))
@@ -35,6 +33,8 @@ struct Activation: CompiledOperator {
       function = .sigmoid
     case "HardSigmoid":
       function = .hardSigmoid(node.float("alpha", default: 0.2), node.float("beta", default: 0.5))
+    case siluOp:
+      function = .silu
     default:
       function = .hardSwish
     }
@@ -43,27 +43,9 @@ struct Activation: CompiledOperator {
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
     let x = inputs[0]!
-    let n = x.count
-    return [
-      Tensor(shape: x.shape) { y in
-        let src = x.pointer
-        switch function {
-        case .clip(let lo, let hi):
-          for i in 0..<n { y[i] = Swift.min(Swift.max(src[i], lo), hi) }
-        case .clipDynamic:
-          let lo = inputs.count > 1 ? inputs[1]?.floats.first ?? -.infinity : -.infinity
-          let hi = inputs.count > 2 ? inputs[2]?.floats.first ?? .infinity : .infinity
-          for i in 0..<n { y[i] = Swift.min(Swift.max(src[i], lo), hi) }
-        case .leaky(let a):
-          for i in 0..<n { y[i] = src[i] >= 0 ? src[i] : a * src[i] }
-        case .sigmoid:
-          for i in 0..<n { y[i] = 1 / (1 + expf(-src[i])) }
-        case .hardSigmoid(let a, let b):
-          for i in 0..<n { y[i] = Swift.max(0, Swift.min(1, a * src[i] + b)) }
-        case .hardSwish:
-          for i in 0..<n { y[i] = src[i] * Swift.max(0, Swift.min(1, src[i] / 6 + 0.5)) }
-        }
-      }
-    ]
+    if let function { return [Elementwise.map(function, x, context: context)] }
+    let lo = inputs.count > 1 ? inputs[1]?.floats.first ?? -.infinity : -.infinity
+    let hi = inputs.count > 2 ? inputs[2]?.floats.first ?? .infinity : .infinity
+    return [Elementwise.map(.clip(lo, hi), x, context: context)]
   }
 }

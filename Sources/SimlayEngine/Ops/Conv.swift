@@ -1,7 +1,7 @@
 import CSimlayKernels
 
 /// ONNX Conv (2-D): grouped, dilated, strided, explicit or auto_pad padding, optional bias, and an optional
-/// fused Relu/Clip (see Fusion). Three kernels: depthwise (hand-written), 1x1 direct GEMM, im2col + GEMM.
+/// fused Relu/Clip and element-wise function (see Fusion). Three kernels: depthwise (hand-written), 1x1 direct GEMM, im2col + GEMM.
 struct Conv: CompiledOperator {
   enum Kind { case depthwise, depthwiseChannelsLast, pointwise, im2col }
 
@@ -19,6 +19,8 @@ struct Conv: CompiledOperator {
   let lo: Float
   let hi: Float
   let kind: Kind
+  /// A fused element-wise function applied after the clamp (identity when none).
+  let activation: PointwiseFunction
   /// Depthwise weights transposed to [taps][channels], for the channels-last kernel.
   let tapsMajorWeights: Tensor?
 
@@ -70,7 +72,20 @@ struct Conv: CompiledOperator {
       weights: wf, bias: bias,
       window: window, group: group, inChannels: c, outChannels: m,
       lo: ctx.node.float("_act_min", default: -.infinity), hi: ctx.node.float("_act_max", default: .infinity),
-      kind: kind, tapsMajorWeights: transposed)
+      kind: kind, activation: activation(ctx.node), tapsMajorWeights: transposed)
+  }
+
+  /// The function Fusion recorded in `_act_kind`; an unknown kind (a crafted file) runs as the identity in
+  /// the C kernels, so it cannot reach undefined code.
+  static func activation(_ node: Node) -> PointwiseFunction {
+    guard let kind = node.int("_act_kind"), let k = Int32(exactly: kind) else { return .identity }
+    return PointwiseFunction(
+      kind: k, alpha: node.float("_act_alpha", default: 0), beta: node.float("_act_beta", default: 0))
+  }
+
+  /// Applies the fused function in place to `count` floats of a depthwise output (whose kernels only clamp).
+  func activate(_ y: UnsafeMutablePointer<Float>, count: Int) {
+    if activation.kind != SIMLAY_ACT_IDENTITY { Elementwise.apply(activation, y, y, count: count) }
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
@@ -93,6 +108,7 @@ struct Conv: CompiledOperator {
             Depthwise.plane(
               x.pointer + i * inPlane, weights: w + ch * taps, bias: b?[ch] ?? 0, window: window,
               lo: lo, hi: hi, into: y + i * outPlane, scratch: scratch)
+            activate(y + i * outPlane, count: outPlane)
           }
         }
       case .depthwiseChannelsLast:
@@ -113,6 +129,7 @@ struct Conv: CompiledOperator {
             simlay_depthwise_hwc(
               x.pointer + (n * inChannels + c0) * inPlane, Int32(count), packed + c0, Int32(outChannels),
               b.map { $0 + c0 }, &cw, lo, hi, y + (n * outChannels + c0) * outPlane, scratch)
+            activate(y + (n * outChannels + c0) * outPlane, count: count * outPlane)
           }
         }
       case .pointwise:
@@ -121,7 +138,8 @@ struct Conv: CompiledOperator {
           GEMM.multiply(
             m: outChannels, n: outPlane, k: inChannels, a: w, lda: inChannels,
             b: x.pointer + n * inChannels * inPlane, ldb: outPlane, c: dst, ldc: outPlane, context: context)
-          Epilogue.apply(dst, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi, context: context)
+          Epilogue.apply(
+            dst, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi, function: activation, context: context)
         }
       case .im2col:
         let cg = inChannels / group
@@ -140,7 +158,7 @@ struct Conv: CompiledOperator {
           }
           Epilogue.apply(
             y + n * outChannels * outPlane, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi,
-            context: context)
+            function: activation, context: context)
         }
       }
     }

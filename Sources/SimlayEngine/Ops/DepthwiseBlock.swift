@@ -44,7 +44,9 @@ struct DepthwiseBlock: CompiledOperator {
     let depthwise = try part("b:", [0, 3, 4], expand.outputTypes[0])
     let project = try part("c:", [0, 5, 6], depthwise.outputTypes[0])
     guard expand.kind == .pointwise, depthwise.group == depthwise.inChannels, depthwise.group > 1,
-      depthwise.window.kH * depthwise.window.kW <= 64, project.kind == .pointwise
+      depthwise.window.kH * depthwise.window.kW <= 64, project.kind == .pointwise,
+      // The expansion's function runs over the zero-padded copy, borders included (see run).
+      expand.activation.keepsZero
     else {
       return DepthwiseBlock(expand: expand, depthwise: depthwise, project: project, tapsMajor: nil)
     }
@@ -86,6 +88,8 @@ struct DepthwiseBlock: CompiledOperator {
           var cw = dw
           simlay_hwc_pad_bias_clamp(
             work, Int32(mid), &cw, expandBias, elo, ehi, Int32(range.lowerBound), Int32(range.upperBound), padded)
+          let rowFloats = paddedCount / Int(simlay_hwc_padded_rows(&cw))
+          expand.activate(padded + range.lowerBound * rowFloats, count: range.count * rowFloats)
         }
         let rows = depthwise.window.outH
         let (taps, bias) = (tapsMajor.pointer, depthwise.bias.map { UnsafePointer($0.pointer) })
@@ -95,6 +99,8 @@ struct DepthwiseBlock: CompiledOperator {
           simlay_depthwise_hwc_rows(
             padded, Int32(mid), taps, Int32(mid), bias, &cw, lo, hi,
             Int32(range.lowerBound), Int32(range.upperBound), work)
+          let rowFloats = depthwise.window.outW * mid
+          depthwise.activate(work + range.lowerBound * rowFloats, count: range.count * rowFloats)
         }
         // Y[cout, cells] = W_c D^T, back to NCHW.
         let dst = y + n * cout * outCells
@@ -103,7 +109,7 @@ struct DepthwiseBlock: CompiledOperator {
           c: dst, ldc: outCells, context: context)
         Epilogue.apply(
           dst, channels: cout, size: outCells, bias: project.bias.map { UnsafePointer($0.pointer) },
-          lo: project.lo, hi: project.hi, context: context)
+          lo: project.lo, hi: project.hi, function: project.activation, context: context)
       }
     }
     return [out]

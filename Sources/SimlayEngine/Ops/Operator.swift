@@ -108,7 +108,7 @@ package enum OperatorRegistry {
     "ReduceProd": Reduce.make, "ReduceL1": Reduce.make, "ReduceL2": Reduce.make, "ReduceSumSquare": Reduce.make,
     "ReduceLogSumExp": Reduce.make,
     "LayerNormalization": LayerNormalization.make, "Split": Split.make, "ScatterND": ScatterND.make,
-    Fusion.depthwiseBlockOp: DepthwiseBlock.make,
+    Fusion.depthwiseBlockOp: DepthwiseBlock.make, Activation.siluOp: Activation.make,
   ]
 
   /// The op types the engine runs, sorted.

@@ -53,7 +53,7 @@ struct Unary: CompiledOperator {
       Tensor(shape: x.shape) { y in
         let s = x.pointer
         switch function {
-        case .erf: simlay_erf(s, y, n)
+        case .erf: Elementwise.chunked(n, context: context) { start, count in simlay_erf(s + start, y + start, count) }
         case .tanh: for i in 0..<n { y[i] = tanhf(s[i]) }
         case .exp: for i in 0..<n { y[i] = expf(s[i]) }
         case .log: for i in 0..<n { y[i] = logf(s[i]) }
