@@ -15,6 +15,7 @@ extension Simlay_V1_SimilarityResponse {
       )
     }
     maps = Simlay_V1_FloatTensor(shape: [result.targets.count, answer.height, answer.width], values: answer.maps)
+    warnings = result.warnings
   }
 }
 
@@ -29,5 +30,6 @@ extension Simlay_V1_LayerSyncResponse {
         $0.maps = Simlay_V1_FloatTensor(shape: [result.targets.count, a.height, a.width], values: a.maps)
       }
     }
+    warnings = result.warnings
   }
 }

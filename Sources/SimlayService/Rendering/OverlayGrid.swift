@@ -5,10 +5,10 @@ import SimlayProto
 
 extension DaemonState {
   /// Renders answers as a grid: one row per layer, one column per target image; the query's cells are
-  /// outlined in yellow on the query's image.
+  /// outlined in yellow on the query's image, `boxes` (top-K matches of a one-layer answer) in cyan.
   func render(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
-    style: RenderStyle
+    style: RenderStyle, boxes: [TopMatch] = []
   ) -> RGBImage {
     let overlay = style.overlayStyle(for: answers.flatMap(\.maps), metric: metric)
     let tiles = targets.map { ImageScaler.fit($0.image, longestSide: style.tileSize) }
@@ -26,11 +26,12 @@ extension DaemonState {
         let outline =
           target.id == queryImage?.id
           ? CellRect(y0: answer.cells.y0, x0: answer.cells.x0, y1: answer.cells.y1, x1: answer.cells.x1) : nil
+        let matches = boxes.filter { $0.image == c }.map { CellRect(y: $0.y, x: $0.x) }
         grid.set(
           row: r, column: c,
           tile: OverlayRenderer.render(
             image: tiles[c], map: map, mapHeight: answer.height,
-            mapWidth: answer.width, style: overlay, outline: outline))
+            mapWidth: answer.width, style: overlay, outline: outline, boxes: matches))
       }
     }
     return grid.compose()
@@ -40,10 +41,11 @@ extension DaemonState {
   /// (a 4-layer x 8-image grid at 256 px is tens of milliseconds of pixel work: not for the RPC threads).
   func renderedOverlay(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
-    style: RenderStyle
+    style: RenderStyle, boxes: [TopMatch] = []
   ) async throws -> Simlay_V1_RenderedImage {
     try await executor.run {
-      let image = self.render(answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style)
+      let image = self.render(
+        answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style, boxes: boxes)
       let png = try PNGEncoder.encode(image)
       return Simlay_V1_RenderedImage.with {
         $0.png = Data(png)
