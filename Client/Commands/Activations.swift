@@ -46,7 +46,8 @@ struct Activations: AsyncParsableCommand {
     }
     guard !layers.isEmpty || allLayers else { throw ValidationError("name at least one --layer (or --all-layers)") }
     if fromDaemon, inputNpy != nil || allLayers {
-      throw ValidationError("--from-daemon takes --image files and named --layer tensors (not --input-npy, --all-layers)")
+      throw ValidationError(
+        "--from-daemon takes --image files and named --layer tensors (not --input-npy, --all-layers)")
     }
   }
 

@@ -47,7 +47,9 @@ struct Similarity: AsyncParsableCommand {
   @Option(help: "Answer the K most similar cells (1...1024).")
   var top: Int?
 
-  @Option(name: .customLong("exclude-radius"), help: "With --top: leave out cells within R cells (Chebyshev) of the query, on its own image.")
+  @Option(
+    name: .customLong("exclude-radius"),
+    help: "With --top: leave out cells within R cells (Chebyshev) of the query, on its own image.")
   var excludeRadius: Int?
 
   @Flag(name: .customLong("top-per-image"), help: "With --top: the K best cells of each image.")

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import SimlayCore
 import SimlayImaging
 import SimlayProto
 
@@ -95,7 +96,8 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
         let query = try state.decode(request)
         let result = try await state.similarity(query)
         var response = Simlay_V1_SimilarityResponse(result)
-        let top = try await query.top.map { try await state.topMatches(result, $0) } ?? []
+        var top: [TopMatch] = []
+        if let request = query.top { top = try await state.topMatches(result, request) }
         response.top = top.map { Simlay_V1_Match($0, targets: result.targets) }
         if let style {
           let boxes = !request.render.hasDrawTop || request.render.drawTop ? top : []

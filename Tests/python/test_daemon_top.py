@@ -154,11 +154,12 @@ def test_cli_top_json_and_csv(setup, tmp_path):
     maps = np.array(doc["maps"], dtype=np.float32)
     expected = reference_top(maps, 12, ([0], (5, 6, 6, 7), 2))
     assert [set(m) for m in doc["top"]] == [{"image", "y", "x", "value"}] * 12
-    assert [(m["image"], m["y"], m["x"], m["value"]) for m in doc["top"]] == expected
+    # JSON and CSV carry float32 values in their shortest decimal form: read back as float32, exact.
+    assert [(m["image"], m["y"], m["x"], float(np.float32(m["value"]))) for m in doc["top"]] == expected
     rows = list(csv.DictReader(out_csv.open()))
     assert [(int(r["rank"]), int(r["image"]), int(r["y"]), int(r["x"])) for r in rows] == \
         [(rank, i, y, x) for rank, (i, y, x, _) in enumerate(expected)]
-    assert [float(r["value"]) for r in rows] == [v for *_, v in expected]
+    assert [float(np.float32(r["value"])) for r in rows] == [v for *_, v in expected]
     assert [r["name"] for r in rows] == [paths[i].name for i, *_ in expected]
     # Without an output file, the matches are printed, best first.
     proc = assert_ok(daemon.cli("similarity", "--layer", "blocks.10", "--query", "0:5,6", "--top", "3", *paths))

@@ -53,6 +53,11 @@ class SimilarityMaps(np.ndarray):
         self.top = list(getattr(obj, "top", []))
         self.warnings = list(getattr(obj, "warnings", []))
 
+    def __array_wrap__(self, obj, *args, **kwargs):
+        # Reductions (maps.max(), maps.sum()) give numpy scalars, as on a plain array, not 0-d SimilarityMaps.
+        result = super().__array_wrap__(obj, *args, **kwargs)
+        return result[()] if result.ndim == 0 else result
+
 
 def matches(reply) -> list[Match]:
     """A SimilarityResponse's ``top`` as ``Match`` records."""

@@ -22,13 +22,15 @@ extension DaemonState {
         request.topK == 0
           ? "exclude_radius and top_per_target need top_k > 0"
           : "top_k \(request.topK) outside 1...\(TopMatches.maxK)",
-        details: ErrorDetails(.invalidRequest, fieldViolations: [.init(field: "top_k", description: "1...\(TopMatches.maxK)")]))
+        details: ErrorDetails(
+          .invalidRequest, fieldViolations: [.init(field: "top_k", description: "1...\(TopMatches.maxK)")]))
     }
     if request.hasExcludeRadius {
       guard request.excludeRadius >= 0 else {
         throw ServiceError(
           .invalidArgument, "exclude_radius \(request.excludeRadius) is negative (cells; 0 = the query cells only)",
-          details: ErrorDetails(.invalidRequest, fieldViolations: [.init(field: "exclude_radius", description: ">= 0")]))
+          details: ErrorDetails(.invalidRequest, fieldViolations: [.init(field: "exclude_radius", description: ">= 0")])
+        )
       }
       if case .group = request.query.position {
         throw ServiceError(
@@ -36,7 +38,8 @@ extension DaemonState {
       }
     }
     return TopRequest(
-      k: Int(request.topK), perTarget: request.topPerTarget, excludeRadius: request.hasExcludeRadius ? Int(request.excludeRadius) : nil)
+      k: Int(request.topK), perTarget: request.topPerTarget,
+      excludeRadius: request.hasExcludeRadius ? Int(request.excludeRadius) : nil)
   }
 
   /// The top matches of `result`, selected on the compute executor (a pass over up to 64 x 112 x 112 cells

@@ -59,6 +59,10 @@ class SimlayStub:
                 '/simlay.v1.Simlay/ExportViewer',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerResponse.FromString)
+        self.Activations = channel.unary_unary(
+                '/simlay.v1.Simlay/Activations',
+                request_serializer=simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.SerializeToString,
+                response_deserializer=simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.FromString)
 
 
 class SimlayServicer:
@@ -137,6 +141,14 @@ class SimlayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Activations(self, request, context):
+        """One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+        cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SimlayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -189,6 +201,11 @@ def add_SimlayServicer_to_server(servicer, server):
                     servicer.ExportViewer,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.ExportViewerResponse.SerializeToString,
+            ),
+            'Activations': grpc.unary_unary_rpc_method_handler(
+                    servicer.Activations,
+                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.FromString,
+                    response_serializer=simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -452,6 +469,32 @@ class Simlay:
             '/simlay.v1.Simlay/ExportViewer',
             simlay_dot_v1_dot_simlay__pb2.ExportViewerRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.ExportViewerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata)
+
+    @staticmethod
+    def Activations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simlay.v1.Simlay/Activations',
+            simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.SerializeToString,
+            simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
