@@ -7,9 +7,14 @@ query warning, on the real daemon and the default model.
   no resize, so the input is (x - 127) / 128, exact in float32).
 - An answer over the daemon's message limit is RESOURCE_EXHAUSTED naming the size, the limit and the
   settings to raise, before any forward pass; the daemon keeps serving.
-- A query whose vector is all zero (a cell that every ReLU6 of a post-activation layer cuts to 0 on a
-  black image) carries a warning: in the Similarity and LayerSync answers, on the CLI's stderr (one
-  line), and in Python as a ``simlay.ZeroVectorWarning``.
+- The layouts other than NCHW, on the token model of testmodels.py: channels-last [1, H, W, C], patch
+  tokens [1, T, D] and tokens with a class and two register tokens [1, 3 + T, D] (the cache keeps only
+  the patch tokens, so that one is a forward pass of its own), each as the in-process command writes it.
+- A query whose vector is all zero carries a warning: in the Similarity and LayerSync answers, on the
+  CLI's stderr (one line), and in Python as a ``simlay.ZeroVectorWarning``. The default model has no
+  all-zero cell even on black or white images (checked with onnxruntime at every post-ReLU6 layer), so
+  the test makes a model whose ReLU output is zero exactly where the image is dark: a 1x1 convolution
+  summing the three normalised channels (ImageNet normalisation: black is about -2 in each), then Relu.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ import numpy as np
 import pytest
 
 from conftest import load_script
-from daemon_support import (DEFAULT_MODEL, KNOWN_LAYERS, assert_ok, assert_one_line_error, rpc_error, running_daemon,
-                            solid_png, tensor, working_tree_package)
+from daemon_support import (DEFAULT_MODEL, KNOWN_LAYERS, assert_ok, assert_one_line_error, rpc_error, run_cli,
+                            running_daemon, tensor, working_tree_package)
 
 REL_TOL, ABS_TOL = 1e-4, 1e-5  # test_against_ort.py's
 LAYERS = ["stem", "blocks.1.expand", "blocks.4", "blocks.10", "head"]
@@ -113,49 +118,81 @@ def test_answer_over_the_message_limit_is_refused(tmp_path):
         assert_one_line_error(proc, "--max-message-mb")
 
 
-def zero_cell(daemon, image_id) -> tuple[str, tuple[int, int]]:
-    """A post-ReLU6 layer and a cell of it whose vector is all zero on image_id, searched in the daemon's
-    own activations (so the test cannot drift from what the daemon computes)."""
-    client = daemon.client()
-    for layer in ["blocks.1.expand", "blocks.1.dw", "blocks.4.expand", "blocks.10.expand", "head"]:
-        acts = tensor(client.call("Activations", client.pb.ActivationsRequest(image_id=image_id, layer=layer)
-                                  ).activations)[0]
-        zero = np.argwhere(np.all(acts == 0, axis=0))
-        if len(zero):
-            return layer, tuple(int(v) for v in zero[0])
-    raise AssertionError("no all-zero cell on the black image at any post-ReLU layer")
+def test_token_and_channels_last_layouts(tmp_path):
+    import testmodels
+    model = testmodels.save(testmodels.tokens_like(), tmp_path / "tokens_like.onnx")
+    image = square_png(tmp_path, seed=1411)
+    layers = {"patch_embed": "nchw", "tokens.patches": "tokens+0", "block0": "tokens+3", "stage.nhwc": "nhwc"}
+    with running_daemon(["--model", f"tok={model}"]) as d:
+        client = d.client()
+        image_id = client.add([image])[0].id
+        for layer, layout in layers.items():
+            reply = client.call("Activations", client.pb.ActivationsRequest(image_id=image_id, layer=layer))
+            assert reply.layout == layout, (layer, reply.layout)
+        args = [a for layer in layers for a in ("--layer", layer)]
+        assert_ok(d.cli("activations", "--from-daemon", "--model", "tok", "--image", image, *args, "--out", tmp_path / "d"))
+    assert_ok(run_cli(["activations", "--model", model, "--image", image, *args, "--out", tmp_path / "l"]))
+    for layer in layers:
+        a, b = np.load(tmp_path / "d" / f"{layer}.npy"), np.load(tmp_path / "l" / f"{layer}.npy")
+        assert a.dtype == b.dtype == np.float32 and a.shape == b.shape, (layer, a.shape, b.shape)
+        assert float(np.abs(a - b).max()) <= tolerance(b), layer
+    assert np.load(tmp_path / "d" / "block0.npy").shape == (1, 83, 24)
 
 
-def test_zero_query_vector_warns(daemon, photos, tmp_path):
-    black = tmp_path / "black.png"
-    black.write_bytes(solid_png(224, 224, (0, 0, 0)))
-    client = daemon.client()
-    black_id, cat_id = (i.id for i in client.add([black, photos["chelsea"]]))
-    layer, (y, x) = zero_cell(daemon, black_id)
-    reply, maps = client.similarity(layer, black_id, [black_id, cat_id], cell=(y, x))
-    assert len(reply.warnings) == 1 and "all zero" in reply.warnings[0] and layer in reply.warnings[0], reply.warnings
-    assert np.all(maps == 0), "cosine against a zero vector is 0 everywhere"
-    cat = tensor(client.call("Activations", client.pb.ActivationsRequest(image_id=cat_id, layer=layer)).activations)[0]
-    nonzero = tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(cat).sum(axis=0)), cat.shape[1:]))
-    other, _ = client.similarity(layer, cat_id, [cat_id], cell=nonzero)
-    assert list(other.warnings) == []
-    # LayerSync: the warning names the layer where the point's vector is zero.
-    h, w = maps.shape[1:]
-    point = ((x + 0.5) * 224 / w, (y + 0.5) * 224 / h)
-    sync = client.sync([layer, "blocks.10"], black_id, point, [black_id])
-    assert any(layer in m for m in sync.warnings), list(sync.warnings)
-    # The CLI: the maps as usual, one warning line on stderr.
-    proc = assert_ok(daemon.cli("similarity", "--layer", layer, "--query", f"0:{y},{x}", "--npy", tmp_path / "m.npy",
-                                black, photos["chelsea"]))
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("simlay: warning: ") and "all zero" in lines[0], proc.stderr
-    # Python: a ZeroVectorWarning, and with top_k the warnings on the result.
-    simlay = working_tree_package()
-    with simlay.Client(daemon.unix_target()) as c, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = c.similarity(layer=layer, query=(0, y, x), images=[black_id, cat_id], top_k=3)
-        assert [w.category for w in caught] == [simlay.ZeroVectorWarning]
-        assert result.warnings == [str(caught[0].message)]
-        assert [(m.image, m.y, m.x) for m in result.top] == [(0, 0, 0), (0, 0, 1), (0, 0, 2)]  # all ties at 0
-        synced = c.sync(layers=[layer], point=(0, *point), images=[black_id])
-        assert len(synced.warnings) == 1
+def dark_is_zero_model(path):
+    """input [1, 3, 32, 32] -> "sum" = 1x1 conv with weights 1, bias 0 (the sum of the normalised channels)
+    -> "relu": zero on dark pixels, positive on bright ones."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    weight = numpy_helper.from_array(np.ones((4, 3, 1, 1), dtype=np.float32), "sum.weight")
+    nodes = [helper.make_node("Conv", ["input", "sum.weight"], ["sum"], kernel_shape=[1, 1]),
+             helper.make_node("Relu", ["sum"], ["relu"])]
+    graph = helper.make_graph(nodes, "dark_is_zero",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 32, 32])],
+                              [helper.make_tensor_value_info("relu", TensorProto.FLOAT, [1, 4, 32, 32])],
+                              initializer=[weight])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def test_zero_query_vector_warns(tmp_path):
+    from PIL import Image
+    model = dark_is_zero_model(tmp_path / "dark.onnx")
+    pixels = np.zeros((32, 32, 3), dtype=np.uint8)
+    pixels[:, 16:] = 255  # left half black, right half white
+    half = tmp_path / "half.png"
+    Image.fromarray(pixels).save(half)
+    with running_daemon(["--model", f"dark={model}"]) as d:
+        client = d.client()
+        image_id = client.add([half])[0].id
+        acts = tensor(client.call("Activations", client.pb.ActivationsRequest(image_id=image_id, layer="relu"))
+                      .activations)[0]
+        assert np.all(acts[:, :, :16] == 0) and np.all(acts[:, :, 16:] > 0), "the fixture's premise"
+        reply, maps = client.similarity("relu", image_id, [image_id], cell=(5, 3))
+        assert len(reply.warnings) == 1, list(reply.warnings)
+        assert "all zero" in reply.warnings[0] and "'relu'" in reply.warnings[0] and "(5, 3)" in reply.warnings[0]
+        assert np.all(maps == 0), "cosine against a zero vector is 0 everywhere"
+        bright, _ = client.similarity("relu", image_id, [image_id], cell=(5, 20))
+        assert list(bright.warnings) == []
+        # LayerSync: the point (pixel 3.5, 5.5) is cell (5, 3) on the 32x32 grid.
+        sync = client.sync(["relu", "sum"], image_id, (3.5, 5.5), [image_id])
+        assert len(sync.warnings) == 1 and "'relu'" in sync.warnings[0], list(sync.warnings)
+        # The CLI: the maps as usual, one warning line on stderr.
+        proc = assert_ok(d.cli("similarity", "--layer", "relu", "--query", "0:5,3", "--npy", tmp_path / "m.npy", half))
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("simlay: warning: ") and "all zero" in lines[0], proc.stderr
+        assert np.load(tmp_path / "m.npy").shape == (1, 32, 32)
+        proc = assert_ok(d.cli("sync", "--layers", "relu", "--point", "0@3.5,5.5", "--npy-dir", tmp_path / "s", half))
+        assert sum("simlay: warning: " in line for line in proc.stderr.splitlines()) == 1, proc.stderr
+        # Python: a ZeroVectorWarning, and with top_k the warnings on the result too.
+        simlay = working_tree_package()
+        with simlay.Client(d.unix_target()) as c, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = c.similarity(layer="relu", query=(0, 5, 3), images=[image_id], top_k=3)
+            assert [w.category for w in caught] == [simlay.ZeroVectorWarning]
+            assert result.warnings == [str(caught[0].message)]
+            assert [(m.image, m.y, m.x) for m in result.top] == [(0, 0, 0), (0, 0, 1), (0, 0, 2)]  # ties at 0
+            synced = c.sync(layers=["relu"], point=(0, 3.5, 5.5), images=[image_id])
+            assert len(synced.warnings) == 1 and len(caught) == 2

@@ -34,10 +34,20 @@ struct TopMatchesTests {
     }
   }
 
+  /// Maps, k and quantisation levels of one case.
+  struct Case: Sendable, CustomTestStringConvertible {
+    var n: Int, k: Int, levels: Int
+    var testDescription: String { "n=\(n) k=\(k) levels=\(levels)" }
+  }
+
   @Test(
     "equals sorting every cell, ties by lower map, then y, then x",
-    arguments: [(1, 1, 1), (3, 7, 4), (4, 50, 3), (2, 1024, 255), (5, 13, 1)])
-  func matchesSort(n: Int, k: Int, levels: Int) {
+    arguments: [
+      Case(n: 1, k: 1, levels: 1), Case(n: 3, k: 7, levels: 4), Case(n: 4, k: 50, levels: 3),
+      Case(n: 2, k: 1024, levels: 255), Case(n: 5, k: 13, levels: 1),
+    ])
+  func matchesSort(_ c: Case) {
+    let (n, k, levels) = (c.n, c.k, c.levels)
     let (h, w) = (7, 5)
     let m = Self.maps(count: n * h * w, seed: UInt64(n * 131 + k), levels: Float(levels))
     for perMap in [false, true] {
