@@ -83,7 +83,7 @@ def test_activations_call_and_python_client(daemon, photos):
         acts = c.activations(ids[1], layer="blocks.10")
         assert acts.dtype == np.float32 and acts.shape == (1, *KNOWN_LAYERS["blocks.10"])
         # The maps the daemon answers are made from the same tensor: cosine of cell (2, 3) against it.
-        maps = c.similarity(layer="blocks.10", query=(1, 2, 3), images=ids[1:])
+        maps = c.similarity(layer="blocks.10", query=(0, 2, 3), images=ids[1:])
         v = acts[0].reshape(acts.shape[1], -1).astype(np.float64)
         u = v[:, 2 * 14 + 3]
         ref = (u @ v) / ((np.linalg.norm(u) + 1e-4) * (np.linalg.norm(v, axis=0) + 1e-4))
