@@ -3,7 +3,8 @@
 under the same machine load: unary Similarity calls over the Unix socket on 16 images, at blocks.4
 (28x28: 12544 cells) and stem (112x112: 200704 cells), without top_k, with top_k=10 and with top_k=10
 and an exclusion radius; and, as the outside reference, numpy selecting the same 10 from the same maps
-(np.argpartition + a sort of the 10; the maps already in memory).
+(np.argpartition + a sort of the 10; the maps already in memory). The four are timed in turn, call by
+call, so that the other load of a shared machine weighs on each alike.
 
 Reported: mean milliseconds per call, the ratio of each top-K call to the plain call, and the daemon's
 extra time per call against numpy's selection time.
@@ -40,12 +41,18 @@ def images(tmp: Path) -> list[Path]:
     return out
 
 
-def timed(fn, calls: int) -> float:
-    fn()  # warm: forward passes and caches
-    start = time.perf_counter()
+def interleaved(fns: list, calls: int) -> list[float]:
+    """Mean milliseconds of each of `fns`, called in turn (round robin) so that a change of machine load
+    during the run weighs on all of them alike."""
+    for fn in fns:
+        fn()  # warm: forward passes and caches
+    total = [0.0] * len(fns)
     for _ in range(calls):
-        fn()
-    return (time.perf_counter() - start) / calls * 1000
+        for j, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            total[j] += time.perf_counter() - start
+    return [t / calls * 1000 for t in total]
 
 
 def main() -> int:
@@ -71,16 +78,16 @@ def main() -> int:
                       f"{'extra ms':>9s} {'numpy ms':>9s}")
                 for layer in ["blocks.4", "stem"]:
                     q = {"image": 0, "cell": (5, 5)}
-                    plain = timed(lambda: c.similarity(layer=layer, query=q, images=ids), args.calls)
-                    top = timed(lambda: c.similarity(layer=layer, query=q, images=ids, top_k=10), args.calls)
-                    excl = timed(lambda: c.similarity(layer=layer, query=q, images=ids, top_k=10, exclude_radius=2),
-                                 args.calls)
                     maps = np.asarray(c.similarity(layer=layer, query=q, images=ids)).reshape(-1)
 
                     def select():
                         part = np.argpartition(-maps, 10)[:10]
                         return part[np.lexsort((part, -maps[part]))]
-                    ref = timed(select, args.calls * 5)
+                    plain, top, excl, ref = interleaved([
+                        lambda: c.similarity(layer=layer, query=q, images=ids),
+                        lambda: c.similarity(layer=layer, query=q, images=ids, top_k=10),
+                        lambda: c.similarity(layer=layer, query=q, images=ids, top_k=10, exclude_radius=2),
+                        select], args.calls)
                     print(f"{layer:10s} {plain:9.2f} {top:9.2f} {top / plain:6.2f} {excl:9.2f} {excl / plain:6.2f} "
                           f"{top - plain:9.2f} {ref:9.3f}")
         finally:

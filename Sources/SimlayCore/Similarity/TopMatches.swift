@@ -32,7 +32,12 @@ public struct TopExclusion: Sendable, Hashable {
 
   /// Whether cell (y, x) of map `image` is left out.
   public func excludes(image: Int, y: Int, x: Int) -> Bool {
-    guard images.contains(image) else { return false }
+    images.contains(image) && excludesCell(y: y, x: x)
+  }
+
+  /// Whether cell (y, x) is within `radius` of the rectangle (on any map).
+  @inline(__always)
+  func excludesCell(y: Int, x: Int) -> Bool {
     // Chebyshev distance from a point to a rectangle: the larger of the two axis gaps (0 inside).
     let dy = max(y0 - y, 0, y - (y1 - 1))
     let dx = max(x0 - x, 0, x - (x1 - 1))
@@ -61,12 +66,15 @@ public enum TopMatches {
       ranges.flatMap { images -> [TopMatch] in
         var heap = BoundedHeap(capacity: k)
         for i in images {
+          // Looked up once per map, not per cell: the set lookup per cell made an exclusion 8x the cost
+          // of the selection itself on 16 maps of 112 x 112 (1.2 ms against 0.15 ms, bench_top.py).
+          let excluding = exclusion.flatMap { $0.images.contains(i) ? $0 : nil }
           for y in 0..<height {
             for x in 0..<width {
               let flat = i * plane + y * width + x
               let v = values[flat]
               guard !v.isNaN else { continue }
-              if let exclusion, exclusion.excludes(image: i, y: y, x: x) { continue }
+              if let e = excluding, e.excludesCell(y: y, x: x) { continue }
               heap.offer(Candidate(value: v, flat: flat))
             }
           }
