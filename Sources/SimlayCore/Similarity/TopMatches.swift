@@ -66,8 +66,8 @@ public enum TopMatches {
       ranges.flatMap { images -> [TopMatch] in
         var heap = BoundedHeap(capacity: k)
         for i in images {
-          // Looked up once per map, not per cell: the set lookup per cell made an exclusion 8x the cost
-          // of the selection itself on 16 maps of 112 x 112 (1.2 ms against 0.15 ms, bench_top.py).
+          // Looked up once per map, not per cell: with a set lookup per cell an exclusion added 1.2 ms per
+          // call on 16 maps of 112 x 112 (bench_top.py, one run on a busy machine); without, within noise.
           let excluding = exclusion.flatMap { $0.images.contains(i) ? $0 : nil }
           for y in 0..<height {
             for x in 0..<width {
