@@ -74,6 +74,13 @@ def test_from_daemon_writes_the_in_process_files(daemon, tmp_path):
         err = float(np.abs(a.astype(np.float64) - ref[layer]).max())
         assert err <= tol, f"{layer}: daemon vs onnxruntime {err:.3e} > {tol:.3e}"
     assert sorted(p.name for p in ours.iterdir()) == sorted(p.name for p in local.iterdir())
+    # A tensor that is not a grid (the classifier's logits, [1, 1000]): the same file as well.
+    assert_ok(daemon.cli("activations", "--from-daemon", "--image", image, "--layer", "logits", "--out", ours))
+    assert_ok(daemon.cli("activations", "--model", DEFAULT_MODEL, "--image", image, "--layer", "logits", "--out", local))
+    a, b = np.load(ours / "logits.npy"), np.load(local / "logits.npy")
+    assert a.dtype == b.dtype == np.float32 and a.shape == b.shape == (1, 1000), (a.shape, b.shape)
+    ref = dict(ort_values(image, ["logits"]))["logits"]
+    assert float(np.abs(a - b).max()) <= tolerance(ref) and float(np.abs(a - ref).max()) <= tolerance(ref)
 
 
 def test_activations_call_and_python_client(daemon, photos):

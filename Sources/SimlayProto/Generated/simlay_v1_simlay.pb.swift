@@ -1298,7 +1298,7 @@ public nonisolated struct Simlay_V1_ActivationsRequest: Sendable {
 
   public var imageID: String = String()
 
-  /// A grid layer (see ListModels).
+  /// A grid layer (see ListModels), or another named float32 tensor of the graph (e.g. logits).
   public var layer: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1314,7 +1314,7 @@ public nonisolated struct Simlay_V1_ActivationsResponse: Sendable {
   public var layer: String = String()
 
   /// As the model computes it for the image: batch 1, the layer's own shape ([1, C, H, W] for "nchw",
-  /// [1, H, W, C] for "nhwc", [1, T, D] for "tokens+P" with the prefix tokens).
+  /// [1, H, W, C] for "nhwc", [1, T, D] for "tokens+P" with the prefix tokens; another tensor: its shape).
   public var activations: Simlay_V1_FloatTensor {
     get {_activations ?? Simlay_V1_FloatTensor()}
     set {_activations = newValue}
@@ -1324,7 +1324,7 @@ public nonisolated struct Simlay_V1_ActivationsResponse: Sendable {
   /// Clears the value of `activations`. Subsequent reads from it will return its default value.
   public mutating func clearActivations() {self._activations = nil}
 
-  /// The layer's layout, as Layer.layout.
+  /// The layer's layout, as Layer.layout; empty for a tensor that is not a grid.
   public var layout: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -8,12 +8,14 @@ import SimlayWire
 
 extension DaemonState {
   /// The tensor of `request.layer` for `request.image_id`: [1, C, H, W], [1, H, W, C] or [1, T, D] as the
-  /// layer's layout is; RESOURCE_EXHAUSTED, before any forward pass, when it would exceed the message limit.
+  /// layer's layout is (another named tensor: its own shape, no layout); RESOURCE_EXHAUSTED, before any forward pass, when it would exceed the message limit.
   func activations(_ request: Simlay_V1_ActivationsRequest) async throws -> Simlay_V1_ActivationsResponse {
     let model = try models.get(request.model)
     guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
-    let layer = try model.layer(request.layer)
     let image = try images([request.imageID], for: model)[0]
+    guard let layer = try? model.layer(request.layer) else {
+      return try await otherTensor(request.layer, model: model, image: image)
+    }
     let g = layer.grid
     let shape: [Int]
     switch g.layout {
@@ -45,6 +47,37 @@ extension DaemonState {
     return Simlay_V1_ActivationsResponse.with {
       $0.layer = layer.name
       $0.layout = g.layoutName
+      $0.activations = tensor
+    }
+  }
+
+  /// A named tensor that is not a grid (logits, a pooled vector), which the in-process command writes too:
+  /// from a forward pass of its own (the cache holds grids only), its size checked once it is known. An
+  /// unknown name is the NOT_FOUND of `LoadedModel.layer`, with its suggestions.
+  func otherTensor(_ name: String, model: LoadedModel, image: StoredImage) async throws -> Simlay_V1_ActivationsResponse
+  {
+    let (shape, values) = try await executor.run { () throws -> ([Int], [Float]?) in
+      let out: [String: Tensor]
+      do {
+        out = try model.model.run(model.pipeline.tensor(for: [image.image]), keep: [name])
+      } catch let e as EngineError where e.code == .unknownTensor {
+        _ = try model.layer(name)
+        throw e
+      }
+      guard let t = out[name] else {
+        _ = try model.layer(name)
+        return ([], nil)
+      }
+      return (t.shape, t.dataType == .float32 ? t.withFloats { Array($0) } : nil)
+    }
+    guard let values else {
+      throw ServiceError(
+        .invalidArgument, "tensor '\(name)' is not float32 (shape \(shape)): only float32 tensors are answered")
+    }
+    try checkAnswerSize(shape, layer: name)
+    let tensor = try await executor.run { Simlay_V1_FloatTensor(shape: shape, values: values) }
+    return Simlay_V1_ActivationsResponse.with {
+      $0.layer = name
       $0.activations = tensor
     }
   }
