@@ -7,9 +7,20 @@ import SimlayImaging
 struct Activations: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a model and write DIR/NAME.npy (float32, the tensor's ONNX shape) for each layer.",
-    discussion: "Names containing '/' are written with '/' replaced by '_'.")
+    discussion: """
+      Names containing '/' are written with '/' replaced by '_'. With --from-daemon, simlayd computes them \
+      (its model --model NAME, default its default model; its preprocessing; its cache): the same files, for \
+      the layers `simlay layers` lists for a daemon model.
+      """)
 
   @OptionGroup var modelOptions: ModelOptions
+
+  @OptionGroup var connection: ConnectionOptions
+
+  @Flag(
+    name: .customLong("from-daemon"),
+    help: "Ask simlayd at --server (--model = the daemon's model name) instead of running the model here.")
+  var fromDaemon = false
 
   @Option(name: .customLong("image"), help: "Image file (PNG or JPEG); repeat for a batch.")
   var images: [String] = []
@@ -34,10 +45,20 @@ struct Activations: AsyncParsableCommand {
       throw ValidationError("give --image FILE... or --input-npy X.npy (one of them)")
     }
     guard !layers.isEmpty || allLayers else { throw ValidationError("name at least one --layer (or --all-layers)") }
+    if fromDaemon, inputNpy != nil || allLayers {
+      throw ValidationError(
+        "--from-daemon takes --image files and named --layer tensors (not --input-npy, --all-layers)")
+    }
   }
 
   func run() async throws {
     try await reportingErrors {
+      if fromDaemon {
+        try await DaemonActivations(
+          connection: connection, model: modelOptions.model ?? "", images: images, layers: layers, out: out
+        ).run()
+        return
+      }
       let model = try modelOptions.load()
       let input: Tensor
       if let inputNpy {

@@ -70,6 +70,7 @@ struct Sync: AsyncParsableCommand {
         request.metric = metric.proto
         if out != nil { request.render = options }
         let response = try await withProgress("computing activations...") { try await daemon.layerSync(request) }
+        Warnings.print(response.warnings)
         let maps = try response.layers.map { try MapStack($0.maps) }
         if let npyDir {
           for entry in response.layers {

@@ -32,6 +32,9 @@ struct SimilarityDocument: Encodable {
   var queryCells: [String: Int32]
   var shape: [Int]
   var maps: MapsJSON
+  /// With --top: the matches in decreasing value.
+  var top: [MatchJSON]? = nil
+  var warnings: [String]? = nil
 
   init(
     model: String, layer: String, metric: String, images: [String], infos: [Simlay_V1_ImageInfo], query: Query,
@@ -49,7 +52,7 @@ struct SimilarityDocument: Encodable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case model, layer, metric, images, query, shape, maps
+    case model, layer, metric, images, query, shape, maps, top, warnings
     case imageNames = "image_names"
     case imageIds = "image_ids"
     case imageSizes = "image_sizes"

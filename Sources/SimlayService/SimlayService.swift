@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import SimlayCore
 import SimlayImaging
 import SimlayProto
 
@@ -62,13 +63,18 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
         // The style is checked before any map is computed: a bad option costs no forward pass.
         let style = request.hasRender ? try state.renderStyle(request.render) : nil
-        let result = try await state.similarity(state.decode(request))
+        let query = try state.decode(request)
+        let result = try await state.similarity(query)
         var response = Simlay_V1_SimilarityResponse(result)
+        var top: [TopMatch] = []
+        if let request = query.top { top = try await state.topMatches(result, request) }
+        response.top = top.map { Simlay_V1_Match($0, targets: result.targets) }
         if let style {
+          let boxes = !request.render.hasDrawTop || request.render.drawTop ? top : []
           response.rendered = Simlay_V1_RenderedImage(
             try await state.renderedOverlay(
               answers: [result.answer], targets: result.targets,
-              queryImage: result.queryImage, metric: result.metric, style: style))
+              queryImage: result.queryImage, metric: result.metric, style: style, boxes: boxes))
         }
         return response
       }
@@ -86,7 +92,13 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
           let started = ContinuousClock.now
           do {
             // Hover answers are maps only (the proto says `render` is ignored here): clients draw them.
-            try await response.write(Simlay_V1_SimilarityResponse(try await state.similarity(state.decode(query))))
+            let decoded = try state.decode(query)
+            let result = try await state.similarity(decoded)
+            var answer = Simlay_V1_SimilarityResponse(result)
+            if let top = decoded.top {
+              answer.top = try await state.topMatches(result, top).map { Simlay_V1_Match($0, targets: result.targets) }
+            }
+            try await response.write(answer)
             state.requestStats.record(
               method: "SimilarityStream.message", milliseconds: StatsInterceptor.ms(ContinuousClock.now - started),
               failed: false)
@@ -171,6 +183,12 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       let page = try await state.exportViewer(state.decode(request))
       for chunk in Simlay_V1_ExportViewerChunk.chunks(of: page.html) { try await response.write(chunk) }
     }
+  }
+
+  public func activations(request: Simlay_V1_ActivationsRequest, context: ServerContext) async throws
+    -> Simlay_V1_ActivationsResponse
+  {
+    try await handle { try await state.activations(request) }
   }
 
   public func stats(request: Simlay_V1_StatsRequest, context: ServerContext) async throws -> Simlay_V1_StatsResponse {

@@ -281,6 +281,39 @@ def test_hover_api_and_layer_sync(setup, browser, tmp_path):
     assert_clean(page)
 
 
+def test_top_boxes_follow_the_focus(setup, browser, tmp_path):
+    """The 5 best matches of the focus (its 8 neighbours on its own image left out), computed by the page
+    from its own stored values, as the daemon's top_k would from them: decreasing, ties by lower image,
+    then y, then x; each is outlined in cyan on the screenshot."""
+    daemon, _, paths, _ = setup
+    path = tmp_path / "viewer.html"
+    _, data = export(daemon, path, paths, "--layer", LAYERS[0])
+    page, tiles = open_viewer(browser, path)
+    state = page.evaluate("window.simlay.hover(1, 6, 4)")
+    values = np.array(page.evaluate("""window.simlay.images.map((_, i) => {
+        const out = []; for (let y = 0; y < 14; y++) for (let x = 0; x < 14; x++) out.push(window.simlay.valueAt(i, y, x));
+        return out; })"""), dtype=np.float32).reshape(len(paths), 14, 14)  # the page keeps a row as Float32Array
+    order = np.argsort(-values.reshape(-1), kind="stable")
+    expected = []
+    for j in order:
+        i, y, x = int(j // 196), int(j % 196 // 14), int(j % 14)
+        if i == 1 and max(abs(y - 6), abs(x - 4)) <= 1:
+            continue
+        expected.append({"image": i, "y": y, "x": x, "value": float(values[i, y, x])})
+        if len(expected) == 5:
+            break
+    assert state["top"][0] == expected
+    shot = screenshot(page, "top-boxes")
+    for m in expected:
+        im, g = data["images"][m["image"]], data["layers"][0]
+        left, top, _, _ = tiles[(m["image"], 0)]
+        x0 = math.ceil(m["x"] * im["displayWidth"] / g["width"])
+        y0 = math.ceil(m["y"] * im["displayHeight"] / g["height"])
+        assert tuple(shot[top + y0, left + x0]) == (0, 255, 255), f"no cyan box at match {m}"
+    assert_outline(shot, data, tiles, 1, 0, 6, 4)
+    assert_clean(page)
+
+
 def test_bilinear_dot_diverging(setup, browser, tmp_path):
     """Another metric, colormap and upsampling: values and the per-focus value range follow the maps."""
     daemon, client, paths, ids = setup

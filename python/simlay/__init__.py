@@ -16,6 +16,7 @@ The generated protobuf messages are in ``simlay.v1`` (``simlay_pb2``, ``simlay_p
 from ._client import Client, default_target
 from ._hover import HoverSession
 from ._render import RenderOptions
+from ._matches import Match, SimilarityMaps, ZeroVectorWarning
 from ._errors import (CancelledError, DeadlineExceededError, FailedPreconditionError, InternalError,
                       InvalidArgumentError, NotFoundError, OutOfRangeError, PermissionDeniedError,
                       ResourceExhaustedError, SimlayError, UnauthenticatedError, UnavailableError, UnimplementedError)
@@ -24,7 +25,7 @@ from ._results import ImageInfo, Layer, Model, NmfResult, PcaResult, SweepResult
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "default_target", "HoverSession", "RenderOptions", "ImageInfo", "Layer", "Model", "NmfResult", "PcaResult", "SweepResult", "SyncMaps", "Viewer",
+    "Client", "default_target", "HoverSession", "RenderOptions", "Match", "SimilarityMaps", "ZeroVectorWarning", "ImageInfo", "Layer", "Model", "NmfResult", "PcaResult", "SweepResult", "SyncMaps", "Viewer",
     "SimlayError", "InvalidArgumentError", "NotFoundError", "OutOfRangeError", "ResourceExhaustedError",
     "UnauthenticatedError", "PermissionDeniedError", "UnavailableError", "DeadlineExceededError",
     "UnimplementedError", "InternalError", "CancelledError", "FailedPreconditionError",

@@ -12,6 +12,7 @@ from . import _images
 from ._choices import choice
 from ._errors import NotFoundError, SimlayError, from_rpc_error
 from ._hover import HoverSession
+from ._matches import SimilarityMaps, matches, warn_all
 from ._render import RenderOptions, render_proto
 from ._proto import health_pb2, health_pb2_grpc
 from ._proto import simlay_pb2 as pb
@@ -352,7 +353,8 @@ class Client:
         return pb.SimilarityRequest(model=model, layer=layer, query=self._query(query, ids), target_ids=ids,
                                     metric=_enum(metric, METRICS, "metric"))
 
-    def similarity(self, *, layer: str, query, images: Images, model: str = "", metric="cosine") -> np.ndarray:
+    def similarity(self, *, layer: str, query, images: Images, model: str = "", metric="cosine", top_k: int = 0,
+                   exclude_radius: Optional[int] = None, top_per_target: bool = False) -> np.ndarray:
         """Similarity of one query to every cell of ``images`` at ``layer``: float32 [N, H, W], one map per image.
 
         ``query``: ``(i, y, x)``, cell (y, x) of the layer grid of image ``i`` (an index into ``images`` or an
@@ -363,9 +365,33 @@ class Client:
         ``init``, ``seed``, ``max_iter``, ``tolerance`` as in ``nmf``). ``images``: ids from ``add_images``
         (paths, bytes, PIL images and arrays are uploaded first). ``metric``: "cosine" (default), "dot" or
         "euclidean" (negative distance).
+
+        ``top_k`` > 0 (at most 1024): the answer is a ``SimilarityMaps``, the same array with ``.top``, the K
+        most similar cells over all images (or of each image, ``top_per_target=True``) as ``Match`` records,
+        decreasing, ties by lower image, then y, then x; ``exclude_radius`` R leaves out the cells of the
+        query's own image within Chebyshev distance R (max(|dy|, |dx|) <= R) of the query's cells. When the
+        query vector is all zero the daemon's warning is issued as a ``simlay.ZeroVectorWarning`` (and kept in
+        ``.warnings``).
         """
         request = self._similarity_request(layer, query, images, model, metric)
-        return float_tensor(self._call("Similarity", request).maps)
+        if top_k or exclude_radius is not None or top_per_target:
+            request.top_k = int(top_k)
+            request.top_per_target = bool(top_per_target)
+            if exclude_radius is not None:
+                request.exclude_radius = int(exclude_radius)
+        reply = self._call("Similarity", request)
+        issued = warn_all(reply.warnings)
+        maps = float_tensor(reply.maps)
+        return SimilarityMaps(maps, matches(reply), issued) if top_k else maps
+
+    def activations(self, image, *, layer: str, model: str = "") -> np.ndarray:
+        """The activation tensor of ``layer`` for one image (an id, or a path/bytes/PIL/array uploaded first),
+        computed by the daemon (its model, preprocessing and cache): float32 in the layer's own shape with
+        batch 1, e.g. [1, C, H, W], as ``simlay activations`` writes it. ``ResourceExhaustedError`` when it
+        exceeds the daemon's message limit (``simlayd --max-message-mb``)."""
+        image_id = self._ids([image], model)[0]
+        reply = self._call("Activations", pb.ActivationsRequest(model=model, image_id=image_id, layer=layer))
+        return float_tensor(reply.activations)
 
     def hover(self, *, layer: str, images: Images, model: str = "", metric="cosine") -> HoverSession:
         """A session for many queries over the same ``images`` at ``layer``, on one ``SimilarityStream`` (the
@@ -400,7 +426,7 @@ class Client:
         order of ``layers``; its ``cells`` attribute gives the cell under the point on each layer's grid."""
         reply = self._call("LayerSync", self._sync_request(layers, point, images, model, metric))
         return SyncMaps([(lm.layer, float_tensor(lm.maps)) for lm in reply.layers],
-                        [(lm.layer, (lm.cell.y, lm.cell.x)) for lm in reply.layers])
+                        [(lm.layer, (lm.cell.y, lm.cell.x)) for lm in reply.layers], warn_all(reply.warnings))
 
     # -- rendering
 

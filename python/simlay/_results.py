@@ -93,11 +93,13 @@ class Model:
 
 class SyncMaps(dict):
     """``sync()``'s answer: a dict layer name -> float32 maps [N, H, W] (in the requested layer order), plus
-    ``cells``: layer name -> the (y, x) cell under the point on that layer's grid."""
+    ``cells``: layer name -> the (y, x) cell under the point on that layer's grid; ``warnings``: the daemon's
+    warnings (e.g. the point's vector is all zero on a layer; also issued as ``simlay.ZeroVectorWarning``)."""
 
-    def __init__(self, maps, cells):
+    def __init__(self, maps, cells, warnings=()):
         super().__init__(maps)
         self.cells: dict[str, tuple[int, int]] = dict(cells)
+        self.warnings: list[str] = list(warnings)
 
 
 @dataclass

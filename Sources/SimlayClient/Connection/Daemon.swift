@@ -70,6 +70,11 @@ public struct Daemon: Sendable {
     try await client.compareModels(request, metadata: metadata, options: options)
   }
 
+  /// One layer's activation tensor for one image.
+  public func activations(_ request: Simlay_V1_ActivationsRequest) async throws -> Simlay_V1_ActivationsResponse {
+    try await client.activations(request, metadata: metadata, options: options)
+  }
+
   /// The daemon's statistics.
   public func stats() async throws -> Simlay_V1_StatsResponse {
     try await client.stats(Simlay_V1_StatsRequest(), metadata: metadata, options: options)

@@ -3,6 +3,8 @@
 public enum OverlayRenderer {
   /// The outline colour: pure yellow, the article's highlight of the query patch.
   public static let outlineColor: (red: UInt8, green: UInt8, blue: UInt8) = (255, 255, 0)
+  /// The colour of match boxes (top-K): cyan, apart from the yellow query outline on every colormap.
+  public static let boxColor: (red: UInt8, green: UInt8, blue: UInt8) = (0, 255, 255)
 
   /// Draws a map over `image`, which must already be at the output size.
   ///
@@ -12,7 +14,8 @@ public enum OverlayRenderer {
   /// ``Colormap``. Then, if `outline` is given, the part of it inside the map is outlined in
   /// ``outlineColor``, ``outlineWidth(imageWidth:imageHeight:)`` pixels wide, inside the
   /// cells' ``pixelBounds(of:mapHeight:mapWidth:imageWidth:imageHeight:)`` and on top of
-  /// everything.
+  /// everything. `boxes` (e.g. the top-K matches) are outlined the same way in ``boxColor``, under the
+  /// query's outline.
   ///
   /// Normalising before upsampling (rather than after) keeps out-of-range and non-finite
   /// values from bleeding into neighbouring cells under bilinear interpolation.
@@ -21,7 +24,7 @@ public enum OverlayRenderer {
   ///   well-formed, a map size is not positive or `map.count != mapHeight * mapWidth`.
   public static func render(
     image: RGBImage, map: [Float], mapHeight: Int, mapWidth: Int, style: OverlayStyle,
-    outline: CellRect?
+    outline: CellRect?, boxes: [CellRect] = []
   ) -> RGBImage {
     guard image.width > 0, image.height > 0, image.isWellFormed, mapHeight > 0, mapWidth > 0,
       mapHeight.multipliedReportingOverflow(by: mapWidth) == (map.count, false)
@@ -31,13 +34,15 @@ public enum OverlayRenderer {
       toWidth: image.width, toHeight: image.height, mode: style.upsample)
     var result = image
     OverlayBlending.blend(values, over: image.pixels, into: &result.pixels, style: style)
-    if let outline {
+    let width = outlineWidth(imageWidth: image.width, imageHeight: image.height)
+    func frame(_ cells: CellRect, _ color: (red: UInt8, green: UInt8, blue: UInt8)) {
       let bounds = pixelBounds(
-        of: outline, mapHeight: mapHeight, mapWidth: mapWidth,
+        of: cells, mapHeight: mapHeight, mapWidth: mapWidth,
         imageWidth: image.width, imageHeight: image.height)
-      drawOutline(
-        bounds, width: outlineWidth(imageWidth: image.width, imageHeight: image.height), into: &result)
+      drawOutline(bounds, width: width, color: color, into: &result)
     }
+    for box in boxes { frame(box, boxColor) }
+    if let outline { frame(outline, outlineColor) }
     return result
   }
 
@@ -105,7 +110,8 @@ public enum OverlayRenderer {
 
   /// Paints a frame `width` pixels thick just inside `bounds` (a tiny rectangle is filled).
   static func drawOutline(
-    _ bounds: (x0: Int, y0: Int, x1: Int, y1: Int), width: Int, into image: inout RGBImage
+    _ bounds: (x0: Int, y0: Int, x1: Int, y1: Int), width: Int,
+    color: (red: UInt8, green: UInt8, blue: UInt8) = outlineColor, into image: inout RGBImage
   ) {
     guard bounds.x1 > bounds.x0, bounds.y1 > bounds.y0 else { return }
     let stride = image.width
@@ -113,9 +119,9 @@ public enum OverlayRenderer {
       func paint(_ y: Int, _ xs: Range<Int>) {
         for x in xs {
           let i = (y * stride + x) * 3
-          pixels[i] = outlineColor.red
-          pixels[i + 1] = outlineColor.green
-          pixels[i + 2] = outlineColor.blue
+          pixels[i] = color.red
+          pixels[i + 1] = color.green
+          pixels[i + 2] = color.blue
         }
       }
       for y in bounds.y0..<bounds.y1 {

@@ -204,6 +204,19 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Activations" metadata.
+        public enum Activations: Sendable {
+            /// Request type for "Activations".
+            public typealias Input = Simlay_V1_ActivationsRequest
+            /// Response type for "Activations".
+            public typealias Output = Simlay_V1_ActivationsResponse
+            /// Descriptor for "Activations".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "Activations",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "simlay.v1.Simlay" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListModels.descriptor,
@@ -218,7 +231,8 @@ public enum Simlay_V1_Simlay: Sendable {
             ExportViewer.descriptor,
             ExportViewerStream.descriptor,
             Pca.descriptor,
-            CompareModels.descriptor
+            CompareModels.descriptor,
+            Activations.descriptor
         ]
     }
 }
@@ -488,6 +502,25 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.StreamingServerRequest<Simlay_V1_CompareModelsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_CompareModelsResponse>
+
+        /// Handle the "Activations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+        /// > cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_ActivationsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_ActivationsResponse` messages.
+        func activations(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_ActivationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ActivationsResponse>
     }
 
     /// Service protocol for the "simlay.v1.Simlay" service.
@@ -741,6 +774,25 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.ServerRequest<Simlay_V1_CompareModelsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse>
+
+        /// Handle the "Activations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+        /// > cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ActivationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Simlay_V1_ActivationsResponse` message.
+        func activations(
+            request: GRPCCore.ServerRequest<Simlay_V1_ActivationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_ActivationsResponse>
     }
 
     /// Simple service protocol for the "simlay.v1.Simlay" service.
@@ -994,6 +1046,25 @@ extension Simlay_V1_Simlay {
             request: Simlay_V1_CompareModelsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Simlay_V1_CompareModelsResponse
+
+        /// Handle the "Activations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+        /// > cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_ActivationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Simlay_V1_ActivationsResponse` to respond with.
+        func activations(
+            request: Simlay_V1_ActivationsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Simlay_V1_ActivationsResponse
     }
 }
 
@@ -1144,6 +1215,17 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.Activations.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ActivationsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ActivationsResponse>(),
+            handler: { request, context in
+                try await self.activations(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1276,6 +1358,17 @@ extension Simlay_V1_Simlay.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_CompareModelsResponse> {
         let response = try await self.compareModels(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func activations(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_ActivationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ActivationsResponse> {
+        let response = try await self.activations(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1456,6 +1549,19 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse> {
         return GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse>(
             message: try await self.compareModels(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func activations(
+        request: GRPCCore.ServerRequest<Simlay_V1_ActivationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_ActivationsResponse> {
+        return GRPCCore.ServerResponse<Simlay_V1_ActivationsResponse>(
+            message: try await self.activations(
                 request: request.message,
                 context: context
             ),
@@ -1780,6 +1886,30 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_CompareModelsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_CompareModelsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Activations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+        /// > cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ActivationsRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_ActivationsRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_ActivationsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func activations<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_ActivationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_ActivationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ActivationsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ActivationsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2246,6 +2376,41 @@ extension Simlay_V1_Simlay {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Activations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+        /// > cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_ActivationsRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_ActivationsRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_ActivationsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func activations<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_ActivationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_ActivationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ActivationsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ActivationsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.Activations.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2626,6 +2791,36 @@ extension Simlay_V1_Simlay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_CompareModelsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_CompareModelsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Activations" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+    /// > cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_ActivationsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func activations<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_ActivationsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ActivationsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.activations(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ActivationsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ActivationsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3061,6 +3256,40 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.compareModels(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Activations" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+    /// > cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func activations<Result>(
+        _ message: Simlay_V1_ActivationsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ActivationsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_ActivationsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.activations(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -801,47 +801,103 @@ public nonisolated struct Simlay_V1_Pixel: Sendable {
   public init() {}
 }
 
-public nonisolated struct Simlay_V1_SimilarityRequest: Sendable {
+public nonisolated struct Simlay_V1_SimilarityRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Empty = the default model.
-  public var model: String = String()
+  public var model: String {
+    get {_storage._model}
+    set {_uniqueStorage()._model = newValue}
+  }
 
-  public var layer: String = String()
+  public var layer: String {
+    get {_storage._layer}
+    set {_uniqueStorage()._layer = newValue}
+  }
 
   public var query: Simlay_V1_Query {
-    get {_query ?? Simlay_V1_Query()}
-    set {_query = newValue}
+    get {_storage._query ?? Simlay_V1_Query()}
+    set {_uniqueStorage()._query = newValue}
   }
   /// Returns true if `query` has been explicitly set.
-  public var hasQuery: Bool {self._query != nil}
+  public var hasQuery: Bool {_storage._query != nil}
   /// Clears the value of `query`. Subsequent reads from it will return its default value.
-  public mutating func clearQuery() {self._query = nil}
+  public mutating func clearQuery() {_uniqueStorage()._query = nil}
 
   /// Images to compute maps for, in order (may include the query's image).
-  public var targetIds: [String] = []
+  public var targetIds: [String] {
+    get {_storage._targetIds}
+    set {_uniqueStorage()._targetIds = newValue}
+  }
 
-  public var metric: Simlay_V1_Metric = .cosine
+  public var metric: Simlay_V1_Metric {
+    get {_storage._metric}
+    set {_uniqueStorage()._metric = newValue}
+  }
 
   /// Set = also render the maps as a PNG overlay row (one tile per target, the query's cells outlined).
   /// Ignored by SimilarityStream, whose answers are maps only.
   public var render: Simlay_V1_RenderOptions {
-    get {_render ?? Simlay_V1_RenderOptions()}
-    set {_render = newValue}
+    get {_storage._render ?? Simlay_V1_RenderOptions()}
+    set {_uniqueStorage()._render = newValue}
   }
   /// Returns true if `render` has been explicitly set.
-  public var hasRender: Bool {self._render != nil}
+  public var hasRender: Bool {_storage._render != nil}
   /// Clears the value of `render`. Subsequent reads from it will return its default value.
-  public mutating func clearRender() {self._render = nil}
+  public mutating func clearRender() {_uniqueStorage()._render = nil}
+
+  /// > 0: also answer the top_k most similar cells (`top`) over all targets, or per target with
+  /// top_per_target; at most 1024 (INVALID_ARGUMENT beyond). NaN values are never matches.
+  public var topK: Int32 {
+    get {_storage._topK}
+    set {_uniqueStorage()._topK = newValue}
+  }
+
+  /// Set: leave out of `top` the cells of the query's own image within this Chebyshev distance
+  /// (max(|dy|, |dx|) <= r, in cells) of the query's cells; 0 = the query cells only. Not for a group query.
+  public var excludeRadius: Int32 {
+    get {_storage._excludeRadius ?? 0}
+    set {_uniqueStorage()._excludeRadius = newValue}
+  }
+  /// Returns true if `excludeRadius` has been explicitly set.
+  public var hasExcludeRadius: Bool {_storage._excludeRadius != nil}
+  /// Clears the value of `excludeRadius`. Subsequent reads from it will return its default value.
+  public mutating func clearExcludeRadius() {_uniqueStorage()._excludeRadius = nil}
+
+  public var topPerTarget: Bool {
+    get {_storage._topPerTarget}
+    set {_uniqueStorage()._topPerTarget = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _query: Simlay_V1_Query? = nil
-  fileprivate var _render: Simlay_V1_RenderOptions? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One of the most similar cells.
+public nonisolated struct Simlay_V1_Match: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Index into the request's target_ids, and that id.
+  public var image: Int32 = 0
+
+  public var imageID: String = String()
+
+  public var y: Int32 = 0
+
+  public var x: Int32 = 0
+
+  public var value: Float = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Simlay_V1_SimilarityResponse: Sendable {
@@ -880,6 +936,12 @@ public nonisolated struct Simlay_V1_SimilarityResponse: Sendable {
   public var hasRendered: Bool {self._rendered != nil}
   /// Clears the value of `rendered`. Subsequent reads from it will return its default value.
   public mutating func clearRendered() {self._rendered = nil}
+
+  /// With top_k: decreasing value, ties by lower image, then y, then x (per target: grouped by image).
+  public var top: [Simlay_V1_Match] = []
+
+  /// Conditions a client should show, e.g. an all-zero query vector (every cosine is then 0).
+  public var warnings: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -950,6 +1012,9 @@ public nonisolated struct Simlay_V1_LayerSyncResponse: Sendable {
   public var hasRendered: Bool {self._rendered != nil}
   /// Clears the value of `rendered`. Subsequent reads from it will return its default value.
   public mutating func clearRendered() {self._rendered = nil}
+
+  /// As SimilarityResponse.warnings (e.g. the point's vector is all zero on a layer).
+  public var warnings: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1022,9 +1087,21 @@ public nonisolated struct Simlay_V1_RenderOptions: Sendable {
   /// Omit titles above tiles. Not for ExportViewer.
   public var noTitles: Bool = false
 
+  /// Similarity with top_k > 0: outline the top matches' cells in cyan; unset = true.
+  public var drawTop: Bool {
+    get {_drawTop ?? false}
+    set {_drawTop = newValue}
+  }
+  /// Returns true if `drawTop` has been explicitly set.
+  public var hasDrawTop: Bool {self._drawTop != nil}
+  /// Clears the value of `drawTop`. Subsequent reads from it will return its default value.
+  public mutating func clearDrawTop() {self._drawTop = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _drawTop: Bool? = nil
 }
 
 /// A rendered PNG.
@@ -1220,6 +1297,52 @@ public nonisolated struct Simlay_V1_Int32Tensor: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+public nonisolated struct Simlay_V1_ActivationsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty = the default model.
+  public var model: String = String()
+
+  public var imageID: String = String()
+
+  /// A grid layer (see ListModels), or another named float32 tensor of the graph (e.g. logits).
+  public var layer: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Simlay_V1_ActivationsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var layer: String = String()
+
+  /// As the model computes it for the image: batch 1, the layer's own shape ([1, C, H, W] for "nchw",
+  /// [1, H, W, C] for "nhwc", [1, T, D] for "tokens+P" with the prefix tokens; another tensor: its shape).
+  public var activations: Simlay_V1_FloatTensor {
+    get {_activations ?? Simlay_V1_FloatTensor()}
+    set {_activations = newValue}
+  }
+  /// Returns true if `activations` has been explicitly set.
+  public var hasActivations: Bool {self._activations != nil}
+  /// Clears the value of `activations`. Subsequent reads from it will return its default value.
+  public mutating func clearActivations() {self._activations = nil}
+
+  /// The layer's layout, as Layer.layout; empty for a tensor that is not a grid.
+  public var layout: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _activations: Simlay_V1_FloatTensor? = nil
 }
 
 public nonisolated struct Simlay_V1_NmfRequest: @unchecked Sendable {
@@ -2562,7 +2685,133 @@ nonisolated extension Simlay_V1_Pixel: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Simlay_V1_SimilarityRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SimilarityRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{1}query\0\u{3}target_ids\0\u{1}metric\0\u{1}render\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{1}query\0\u{3}target_ids\0\u{1}metric\0\u{1}render\0\u{3}top_k\0\u{3}exclude_radius\0\u{3}top_per_target\0")
+
+  fileprivate class _StorageClass {
+    var _model: String = String()
+    var _layer: String = String()
+    var _query: Simlay_V1_Query? = nil
+    var _targetIds: [String] = []
+    var _metric: Simlay_V1_Metric = .cosine
+    var _render: Simlay_V1_RenderOptions? = nil
+    var _topK: Int32 = 0
+    var _excludeRadius: Int32? = nil
+    var _topPerTarget: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _model = source._model
+      _layer = source._layer
+      _query = source._query
+      _targetIds = source._targetIds
+      _metric = source._metric
+      _render = source._render
+      _topK = source._topK
+      _excludeRadius = source._excludeRadius
+      _topPerTarget = source._topPerTarget
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._layer) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._query) }()
+        case 4: try { try decoder.decodeRepeatedStringField(value: &_storage._targetIds) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._metric) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._render) }()
+        case 7: try { try decoder.decodeSingularInt32Field(value: &_storage._topK) }()
+        case 8: try { try decoder.decodeSingularInt32Field(value: &_storage._excludeRadius) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._topPerTarget) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._model.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._model, fieldNumber: 1)
+      }
+      if !_storage._layer.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._layer, fieldNumber: 2)
+      }
+      try { if let v = _storage._query {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      if !_storage._targetIds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._targetIds, fieldNumber: 4)
+      }
+      if _storage._metric != .cosine {
+        try visitor.visitSingularEnumField(value: _storage._metric, fieldNumber: 5)
+      }
+      try { if let v = _storage._render {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      if _storage._topK != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._topK, fieldNumber: 7)
+      }
+      try { if let v = _storage._excludeRadius {
+        try visitor.visitSingularInt32Field(value: v, fieldNumber: 8)
+      } }()
+      if _storage._topPerTarget != false {
+        try visitor.visitSingularBoolField(value: _storage._topPerTarget, fieldNumber: 9)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_SimilarityRequest, rhs: Simlay_V1_SimilarityRequest) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._layer != rhs_storage._layer {return false}
+        if _storage._query != rhs_storage._query {return false}
+        if _storage._targetIds != rhs_storage._targetIds {return false}
+        if _storage._metric != rhs_storage._metric {return false}
+        if _storage._render != rhs_storage._render {return false}
+        if _storage._topK != rhs_storage._topK {return false}
+        if _storage._excludeRadius != rhs_storage._excludeRadius {return false}
+        if _storage._topPerTarget != rhs_storage._topPerTarget {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_Match: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Match"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{3}image_id\0\u{1}y\0\u{1}x\0\u{1}value\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2570,50 +2819,41 @@ nonisolated extension Simlay_V1_SimilarityRequest: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.layer) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._query) }()
-      case 4: try { try decoder.decodeRepeatedStringField(value: &self.targetIds) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._render) }()
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.image) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.imageID) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.y) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.x) }()
+      case 5: try { try decoder.decodeSingularFloatField(value: &self.value) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.model.isEmpty {
-      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    if self.image != 0 {
+      try visitor.visitSingularInt32Field(value: self.image, fieldNumber: 1)
     }
-    if !self.layer.isEmpty {
-      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 2)
+    if !self.imageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.imageID, fieldNumber: 2)
     }
-    try { if let v = self._query {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
-    if !self.targetIds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.targetIds, fieldNumber: 4)
+    if self.y != 0 {
+      try visitor.visitSingularInt32Field(value: self.y, fieldNumber: 3)
     }
-    if self.metric != .cosine {
-      try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 5)
+    if self.x != 0 {
+      try visitor.visitSingularInt32Field(value: self.x, fieldNumber: 4)
     }
-    try { if let v = self._render {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
+    if self.value.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.value, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Simlay_V1_SimilarityRequest, rhs: Simlay_V1_SimilarityRequest) -> Bool {
-    if lhs.model != rhs.model {return false}
-    if lhs.layer != rhs.layer {return false}
-    if lhs._query != rhs._query {return false}
-    if lhs.targetIds != rhs.targetIds {return false}
-    if lhs.metric != rhs.metric {return false}
-    if lhs._render != rhs._render {return false}
+  public static func ==(lhs: Simlay_V1_Match, rhs: Simlay_V1_Match) -> Bool {
+    if lhs.image != rhs.image {return false}
+    if lhs.imageID != rhs.imageID {return false}
+    if lhs.y != rhs.y {return false}
+    if lhs.x != rhs.x {return false}
+    if lhs.value != rhs.value {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2621,7 +2861,7 @@ nonisolated extension Simlay_V1_SimilarityRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SimilarityResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{3}query_cells\0\u{1}maps\0\u{1}rendered\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{3}query_cells\0\u{1}maps\0\u{1}rendered\0\u{1}top\0\u{1}warnings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2633,6 +2873,8 @@ nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, Swift
       case 2: try { try decoder.decodeSingularMessageField(value: &self._queryCells) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._maps) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._rendered) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.top) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.warnings) }()
       default: break
       }
     }
@@ -2655,6 +2897,12 @@ nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, Swift
     try { if let v = self._rendered {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.top.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.top, fieldNumber: 5)
+    }
+    if !self.warnings.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.warnings, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2663,6 +2911,8 @@ nonisolated extension Simlay_V1_SimilarityResponse: SwiftProtobuf.Message, Swift
     if lhs._queryCells != rhs._queryCells {return false}
     if lhs._maps != rhs._maps {return false}
     if lhs._rendered != rhs._rendered {return false}
+    if lhs.top != rhs.top {return false}
+    if lhs.warnings != rhs.warnings {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2734,7 +2984,7 @@ nonisolated extension Simlay_V1_LayerSyncRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Simlay_V1_LayerSyncResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LayerSyncResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layers\0\u{1}rendered\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layers\0\u{1}rendered\0\u{1}warnings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2744,6 +2994,7 @@ nonisolated extension Simlay_V1_LayerSyncResponse: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.layers) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._rendered) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.warnings) }()
       default: break
       }
     }
@@ -2760,12 +3011,16 @@ nonisolated extension Simlay_V1_LayerSyncResponse: SwiftProtobuf.Message, SwiftP
     try { if let v = self._rendered {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.warnings.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.warnings, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Simlay_V1_LayerSyncResponse, rhs: Simlay_V1_LayerSyncResponse) -> Bool {
     if lhs.layers != rhs.layers {return false}
     if lhs._rendered != rhs._rendered {return false}
+    if lhs.warnings != rhs.warnings {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2817,7 +3072,7 @@ nonisolated extension Simlay_V1_LayerMaps: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Simlay_V1_RenderOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RenderOptions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}colormap\0\u{1}upsample\0\u{1}opacity\0\u{3}tile_size\0\u{3}value_min\0\u{3}value_max\0\u{3}no_titles\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}colormap\0\u{1}upsample\0\u{1}opacity\0\u{3}tile_size\0\u{3}value_min\0\u{3}value_max\0\u{3}no_titles\0\u{3}draw_top\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2832,12 +3087,17 @@ nonisolated extension Simlay_V1_RenderOptions: SwiftProtobuf.Message, SwiftProto
       case 5: try { try decoder.decodeSingularFloatField(value: &self.valueMin) }()
       case 6: try { try decoder.decodeSingularFloatField(value: &self.valueMax) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.noTitles) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self._drawTop) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.colormap != .mask {
       try visitor.visitSingularEnumField(value: self.colormap, fieldNumber: 1)
     }
@@ -2859,6 +3119,9 @@ nonisolated extension Simlay_V1_RenderOptions: SwiftProtobuf.Message, SwiftProto
     if self.noTitles != false {
       try visitor.visitSingularBoolField(value: self.noTitles, fieldNumber: 7)
     }
+    try { if let v = self._drawTop {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2870,6 +3133,7 @@ nonisolated extension Simlay_V1_RenderOptions: SwiftProtobuf.Message, SwiftProto
     if lhs.valueMin != rhs.valueMin {return false}
     if lhs.valueMax != rhs.valueMax {return false}
     if lhs.noTitles != rhs.noTitles {return false}
+    if lhs._drawTop != rhs._drawTop {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3268,6 +3532,90 @@ nonisolated extension Simlay_V1_Int32Tensor: SwiftProtobuf.Message, SwiftProtobu
   public static func ==(lhs: Simlay_V1_Int32Tensor, rhs: Simlay_V1_Int32Tensor) -> Bool {
     if lhs.shape != rhs.shape {return false}
     if lhs.values != rhs.values {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_ActivationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ActivationsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{3}image_id\0\u{1}layer\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.imageID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    }
+    if !self.imageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.imageID, fieldNumber: 2)
+    }
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_ActivationsRequest, rhs: Simlay_V1_ActivationsRequest) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.imageID != rhs.imageID {return false}
+    if lhs.layer != rhs.layer {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_ActivationsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ActivationsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{1}activations\0\u{1}layout\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._activations) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.layout) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 1)
+    }
+    try { if let v = self._activations {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.layout.isEmpty {
+      try visitor.visitSingularStringField(value: self.layout, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_ActivationsResponse, rhs: Simlay_V1_ActivationsResponse) -> Bool {
+    if lhs.layer != rhs.layer {return false}
+    if lhs._activations != rhs._activations {return false}
+    if lhs.layout != rhs.layout {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -16,6 +16,7 @@ extension Simlay_V1_SimilarityResponse {
       )
     }
     maps = Simlay_V1_FloatTensor(shape: [result.targets.count, answer.height, answer.width], values: answer.maps)
+    warnings = result.warnings
   }
 }
 
@@ -24,6 +25,7 @@ extension Simlay_V1_LayerSyncResponse {
   init(_ result: SyncResult) {
     self.init()
     layers = result.answers.map { Simlay_V1_LayerMaps($0, targets: result.targets.count) }
+    warnings = result.warnings
   }
 }
 

@@ -4,10 +4,11 @@ import SimlayImaging
 extension DaemonState {
   /// Renders answers as a grid: one row per layer, one column per target image; the query's cells are
   /// outlined in yellow on the query's image (or in column `queryColumn`, when rows hold different ids of
-  /// the same photos, as CompareModels' do). `rowTitles` replace the layer names.
+  /// the same photos, as CompareModels' do), `boxes` (top-K matches of a one-layer answer) in cyan.
+  /// `rowTitles` replace the layer names.
   func render(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
-    style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil
+    style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil, boxes: [TopMatch] = []
   ) -> RGBImage {
     let overlay = style.overlayStyle(for: answers.flatMap(\.maps), metric: metric)
     let tiles = targets.map { ImageScaler.fit($0.image, longestSide: style.tileSize) }
@@ -27,11 +28,12 @@ extension DaemonState {
         let outline =
           (queryColumn.map { $0 == c } ?? (target.id == queryImage?.id))
           ? CellRect(y0: answer.cells.y0, x0: answer.cells.x0, y1: answer.cells.y1, x1: answer.cells.x1) : nil
+        let matches = boxes.filter { $0.image == c }.map { CellRect(y: $0.y, x: $0.x) }
         grid.set(
           row: r, column: c,
           tile: OverlayRenderer.render(
             image: tiles[c], map: map, mapHeight: answer.height,
-            mapWidth: answer.width, style: overlay, outline: outline))
+            mapWidth: answer.width, style: overlay, outline: outline, boxes: matches))
       }
     }
     return grid.compose()
@@ -41,12 +43,12 @@ extension DaemonState {
   /// (a 4-layer x 8-image grid at 256 px is tens of milliseconds of pixel work: not for the RPC threads).
   func renderedOverlay(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
-    style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil
+    style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil, boxes: [TopMatch] = []
   ) async throws -> RenderedPNG {
     try await executor.run {
       let image = self.render(
         answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style,
-        queryColumn: queryColumn, rowTitles: rowTitles)
+        queryColumn: queryColumn, rowTitles: rowTitles, boxes: boxes)
       let png = try PNGEncoder.encode(image)
       return RenderedPNG(png: png, width: image.width, height: image.height)
     }

@@ -17,6 +17,7 @@ extension DaemonState {
     }
     try checkLimit(request.targetIds.count, configuration.maxImagesPerRequest, "target images")
     let metric = try request.metric.similarityMetric()
+    let top = try decodeTop(request)
     let targets = try images(request.targetIds, for: model)
     let source: SimilarityQuery.Source
     if case .group(let group) = request.query.position {
@@ -29,7 +30,7 @@ extension DaemonState {
           request.query, image: queryImage, layer: layer.name,
           height: layer.height, width: layer.width))
     }
-    return SimilarityQuery(model: model, layer: layer, source: source, targets: targets, metric: metric)
+    return SimilarityQuery(model: model, layer: layer, source: source, targets: targets, metric: metric, top: top)
   }
 
   /// A LayerSync request, validated, with the point's cell on every layer.

@@ -27,6 +27,8 @@ struct SimilarityQuery: Sendable {
   var source: Source
   var targets: [StoredImage]
   var metric: SimilarityMetric
+  /// The top-K matches asked for, if any.
+  var top: TopRequest? = nil
 }
 
 /// A validated LayerSync request: the point's cell on each layer's grid.
@@ -47,6 +49,8 @@ struct SimilarityResult {
   var queryImage: StoredImage?
   var metric: SimilarityMetric
   var answer: LayerAnswer
+  /// For the client to show (an all-zero query vector).
+  var warnings: [String] = []
 }
 
 /// A LayerSync answer: one `LayerAnswer` per requested layer, in order.
@@ -55,4 +59,6 @@ struct SyncResult {
   var pointImage: StoredImage
   var metric: SimilarityMetric
   var answers: [LayerAnswer]
+  /// For the client to show (the point's vector is all zero on a layer).
+  var warnings: [String] = []
 }

@@ -71,6 +71,10 @@ class SimlayStub:
                 '/simlay.v1.Simlay/CompareModels',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.FromString)
+        self.Activations = channel.unary_unary(
+                '/simlay.v1.Simlay/Activations',
+                request_serializer=simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.SerializeToString,
+                response_deserializer=simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.FromString)
 
 
 class SimlayServicer:
@@ -174,6 +178,14 @@ class SimlayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Activations(self, request, context):
+        """One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
+        cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SimlayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -241,6 +253,11 @@ def add_SimlayServicer_to_server(servicer, server):
                     servicer.CompareModels,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.SerializeToString,
+            ),
+            'Activations': grpc.unary_unary_rpc_method_handler(
+                    servicer.Activations,
+                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.FromString,
+                    response_serializer=simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -582,6 +599,32 @@ class Simlay:
             '/simlay.v1.Simlay/CompareModels',
             simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata)
+
+    @staticmethod
+    def Activations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simlay.v1.Simlay/Activations',
+            simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.SerializeToString,
+            simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -150,13 +150,38 @@
              y0: Math.floor((gy * h + gh - 1) / gh), y1: Math.floor(((gy + 1) * h + gh - 1) / gh),
              t: Math.min(w, h) < 64 ? 1 : 2 };
   }
-  /** Draws the yellow outline of box b into the w-pixel-wide RGBA tile `o`. */
-  function drawOutline(o, w, b) {
+  /** Draws the outline of box b into the w-pixel-wide RGBA tile `o`: yellow (the focus), or `rgb`
+   *  ([0, 255, 255], cyan, for top-K matches, as the daemon's boxes). */
+  function drawOutline(o, w, b, rgb = [255, 255, 0]) {
     for (let y = b.y0; y < b.y1; y++) for (let x = b.x0; x < b.x1; x++) {
       if (y < b.y0 + b.t || y >= b.y1 - b.t || x < b.x0 + b.t || x >= b.x1 - b.t) {
-        const i = (y * w + x) * 4; o[i] = 255; o[i + 1] = 255; o[i + 2] = 0; o[i + 3] = 255;
+        const i = (y * w + x) * 4; o[i] = rgb[0]; o[i + 1] = rgb[1]; o[i + 2] = rgb[2]; o[i + 3] = 255;
       }
     }
+  }
+  /** The k largest values of `row` (a focus row: N maps of grid g, image-major), as the daemon's top_k:
+   *  [{image, y, x, value}] in decreasing value, ties by the lower image, then y, then x (the lower cell
+   *  number); NaN never matches. `exclude` = {image, y0, x0, y1, x1, radius} leaves out the cells of that
+   *  image within Chebyshev distance `radius` of the rectangle (end exclusive), or null. */
+  function topMatches(row, g, k, exclude) {
+    const plane = g.height * g.width, best = [];
+    if (!(k > 0)) return best;
+    for (let c = 0; c < row.length; c++) {
+      const v = row[c];
+      if (v !== v) continue;
+      const image = Math.floor(c / plane), y = Math.floor((c % plane) / g.width), x = c % g.width;
+      if (exclude && image === exclude.image) {
+        const dy = Math.max(exclude.y0 - y, 0, y - (exclude.y1 - 1)), dx = Math.max(exclude.x0 - x, 0, x - (exclude.x1 - 1));
+        if (Math.max(dy, dx) <= exclude.radius) continue;
+      }
+      // Cells come in increasing number, so a later cell only displaces a strictly smaller value.
+      if (best.length === k && !(v > best[k - 1].value)) continue;
+      let at = best.length;
+      while (at > 0 && v > best[at - 1].value) at--;
+      best.splice(at, 0, { image, y, x, value: v });
+      if (best.length > k) best.pop();
+    }
+    return best;
   }
   /** [r, g, b] of a "#rrggbb" colour. */
   function hexRGB(hex) {
@@ -191,5 +216,5 @@
 
   return { parsePayload, bytesOf, inflate, layerCodes, cellOf, centreOf, pointIn, cellIndex, triIndex, decodeCode,
            valueOf, focusRow, rangeOf, normalise, styleOf, tableOffset, blendPixel, bilinearAxis, shadeTile,
-           outlineBox, drawOutline, hexRGB, shadeGroup, colourBar };
+           outlineBox, drawOutline, topMatches, hexRGB, shadeGroup, colourBar };
 });

@@ -14,13 +14,16 @@
   let D;
   try { D = core.parsePayload(document.getElementById('simlay-data').textContent); } catch (err) { fail(err); }
   const N = D.images.length, L = D.layers.length, dims = S.dimensions(D), style = core.styleOf(D);
+  // Top-K boxes for the focus (cyan, as the daemon's `similarity --top`): the 5 most similar cells, the
+  // focus cell and its 8 neighbours on its own image left out (a patch is always like its neighbours).
+  const TOP_K = D.topK ?? 5, EXCLUDE_RADIUS = D.excludeRadius ?? 1;
 
   // The page's one state object (focus, cursor, pin, group, loaded); changed only through S.reduce.
   let state = S.initialState();
   // What drawing derives from the data and the state: per layer the codes, the focus's row and its range
   // (and the range's labels); per image the display image's RGBA; [layer][image] the tiles; the focus key
   // last drawn.
-  const view = { codes: [], rows: [], ranges: [], rangeEls: [], base: [], tiles: [], lastKey: '' };
+  const view = { codes: [], rows: [], ranges: [], rangeEls: [], base: [], tiles: [], top: [], lastKey: '' };
 
   document.getElementById('subtitle').textContent = S.subtitle(D);
 
@@ -47,6 +50,9 @@
         const g = D.layers[l];
         view.rows[l] = core.focusRow(g, view.codes[l], core.cellIndex(g, state.focus.image, cells[l][0], cells[l][1]));
         view.ranges[l] = core.rangeOf(view.rows[l], D.metric, D.colormap);
+        const [y, x] = cells[l];
+        view.top[l] = core.topMatches(view.rows[l], g, TOP_K,
+                                      { image: state.focus.image, y0: y, x0: x, y1: y + 1, x1: x + 1, radius: EXCLUDE_RADIUS });
         view.rangeEls[l][0].textContent = S.fmt(view.ranges[l][0]);
         view.rangeEls[l][1].textContent = S.fmt(view.ranges[l][1]);
         for (let i = 0; i < N; i++) drawTile(l, i, cells[l]);
@@ -67,6 +73,11 @@
       const bilinear = D.upsample === 'bilinear';
       if (bilinear && !t.axes) t.axes = { ay: core.bilinearAxis(g.height, h), ax: core.bilinearAxis(g.width, w) };
       core.shadeTile(o, s, n, g, w, h, style, bilinear ? t.axes : null);
+    }
+    if (state.group < 0) {
+      for (const m of view.top[l]) {
+        if (m.image === i) core.drawOutline(o, w, core.outlineBox(w, h, m.y, m.x, g.height, g.width), [0, 255, 255]);
+      }
     }
     if (i === state.focus.image) core.drawOutline(o, w, core.outlineBox(w, h, cell[0], cell[1], g.height, g.width));
     t.ctx.putImageData(t.out, 0, 0);
@@ -150,7 +161,8 @@
   }
   function publicState() {
     return { loaded: state.loaded, pinned: state.pinned, group: state.group, image: state.focus.image,
-             cells: S.focusCells(state, D.layers), ranges: view.ranges.map(r => r.slice()) };
+             cells: S.focusCells(state, D.layers), ranges: view.ranges.map(r => r.slice()),
+             top: view.top.map(t => t.map(m => ({ ...m }))) };
   }
   document.addEventListener('keydown', ev => {
     if (!state.loaded || ev.altKey || ev.ctrlKey || ev.metaKey) return;
