@@ -19,6 +19,7 @@ struct Simlay: AsyncParsableCommand {
         name: "Daemon (simlayd)",
         subcommands: [
           Similarity.self, Sync.self, NMF.self, Sweep.self, ExportHTML.self, Models.self, Stats.self, LoadModel.self,
+          UnloadModel.self,
         ]),
       CommandGroup(name: "In-process", subcommands: [Activations.self, Classify.self]),
     ]

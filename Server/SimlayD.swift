@@ -86,6 +86,9 @@ struct SimlayD: AsyncParsableCommand {
   @OptionGroup(title: "TLS and access")
   var security: SecurityOptions
 
+  @OptionGroup(title: "Budgets")
+  var budgets: BudgetOptions
+
   @Option(
     name: .customLong("max-concurrent-streams"),
     help: "Calls at once on one connection, announced to clients (HTTP/2 SETTINGS), which queue the rest.")
@@ -147,6 +150,7 @@ struct SimlayD: AsyncParsableCommand {
     config.maxImagesPerRequest = maxImages
     config.maxLayersPerRequest = maxLayers
     config.forwardConcurrency = forwardThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    budgets.apply(to: &config)
 
     let token = try tokenFile.map(Self.readToken)
     let tcpAddress = try tcp.map(ListenAddress.parseTCP)
@@ -196,7 +200,8 @@ struct SimlayD: AsyncParsableCommand {
         specs.isEmpty
         ? [ModelSpec(name: DaemonDefaults.defaultModelName, path: try ModelLocator.defaultModelPath())] : specs
       for spec in list {
-        try state.models.add(try LoadedModel(name: spec.name, path: spec.path, overrides: spec.overrides))
+        // Through the registry's load: a second name for the same file shares the first one's weights.
+        _ = try state.models.load(name: spec.name, path: spec.path, overrides: spec.overrides)
         logger.info("model loaded", metadata: ["name": "\(spec.name)", "path": "\(spec.path)"])
       }
     } catch {

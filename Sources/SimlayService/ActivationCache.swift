@@ -32,9 +32,20 @@ final class ActivationCache: Sendable {
     var tick: UInt64
   }
 
+  /// One forward pass and the requests waiting for it. When the last of them is cancelled the pass is
+  /// cancelled too (it leaves the compute queue, or stops before its next step), so abandoned requests
+  /// never keep the forward thread; while any waiter remains it runs for all of them.
+  private struct Pass {
+    var task: Task<[String: ActivationGrid], any Error>
+    var waiters: Int
+  }
+
   private struct State {
     var entries: [Key: Entry] = [:]
-    var inflight: [Key: Task<[String: ActivationGrid], any Error>] = [:]
+    var inflight: [Key: UInt64] = [:]
+    /// Forward passes running or queued, by id, with how many requests still wait for each.
+    var passes: [UInt64: Pass] = [:]
+    var nextPass: UInt64 = 0
     var bytes = 0
     var tick: UInt64 = 0
     var hits: Int64 = 0
@@ -69,7 +80,8 @@ final class ActivationCache: Sendable {
         row.reserveCapacity(layers.count)
         for layer in layers {
           guard
-            let index = s.entries.index(forKey: Key(model: model.name, image: image.id, variant: variant, layer: layer))
+            let index = s.entries.index(
+              forKey: Key(model: model.cacheID, image: image.id, variant: variant, layer: layer))
           else { return nil }
           row.append(s.entries.values[index].grid)
           found.append(index)
@@ -87,13 +99,15 @@ final class ActivationCache: Sendable {
   }
 
   /// The grids of `layers` for one image, running (at most) one forward pass for those not cached.
+  /// Cancelling the calling task withdraws it from the passes it waits for (see `Pass`).
   func grids(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant = .identity) async throws
     -> [ActivationGrid]
   {
-    let keys = layers.map { Key(model: model.name, image: image.id, variant: variant.key, layer: $0) }
+    let keys = layers.map { Key(model: model.cacheID, image: image.id, variant: variant.key, layer: $0) }
     var found: [Key: ActivationGrid] = [:]
-    var waits: [Key: Task<[String: ActivationGrid], any Error>] = [:]
-    var task: Task<[String: ActivationGrid], any Error>?
+    var waits: [Key: UInt64] = [:]
+    var tasks: [UInt64: Task<[String: ActivationGrid], any Error>] = [:]
+    var started: UInt64?
     state.withLock { s in
       var missing: [Key] = []
       for key in Set(keys) {
@@ -103,45 +117,104 @@ final class ActivationCache: Sendable {
           s.entries[key] = e
           found[key] = e.grid
           s.hits += 1
-        } else if let t = s.inflight[key] {
-          waits[key] = t
+        } else if let id = s.inflight[key], let pass = s.passes[id] {
+          waits[key] = id
+          tasks[id] = pass.task
           s.hits += 1
         } else {
           missing.append(key)
           s.misses += 1
         }
       }
-      guard !missing.isEmpty else { return }
-      s.forwards += 1
-      let names = missing.map(\.layer)
-      let t = Task { try await self.compute(model: model, image: image, layers: names, variant: variant) }
-      for key in missing {
-        s.inflight[key] = t
-        waits[key] = t
+      if !missing.isEmpty {
+        s.forwards += 1
+        s.nextPass += 1
+        let id = s.nextPass
+        let names = missing.map(\.layer)
+        let t = Task { try await self.compute(model: model, image: image, layers: names, variant: variant) }
+        s.passes[id] = Pass(task: t, waiters: 0)
+        for key in missing {
+          s.inflight[key] = id
+          waits[key] = id
+        }
+        tasks[id] = t
+        started = id
       }
-      task = t
+      for id in tasks.keys { s.passes[id]?.waiters += 1 }
     }
-    if let task {
-      // This request started the pass: store its result (or clear the in-flight marks on failure).
-      let result: Result<[String: ActivationGrid], any Error>
-      do { result = .success(try await task.value) } catch { result = .failure(error) }
-      state.withLock { s in
-        for key in waits.keys where s.inflight[key] == task { s.inflight[key] = nil }
-        if case .success(let grids) = result {
-          for (layer, grid) in grids {
-            insert(Key(model: model.name, image: image.id, variant: variant.key, layer: layer), grid, into: &s)
+    let registration = Registration(cache: self, passes: Array(tasks.keys))
+    return try await withTaskCancellationHandler {
+      if let started, let task = tasks[started] {
+        // This request started the pass: store its result (or clear the in-flight marks on failure).
+        let result: Result<[String: ActivationGrid], any Error>
+        do { result = .success(try await task.value) } catch { result = .failure(error) }
+        state.withLock { s in
+          for (key, id) in waits where id == started && s.inflight[key] == id { s.inflight[key] = nil }
+          s.passes[started] = nil
+          if case .success(let grids) = result {
+            for (layer, grid) in grids {
+              insert(Key(model: model.cacheID, image: image.id, variant: variant.key, layer: layer), grid, into: &s)
+            }
           }
         }
       }
-    }
-    for (key, t) in waits {
-      let grids = try await t.value
-      guard let g = grids[key.layer] else {
-        throw ServiceError(.internalError, "layer '\(key.layer)' missing from a forward pass")
+      for (key, id) in waits {
+        guard let task = tasks[id] else { continue }
+        let grids = try await task.value
+        guard let g = grids[key.layer] else {
+          throw ServiceError(.internalError, "layer '\(key.layer)' missing from a forward pass")
+        }
+        found[key] = g
       }
-      found[key] = g
+      registration.finish(cancelled: false)
+      return keys.map { found[$0]! }
+    } onCancel: {
+      registration.finish(cancelled: true)
     }
-    return keys.map { found[$0]! }
+  }
+
+  /// A request's hold on the passes it waits for, given up once: when it has its grids, or when it is
+  /// cancelled (then a pass nobody else waits for is cancelled).
+  private final class Registration: Sendable {
+    let cache: ActivationCache
+    let passes: [UInt64]
+    let done = Atomic<Bool>(false)
+
+    init(cache: ActivationCache, passes: [UInt64]) {
+      (self.cache, self.passes) = (cache, passes)
+    }
+
+    func finish(cancelled: Bool) {
+      guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
+      let orphaned = cache.state.withLock { s in
+        passes.compactMap { id -> Task<[String: ActivationGrid], any Error>? in
+          guard var pass = s.passes[id] else { return nil }
+          pass.waiters -= 1
+          s.passes[id] = pass
+          guard cancelled, pass.waiters <= 0 else { return nil }
+          // Forgotten at once, so that a request arriving now starts a fresh pass instead of joining
+          // this cancelled one.
+          s.passes[id] = nil
+          for (key, value) in s.inflight where value == id { s.inflight[key] = nil }
+          return pass.task
+        }
+      }
+      for task in orphaned { task.cancel() }
+    }
+  }
+
+  /// Drops every entry of the model load `cacheID` (UnloadModel): the entries and bytes freed.
+  func removeAll(model cacheID: String) -> (entries: Int, bytes: Int) {
+    state.withLock { s in
+      let victims = s.entries.filter { $0.key.model == cacheID }
+      var bytes = 0
+      for (key, entry) in victims {
+        s.entries[key] = nil
+        bytes += entry.grid.byteCount
+      }
+      s.bytes -= bytes
+      return (victims.count, bytes)
+    }
   }
 
   private func compute(model: LoadedModel, image: StoredImage, layers: [String], variant: InputVariant) async throws

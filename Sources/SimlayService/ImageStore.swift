@@ -13,7 +13,13 @@ public struct StoredImage: Sendable {
   /// The preprocessing key it was added under (see LoadedModel.preprocessingKey).
   let preprocessingKey: String
 
-  var byteCount: Int { image.pixels.count + 256 }
+  /// What the entry makes the daemon hold: the decoded pixels, the name and id the client chose or
+  /// caused (names are counted: ten 1x1 images with 30 MB names once held 305 MB while 4.7 MB was
+  /// reported), and a fixed `entryOverhead` for the entry's bookkeeping.
+  var byteCount: Int { image.pixels.count + name.utf8.count + id.utf8.count + Self.entryOverhead }
+
+  /// Bytes of bookkeeping counted per entry (the dictionary slot, the tick, the array headers).
+  static let entryOverhead = 128
 }
 
 /// Images by id, bounded in bytes with least-recently-used eviction.

@@ -48,8 +48,13 @@ public enum NMF {
     public let strength: [Float]
   }
 
-  /// Factors `a`. Deterministic: the same matrix and options give the same result.
-  public static func factor(_ a: NMFMatrix, options: Options) throws(NMFError) -> Result {
+  /// Factors `a`. Deterministic: the same matrix and options give the same result. `cancellation` is
+  /// checked before every outer iteration (one iteration is two GEMMs over the matrix: 20-60 ms for 32
+  /// images at a 14 x 14 layer, k = 64), so a cancelled caller frees the thread within one iteration;
+  /// then NMFError `.cancelled` is thrown.
+  public static func factor(_ a: NMFMatrix, options: Options, cancellation: CancellationFlag = .never)
+    throws(NMFError) -> Result
+  {
     let (n, d, k) = (a.rows, a.columns, options.k)
     guard n > 0, d > 0 else { throw NMFError(.invalidParameters, "no data to factor (\(n) rows, \(d) columns)") }
     guard k >= 1, k <= min(n, d) else {
@@ -74,6 +79,9 @@ public enum NMF {
     let (sweepsW, sweepsH) = (3, 2)
     var iterations = 0
     while iterations < options.maxIterations {
+      guard !cancellation.isCancelled else {
+        throw NMFError(.cancelled, "NMF cancelled after \(iterations) of at most \(options.maxIterations) iterations")
+      }
       iterations += 1
       // W given H: P = A H^T, Q = H H^T.
       cblas_sgemm(

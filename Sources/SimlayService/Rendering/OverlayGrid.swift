@@ -5,13 +5,16 @@ import SimlayProto
 
 extension DaemonState {
   /// Renders answers as a grid: one row per layer, one column per target image; the query's cells are
-  /// outlined in yellow on the query's image.
+  /// outlined in yellow on the query's image. `cancellation` is checked before every tile.
   func render(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
-    style: RenderStyle
-  ) -> RGBImage {
+    style: RenderStyle, cancellation: CancellationFlag = .never
+  ) throws -> RGBImage {
     let overlay = style.overlayStyle(for: answers.flatMap(\.maps), metric: metric)
-    let tiles = targets.map { ImageScaler.fit($0.image, longestSide: style.tileSize) }
+    let tiles = try targets.map {
+      try cancellation.check()
+      return ImageScaler.fit($0.image, longestSide: style.tileSize)
+    }
     var grid = GridComposer(rows: answers.count, columns: targets.count)
     if style.titles {
       grid.columnTitles = targets.map(\.name)
@@ -22,6 +25,7 @@ extension DaemonState {
     for (r, answer) in answers.enumerated() {
       let plane = answer.height * answer.width
       for (c, target) in targets.enumerated() {
+        try cancellation.check()
         let map = Array(answer.maps[(c * plane)..<((c + 1) * plane)])
         let outline =
           target.id == queryImage?.id
@@ -42,8 +46,11 @@ extension DaemonState {
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
     style: RenderStyle
   ) async throws -> Simlay_V1_RenderedImage {
-    try await executor.run {
-      let image = self.render(answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style)
+    try checkRenderPixels(tiles: answers.count * targets.count, tileSize: style.tileSize, what: "the overlay grid")
+    return try await executor.runCancellable { cancellation in
+      let image = try self.render(
+        answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style,
+        cancellation: cancellation)
       let png = try PNGEncoder.encode(image)
       return Simlay_V1_RenderedImage.with {
         $0.png = Data(png)

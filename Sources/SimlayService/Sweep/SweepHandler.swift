@@ -32,7 +32,7 @@ extension DaemonState {
     guard !request.params.isEmpty else {
       throw ServiceError(.invalidArgument, "params is empty: give the \(what) to sweep")
     }
-    try checkLimit(request.params.count, configuration.maxImagesPerRequest, "sweep \(what) (one forward pass each)")
+    try checkSweepSteps(request.params.count, what: what)
     switch request.transform {
     case .rotate:
       if let bad = request.params.first(where: { !$0.isFinite }) {
@@ -51,6 +51,9 @@ extension DaemonState {
     try checkLimit(request.queries.count, configuration.maxImagesPerRequest, "sweep queries")
     let metric = try request.metric.similarityMetric()
     let style = request.hasRender ? try renderStyle(request.render) : nil
+    if let style {
+      try checkRenderPixels(tiles: request.params.count, tileSize: style.tileSize, what: "the sweep strip")
+    }
     let (fill, fillName) = try model.pipeline.fillValues(request.fill)
     let (h, w) = (layer.height, layer.width)
     let queries = try request.queries.map { c -> (y: Int, x: Int) in
@@ -93,12 +96,15 @@ extension DaemonState {
     let (chart, kind, pipeline, source, finished) = (
       request.chart, request.transform, model.pipeline, image.image, answer
     )
-    let pngs = try await executor.run { () throws -> (chart: [UInt8]?, strip: [UInt8]?) in
+    let pngs = try await executor.runCancellable { cancellation throws -> (chart: [UInt8]?, strip: [UInt8]?) in
       let chartPNG = chart ? try PNGEncoder.encode(self.sweepChart(finished, kind: kind, metric: metric)) : nil
       var stripPNG: [UInt8]?
       if let style {
         let input = pipeline.planarInput(source)
-        let images = transforms.map { pipeline.denormalised($0.apply(input)) }
+        let images = try transforms.map {
+          try cancellation.check()
+          return pipeline.denormalised($0.apply(input))
+        }
         stripPNG = try PNGEncoder.encode(self.sweepStrip(finished, images: images, metric: metric, style: style))
       }
       return (chartPNG, stripPNG)

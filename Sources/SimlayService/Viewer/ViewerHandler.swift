@@ -25,6 +25,7 @@ extension DaemonState {
     let layers = try request.layers.map { try model.layer($0) }
     let targets = try images(request.imageIds, for: model)
     try ViewerLimits.check(layers: layers.map { ($0.name, $0.height, $0.width) }, images: targets.count)
+    try checkRenderPixels(tiles: targets.count, tileSize: options.imageSize, what: "the viewer's images")
 
     // NMF first: a refused layer (negative values under the refuse policy) should fail before the
     // all-pairs work.
@@ -66,8 +67,9 @@ extension DaemonState {
     }
 
     let imageSize = options.imageSize
-    let shown = try await executor.run {
+    let shown = try await executor.runCancellable { cancellation in
       try targets.map { target in
+        try cancellation.check()
         let tile = ImageScaler.fit(target.image, longestSide: imageSize)
         let png = try PNGEncoder.encode(tile)
         return ViewerPayload.Image(
