@@ -19,7 +19,7 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   private func handle<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
     do {
       return try await ComputeExecutor.$caller.withValue(ComputeExecutor.newCaller()) {
-        try await cancelledWithRPC(body)
+        try await cancelledWithRPC(lifecycle: state.configuration.lifecycle, body)
       }
     } catch {
       throw ServiceError.from(error)
