@@ -15,11 +15,9 @@ struct ComputeExecutorTests {
     #expect(condition())
   }
 
-  @Test("a cancelled queued job leaves the queue without running")
-  func queuedJobWithdrawn() async throws {
-    let executor = ComputeExecutor(limit: 1)
+  /// Fills the executor's one slot with a job that runs until `gate` is signalled.
+  static func occupy(_ executor: ComputeExecutor) async throws -> (Task<Void, any Error>, DispatchSemaphore) {
     let gate = DispatchSemaphore(value: 0)
-    let ran = Signal()
     let started = Signal()
     let blocker = Task {
       try await executor.run {
@@ -27,7 +25,15 @@ struct ComputeExecutorTests {
         gate.wait()
       }
     }
-    try await Self.eventually { started.isSet }
+    try await eventually { started.isSet }
+    return (blocker, gate)
+  }
+
+  @Test("a cancelled queued job leaves the queue without running")
+  func queuedJobWithdrawn() async throws {
+    let executor = ComputeExecutor(limit: 1)
+    let ran = Signal()
+    let (blocker, gate) = try await Self.occupy(executor)
     let queued = Task { try await executor.run { ran.set() } }
     try await Self.eventually { executor.waiting == 1 }
     queued.cancel()
@@ -82,16 +88,8 @@ struct ComputeExecutorFairnessTests {
   @Test("a freed slot goes to the waiting callers in turn: one caller's batch does not hold back another's job")
   func roundRobin() async throws {
     let executor = ComputeExecutor(limit: 1)
-    let gate = DispatchSemaphore(value: 0)
-    let started = Signal()
     let log = RunLog()
-    let blocker = Task {
-      try await executor.run {
-        started.set()
-        gate.wait()
-      }
-    }
-    try await ComputeExecutorTests.eventually { started.isSet }
+    let (blocker, gate) = try await ComputeExecutorTests.occupy(executor)
     var batch: [Task<Void, any Error>] = []
     for i in 0..<5 {
       batch.append(
