@@ -49,9 +49,10 @@ public enum NMF {
   }
 
   /// Factors `a`. Deterministic: the same matrix and options give the same result. `cancellation` is
-  /// checked before every outer iteration (one iteration is two GEMMs over the matrix: 20-60 ms for 32
-  /// images at a 14 x 14 layer, k = 64), so a cancelled caller frees the thread within one iteration;
-  /// then NMFError `.cancelled` is thrown.
+  /// checked before every outer iteration, so a cancelled caller frees the thread within one iteration
+  /// (two GEMMs over the matrix and the HALS sweeps: about 0.3 s for 25088 rows x 96 columns at k = 16
+  /// on the shared 2-core test machine, 9 iterations in the 3 s before test_shutdown's SIGTERM); then
+  /// NMFError `.cancelled` is thrown.
   public static func factor(_ a: NMFMatrix, options: Options, cancellation: CancellationFlag = .never)
     throws(NMFError) -> Result
   {
