@@ -19,8 +19,7 @@ struct Simlay: AsyncParsableCommand {
         name: "Daemon (simlayd)",
         subcommands: [
           Similarity.self, Sync.self, Compare.self, NMF.self, PCA.self, Sweep.self, ExportHTML.self, Models.self,
-          Stats.self,
-          LoadModel.self,
+          Stats.self, LoadModel.self, UnloadModel.self,
         ]),
       CommandGroup(name: "In-process", subcommands: [Activations.self, Classify.self]),
     ]

@@ -96,6 +96,9 @@ struct SimlayD: AsyncParsableCommand {
   @OptionGroup(title: "TLS and access")
   var security: SecurityOptions
 
+  @OptionGroup(title: "Budgets")
+  var budgets: BudgetOptions
+
   @Option(
     name: .customLong("max-concurrent-streams"),
     help: "Calls at once on one connection, announced to clients (HTTP/2 SETTINGS), which queue the rest.")
@@ -161,6 +164,7 @@ struct SimlayD: AsyncParsableCommand {
     config.decodeConcurrency = decodeThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
     config.batchThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     config.maxForwardBatch = forwardBatch
+    budgets.apply(to: &config)
 
     let token = try tokenFile.map(Self.readToken)
     let tcpAddress = try tcp.map(ListenAddress.parseTCP)
@@ -210,7 +214,8 @@ struct SimlayD: AsyncParsableCommand {
         specs.isEmpty
         ? [ModelSpec(name: DaemonDefaults.defaultModelName, path: try ModelLocator.defaultModelPath())] : specs
       for spec in list {
-        try state.models.add(try LoadedModel(name: spec.name, path: spec.path, overrides: spec.overrides))
+        // Through the registry's load: a second name for the same file shares the first one's weights.
+        _ = try state.models.load(name: spec.name, path: spec.path, overrides: spec.overrides)
         logger.info("model loaded", metadata: ["name": "\(spec.name)", "path": "\(spec.path)"])
       }
     } catch {

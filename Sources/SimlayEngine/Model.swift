@@ -36,6 +36,10 @@ public final class Model: Sendable {
     var unfusedBlocks: [String]
   }
 
+  /// Bytes of the file's weights (its initializer tensors) that this model holds: what a second copy of
+  /// the model would cost again, and what the daemon counts against its model budget.
+  public var weightBytes: Int { graph.initializers.values.reduce(0) { $0 + $1.byteCount } }
+
   /// Loads a model file.
   public convenience init(contentsOf path: String) throws {
     guard FileManager.default.fileExists(atPath: path) else {

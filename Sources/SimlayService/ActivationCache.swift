@@ -32,9 +32,22 @@ final class ActivationCache: Sendable {
     var tick: UInt64
   }
 
+  /// One (batched) forward pass and the requests waiting for it. When the last of them is cancelled the pass
+  /// is cancelled too (it leaves the compute queue, or stops before its next image), so abandoned requests
+  /// never keep the forward thread; while any waiter remains it runs for all of them.
+  private struct Pass {
+    /// Per image of the batch, its grids by layer.
+    var task: Task<[[String: ActivationGrid]], any Error>
+    var waiters: Int
+  }
+
   private struct State {
     var entries: [Key: Entry] = [:]
-    var inflight: [Key: Task<[String: ActivationGrid], any Error>] = [:]
+    /// The pass computing a missing key, and the key's image's index in that pass's batch.
+    var inflight: [Key: (pass: UInt64, index: Int)] = [:]
+    /// Forward passes running or queued, by id, with how many requests still wait for each.
+    var passes: [UInt64: Pass] = [:]
+    var nextPass: UInt64 = 0
     var bytes = 0
     var tick: UInt64 = 0
     var hits: Int64 = 0
@@ -77,7 +90,8 @@ final class ActivationCache: Sendable {
         row.reserveCapacity(layers.count)
         for layer in layers {
           guard
-            let index = s.entries.index(forKey: Key(model: model.name, image: image.id, variant: variant, layer: layer))
+            let index = s.entries.index(
+              forKey: Key(model: model.cacheID, image: image.id, variant: variant, layer: layer))
           else { return nil }
           row.append(s.entries.values[index].grid)
           found.append(index)
@@ -108,11 +122,13 @@ final class ActivationCache: Sendable {
     -> [[ActivationGrid]]
   {
     let keys = images.indices.map { i in
-      layers.map { Key(model: model.name, image: images[i].id, variant: variants[i].key, layer: $0) }
+      layers.map { Key(model: model.cacheID, image: images[i].id, variant: variants[i].key, layer: $0) }
     }
     var found: [Key: ActivationGrid] = [:]
-    var waits: [Key: Task<[String: ActivationGrid], any Error>] = [:]
-    var started: [(image: Int, task: Task<[String: ActivationGrid], any Error>)] = []
+    var waits: [Key: (pass: UInt64, index: Int)] = [:]
+    var tasks: [UInt64: Task<[[String: ActivationGrid]], any Error>] = [:]
+    /// The passes this request started, with the images of their batch.
+    var started: [(pass: UInt64, images: [Int])] = []
     state.withLock { s in
       // Per image, the layers no entry or pass in flight covers; images missing the same ones batch together.
       var missingByLayers: [[String]: [Int]] = [:]
@@ -126,8 +142,9 @@ final class ActivationCache: Sendable {
             s.entries[key] = e
             found[key] = e.grid
             s.hits += 1
-          } else if let t = s.inflight[key] {
-            waits[key] = t
+          } else if let at = s.inflight[key], let pass = s.passes[at.pass] {
+            waits[key] = at
+            tasks[at.pass] = pass.task
             s.hits += 1
           } else {
             missing.append(key.layer)
@@ -138,47 +155,107 @@ final class ActivationCache: Sendable {
         if !missing.isEmpty { missingByLayers[missing, default: []].append(i) }
       }
       for (names, members) in missingByLayers {
-        for chunk in stride(from: 0, to: members.count, by: maxBatch).map({
-          Array(members[$0..<min($0 + maxBatch, members.count)])
-        }) {
+        for start in stride(from: 0, to: members.count, by: maxBatch) {
+          let chunk = Array(members[start..<min(start + maxBatch, members.count)])
           s.forwards += 1
-          let batch = Task {
+          s.nextPass += 1
+          let id = s.nextPass
+          let task = Task {
             try await self.compute(
               model: model, images: chunk.map { images[$0] }, layers: names, variants: chunk.map { variants[$0] })
           }
+          s.passes[id] = Pass(task: task, waiters: 0)
+          tasks[id] = task
           for (j, i) in chunk.enumerated() {
-            let t = Task { try await batch.value[j] }
             for name in names {
-              let key = Key(model: model.name, image: images[i].id, variant: variants[i].key, layer: name)
-              s.inflight[key] = t
-              waits[key] = t
+              let key = Key(model: model.cacheID, image: images[i].id, variant: variants[i].key, layer: name)
+              s.inflight[key] = (id, j)
+              waits[key] = (id, j)
             }
-            started.append((i, t))
+          }
+          started.append((id, chunk))
+        }
+      }
+      for id in tasks.keys { s.passes[id]?.waiters += 1 }
+    }
+    let registration = Registration(cache: self, passes: Array(tasks.keys))
+    return try await withTaskCancellationHandler {
+      // The passes this request started: store their results (or clear the in-flight marks on failure).
+      for (id, members) in started {
+        guard let task = tasks[id] else { continue }
+        let result: Result<[[String: ActivationGrid]], any Error>
+        do { result = .success(try await task.value) } catch { result = .failure(error) }
+        state.withLock { s in
+          for (key, at) in waits where at.pass == id && s.inflight[key]?.pass == id { s.inflight[key] = nil }
+          s.passes[id] = nil
+          if case .success(let batch) = result {
+            for (j, i) in members.enumerated() {
+              for (layer, grid) in batch[j] {
+                insert(
+                  Key(model: model.cacheID, image: images[i].id, variant: variants[i].key, layer: layer), grid, into: &s
+                )
+              }
+            }
           }
         }
       }
+      for (key, at) in waits {
+        guard let task = tasks[at.pass] else { continue }
+        let batch = try await task.value
+        guard let g = batch[at.index][key.layer] else {
+          throw ServiceError(.internalError, "layer '\(key.layer)' missing from a forward pass")
+        }
+        found[key] = g
+      }
+      registration.finish(cancelled: false)
+      return keys.map { row in row.map { found[$0]! } }
+    } onCancel: {
+      registration.finish(cancelled: true)
     }
-    // The passes this request started: store their results (or clear the in-flight marks on failure).
-    for (i, task) in started {
-      let result: Result<[String: ActivationGrid], any Error>
-      do { result = .success(try await task.value) } catch { result = .failure(error) }
-      state.withLock { s in
-        for (key, t) in waits where t == task && s.inflight[key] == task { s.inflight[key] = nil }
-        if case .success(let grids) = result {
-          for (layer, grid) in grids {
-            insert(Key(model: model.name, image: images[i].id, variant: variants[i].key, layer: layer), grid, into: &s)
-          }
+  }
+
+  /// A request's hold on the passes it waits for, given up once: when it has its grids, or when it is
+  /// cancelled (then a pass nobody else waits for is cancelled).
+  private final class Registration: Sendable {
+    let cache: ActivationCache
+    let passes: [UInt64]
+    let done = Atomic<Bool>(false)
+
+    init(cache: ActivationCache, passes: [UInt64]) {
+      (self.cache, self.passes) = (cache, passes)
+    }
+
+    func finish(cancelled: Bool) {
+      guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
+      let orphaned = cache.state.withLock { s in
+        passes.compactMap { id -> Task<[[String: ActivationGrid]], any Error>? in
+          guard var pass = s.passes[id] else { return nil }
+          pass.waiters -= 1
+          s.passes[id] = pass
+          guard cancelled, pass.waiters <= 0 else { return nil }
+          // Forgotten at once, so that a request arriving now starts a fresh pass instead of joining
+          // this cancelled one.
+          s.passes[id] = nil
+          for (key, value) in s.inflight where value.pass == id { s.inflight[key] = nil }
+          return pass.task
         }
       }
+      for task in orphaned { task.cancel() }
     }
-    for (key, t) in waits {
-      let grids = try await t.value
-      guard let g = grids[key.layer] else {
-        throw ServiceError(.internalError, "layer '\(key.layer)' missing from a forward pass")
+  }
+
+  /// Drops every entry of the model load `cacheID` (UnloadModel): the entries and bytes freed.
+  func removeAll(model cacheID: String) -> (entries: Int, bytes: Int) {
+    state.withLock { s in
+      let victims = s.entries.filter { $0.key.model == cacheID }
+      var bytes = 0
+      for (key, entry) in victims {
+        s.entries[key] = nil
+        bytes += entry.grid.byteCount
       }
-      found[key] = g
+      s.bytes -= bytes
+      return (victims.count, bytes)
     }
-    return keys.map { row in row.map { found[$0]! } }
   }
 
   /// One forward pass per input shape over `images` (each under its variant), or one pass per image when

@@ -18,7 +18,13 @@ public struct StoredImage: Sendable {
   /// on the decode threads, in parallel, the forward thread only concatenates inputs into a batch.
   let input: Tensor
 
-  var byteCount: Int { image.pixels.count + input.byteCount + name.utf8.count + 256 }
+  /// What the entry makes the daemon hold: the decoded pixels, the prepared model input, the name and id
+  /// the client chose or caused (names are counted: ten 1x1 images with 30 MB names once held 305 MB while
+  /// 4.7 MB was reported), and a fixed `entryOverhead` for the entry's bookkeeping.
+  var byteCount: Int { image.pixels.count + input.byteCount + name.utf8.count + id.utf8.count + Self.entryOverhead }
+
+  /// Bytes of bookkeeping counted per entry (the dictionary slot, the tick, the array headers).
+  static let entryOverhead = 128
 }
 
 /// Images by id, bounded in bytes with least-recently-used eviction.

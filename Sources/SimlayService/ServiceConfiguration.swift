@@ -32,6 +32,19 @@ public struct ServiceConfiguration: Sendable {
   public var modelDirectories = ModelDirectories()
   /// Longest side of an overlay tile, at most.
   public var maxTileSize: Int = 1024
+  /// NMF budget per request: rows (images x H x W) x k x max_iter. 1e9 allows the default 200 iterations
+  /// at k = 64 over 64 images of a 14 x 14 layer (2.5e8), and refuses 32 such images at k = 64 with
+  /// max_iter 100000 (4e10), which held the forward thread for minutes.
+  public var maxNMFWork: Int = 1_000_000_000
+  /// Pixels one request may render: tiles x tile_size^2. 2^25 (32 Mi, 96 MiB of RGB) is 32 tiles at
+  /// 1024 or 512 tiles at 256; the 16 x 16 grid at 1024 that took 148 s is 8 times this.
+  public var maxRenderPixels: Int = 1 << 25
+  /// Forward passes (steps) one Sweep may run.
+  public var maxSweepSteps: Int = 64
+  /// Bytes of models the daemon may hold: each file's weights once, plus each name's name and path.
+  public var maxModelBytes: Int = 4096 << 20
+  /// Bytes of recent NMF results kept for group queries and viewers (factors, groups, strengths).
+  public var nmfResultBytes: Int = 256 << 20
 
   /// Where Similarity and SimilarityStream handlers run: the transport's event loop when it has only one
   /// (see `EventLoopExecutor`), or nil for Swift's shared pool. Nothing CPU-heavy runs there.

@@ -23,6 +23,10 @@ public struct ServiceError: Error, CustomStringConvertible, Sendable {
     public static let permissionDenied = Code(status: .permissionDenied)
     /// A failure inside the daemon.
     public static let internalError = Code(status: .internalError)
+    /// A request the daemon's state refuses (unloading the default model).
+    public static let failedPrecondition = Code(status: .failedPrecondition)
+    /// The caller went away or its deadline passed, and the work stopped.
+    public static let cancelled = Code(status: .cancelled)
   }
 
   /// The kind of failure.

@@ -20,7 +20,7 @@ public final class DaemonState: Sendable {
   /// image never holds the forward threads that queries wait for.
   let decoder: ComputeExecutor
   /// Recent NMF factorisations (group queries and viewers reuse them).
-  let recentFactorisations = RecentResults<NMFAnswer>(capacity: 8)
+  let recentFactorisations: RecentResults<NMFAnswer>
   /// Per-method request counts and latencies.
   public let requestStats = RequestStats()
   /// The daemon's logger.
@@ -30,7 +30,8 @@ public final class DaemonState: Sendable {
   /// Creates the state; add models to `models` before serving.
   public init(configuration: ServiceConfiguration, defaultModelName: String, logger: Logger) {
     self.configuration = configuration
-    self.models = ModelRegistry(defaultName: defaultModelName)
+    self.models = ModelRegistry(defaultName: defaultModelName, capacity: configuration.maxModelBytes)
+    self.recentFactorisations = RecentResults(capacity: 8, bytes: configuration.nmfResultBytes)
     self.images = ImageStore(capacity: configuration.imageStoreBytes)
     self.executor = ComputeExecutor(limit: configuration.forwardConcurrency, label: "simlay.compute")
     self.decoder = ComputeExecutor(limit: configuration.decodeConcurrency, label: "simlay.decode")

@@ -15,10 +15,13 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     self.state = state
   }
 
-  /// Runs a handler body, mapping any error to a gRPC status.
-  private func handle<T>(_ body: () async throws -> T) async throws -> T {
+  /// Runs a handler body as a caller of its own on the compute executor (which serves callers in turn),
+  /// cancelled when its RPC is (see `cancelledWithRPC`), mapping any error to a gRPC status.
+  private func handle<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
     do {
-      return try await body()
+      return try await ComputeExecutor.$caller.withValue(ComputeExecutor.newCaller()) {
+        try await cancelledWithRPC(lifecycle: state.configuration.lifecycle, body)
+      }
     } catch {
       throw ServiceError.from(error)
     }
@@ -63,6 +66,10 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       try await withTaskExecutorPreference(state.configuration.hoverExecutor) {
         // The style is checked before any map is computed: a bad option costs no forward pass.
         let style = request.hasRender ? try state.renderStyle(request.render) : nil
+        if let style {
+          try state.checkRenderPixels(
+            tiles: request.targetIds.count, tileSize: style.tileSize, what: "the overlay grid")
+        }
         let query = try state.decode(request)
         let result = try await state.similarity(query)
         var response = Simlay_V1_SimilarityResponse(result)
@@ -118,6 +125,10 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
   {
     try await handle {
       let style = request.hasRender ? try state.renderStyle(request.render) : nil
+      if let style {
+        try state.checkRenderPixels(
+          tiles: request.layers.count * request.targetIds.count, tileSize: style.tileSize, what: "the overlay grid")
+      }
       let result = try await state.sync(state.decode(request))
       var response = Simlay_V1_LayerSyncResponse(result)
       if let style {
@@ -134,6 +145,10 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     try await handle {
       // Decode (the style first: a bad option costs no forward pass), compute, encode.
       let style = request.hasRender ? try state.renderStyle(request.render) : nil
+      if let style {
+        try state.checkRenderPixels(
+          tiles: request.imageIds.count, tileSize: style.tileSize, what: "the NMF groups image")
+      }
       let answer = try await state.nmfAnswer(state.decode(request))
       var response = Simlay_V1_NmfResponse(answer)
       if let style {
@@ -220,6 +235,11 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
       $0.limits = Self.limits(state.configuration)
       $0.version = Self.version
       $0.imageBytes = Int64(images.bytes)
+      let models = state.models.usage
+      $0.modelBytes = Int64(models.bytes)
+      $0.modelWeightSets = Int32(models.weightSets)
+      $0.nmfResultBytes = Int64(state.recentFactorisations.bytes)
+      $0.cancelledJobs = state.executor.cancellations
     }
   }
 }

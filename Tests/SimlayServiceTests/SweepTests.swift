@@ -75,7 +75,10 @@ struct SweepTests {
 
   @Test("bad requests get their status and a message naming the problem")
   func errors() async throws {
-    let state = try H.makeState { $0.maxImagesPerRequest = 3 }
+    let state = try H.makeState {
+      $0.maxImagesPerRequest = 3
+      $0.maxSweepSteps = 3
+    }
     try await H.withClient(state) { client in
       let id = try await client.addImages(H.upload(H.photo(["cat.png"]))).images[0].id
       let ok = Self.request(id, .rotate, [0], [(1, 1)])
@@ -116,7 +119,10 @@ struct SweepTests {
             $0.params = [-0.5]
           }
         ),
-        (.resourceExhausted, "limit of 3", with { $0.params = [0, 1, 2, 3] }),
+        (
+          .resourceExhausted, "budget of 3 forward passes per sweep (--max-sweep-steps)",
+          with { $0.params = [0, 1, 2, 3] }
+        ),
       ]
       for (code, text, request) in cases {
         do {

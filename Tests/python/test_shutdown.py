@@ -114,7 +114,8 @@ def test_idle_similarity_stream_is_told_unavailable(daemon):
     assert "grace period over" not in daemon.log_text(), "the idle stream held the shutdown\n" + daemon.describe()
 
 
-@pytest.mark.parametrize("daemon", [("--shutdown-grace-seconds", "1")], indirect=True)
+# --max-nmf-work raised: the NMF below (4e10) is over the default budget of 1e9, which would refuse it.
+@pytest.mark.parametrize("daemon", [("--shutdown-grace-seconds", "1", "--max-nmf-work", str(10**12))], indirect=True)
 def test_call_past_the_grace_period_is_cancelled(daemon):
     client = daemon.client()
     ids = [i.id for i in client.add([(noise_png(224, 224, seed=8200 + i), f"h{i}.png") for i in range(2)])]

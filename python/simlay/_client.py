@@ -229,9 +229,16 @@ class Client:
         reply = self._call("LoadModel", request)
         return self._model(reply)
 
+    def unload_model(self, name: str) -> dict:
+        """Gives up the model ``name`` in the daemon: its cached activations are dropped and its weights freed
+        unless another name shares the file. Returns the reply as a dict (``weights_freed``,
+        ``cache_entries_freed``, ...). Raises ``NotFoundError`` for an unknown name; the default model stays."""
+        return _message_dict(self._call("UnloadModel", pb.UnloadModelRequest(name=name)))
+
     def stats(self) -> dict:
         """Daemon statistics as a dict: models, cache (bytes, entries, hits, misses, forward_passes, ...),
-        methods (requests, errors, latency percentiles), uptime_seconds, images, image_bytes."""
+        methods (requests, errors, latency percentiles), uptime_seconds, images, image_bytes (pixels, names
+        and ids), model_bytes, nmf_result_bytes, cancelled_jobs, and the limits and budgets."""
         return _message_dict(self._call("Stats", pb.StatsRequest()))
 
     @staticmethod

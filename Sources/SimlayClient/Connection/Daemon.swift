@@ -30,6 +30,11 @@ public struct Daemon: Sendable {
     try await client.loadModel(request, metadata: metadata, options: options)
   }
 
+  /// Gives up a model name in the daemon (NOT_FOUND for an unknown one; the default model stays).
+  public func unloadModel(name: String) async throws -> Simlay_V1_UnloadModelResponse {
+    try await client.unloadModel(.with { $0.name = name }, metadata: metadata, options: options)
+  }
+
   /// Uploads images (see `addImages(_:model:progress:)` for files).
   public func addImages(_ request: Simlay_V1_AddImagesRequest) async throws -> Simlay_V1_AddImagesResponse {
     try await client.addImages(request, metadata: metadata, options: options)

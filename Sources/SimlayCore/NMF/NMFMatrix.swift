@@ -17,6 +17,8 @@ public struct NMFError: Error, CustomStringConvertible, Sendable {
     public static let negativeValues = Code(name: "negativeValues")
     /// k, the iteration budget or the tolerance is out of range for the data.
     public static let invalidParameters = Code(name: "invalidParameters")
+    /// The caller cancelled the factorisation (its `CancellationFlag` was set) between two iterations.
+    public static let cancelled = Code(name: "cancelled")
   }
 
   /// The kind of failure.

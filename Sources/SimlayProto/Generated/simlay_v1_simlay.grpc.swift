@@ -217,6 +217,19 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "UnloadModel" metadata.
+        public enum UnloadModel: Sendable {
+            /// Request type for "UnloadModel".
+            public typealias Input = Simlay_V1_UnloadModelRequest
+            /// Response type for "UnloadModel".
+            public typealias Output = Simlay_V1_UnloadModelResponse
+            /// Descriptor for "UnloadModel".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "UnloadModel",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "simlay.v1.Simlay" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListModels.descriptor,
@@ -232,7 +245,8 @@ public enum Simlay_V1_Simlay: Sendable {
             ExportViewerStream.descriptor,
             Pca.descriptor,
             CompareModels.descriptor,
-            Activations.descriptor
+            Activations.descriptor,
+            UnloadModel.descriptor
         ]
     }
 }
@@ -521,6 +535,26 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.StreamingServerRequest<Simlay_V1_ActivationsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ActivationsResponse>
+
+        /// Handle the "UnloadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Gives up a model name: its cached activations and recent NMF results are dropped, and its weights
+        /// > freed unless another name shares the file. NOT_FOUND for an unknown name; FAILED_PRECONDITION for the
+        /// > default model.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_UnloadModelRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_UnloadModelResponse` messages.
+        func unloadModel(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_UnloadModelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_UnloadModelResponse>
     }
 
     /// Service protocol for the "simlay.v1.Simlay" service.
@@ -793,6 +827,26 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.ServerRequest<Simlay_V1_ActivationsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Simlay_V1_ActivationsResponse>
+
+        /// Handle the "UnloadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Gives up a model name: its cached activations and recent NMF results are dropped, and its weights
+        /// > freed unless another name shares the file. NOT_FOUND for an unknown name; FAILED_PRECONDITION for the
+        /// > default model.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_UnloadModelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Simlay_V1_UnloadModelResponse` message.
+        func unloadModel(
+            request: GRPCCore.ServerRequest<Simlay_V1_UnloadModelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_UnloadModelResponse>
     }
 
     /// Simple service protocol for the "simlay.v1.Simlay" service.
@@ -1065,6 +1119,26 @@ extension Simlay_V1_Simlay {
             request: Simlay_V1_ActivationsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Simlay_V1_ActivationsResponse
+
+        /// Handle the "UnloadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Gives up a model name: its cached activations and recent NMF results are dropped, and its weights
+        /// > freed unless another name shares the file. NOT_FOUND for an unknown name; FAILED_PRECONDITION for the
+        /// > default model.
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_UnloadModelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Simlay_V1_UnloadModelResponse` to respond with.
+        func unloadModel(
+            request: Simlay_V1_UnloadModelRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Simlay_V1_UnloadModelResponse
     }
 }
 
@@ -1226,6 +1300,17 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.UnloadModel.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_UnloadModelRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_UnloadModelResponse>(),
+            handler: { request, context in
+                try await self.unloadModel(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1369,6 +1454,17 @@ extension Simlay_V1_Simlay.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_ActivationsResponse> {
         let response = try await self.activations(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func unloadModel(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_UnloadModelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_UnloadModelResponse> {
+        let response = try await self.unloadModel(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1562,6 +1658,19 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Simlay_V1_ActivationsResponse> {
         return GRPCCore.ServerResponse<Simlay_V1_ActivationsResponse>(
             message: try await self.activations(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func unloadModel(
+        request: GRPCCore.ServerRequest<Simlay_V1_UnloadModelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_UnloadModelResponse> {
+        return GRPCCore.ServerResponse<Simlay_V1_UnloadModelResponse>(
+            message: try await self.unloadModel(
                 request: request.message,
                 context: context
             ),
@@ -1910,6 +2019,31 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_ActivationsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_ActivationsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UnloadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Gives up a model name: its cached activations and recent NMF results are dropped, and its weights
+        /// > freed unless another name shares the file. NOT_FOUND for an unknown name; FAILED_PRECONDITION for the
+        /// > default model.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_UnloadModelRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_UnloadModelRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_UnloadModelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func unloadModel<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_UnloadModelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_UnloadModelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_UnloadModelResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_UnloadModelResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2411,6 +2545,42 @@ extension Simlay_V1_Simlay {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "UnloadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Gives up a model name: its cached activations and recent NMF results are dropped, and its weights
+        /// > freed unless another name shares the file. NOT_FOUND for an unknown name; FAILED_PRECONDITION for the
+        /// > default model.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_UnloadModelRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_UnloadModelRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_UnloadModelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func unloadModel<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_UnloadModelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_UnloadModelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_UnloadModelResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_UnloadModelResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.UnloadModel.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2821,6 +2991,37 @@ extension Simlay_V1_Simlay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ActivationsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ActivationsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UnloadModel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Gives up a model name: its cached activations and recent NMF results are dropped, and its weights
+    /// > freed unless another name shares the file. NOT_FOUND for an unknown name; FAILED_PRECONDITION for the
+    /// > default model.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_UnloadModelRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func unloadModel<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_UnloadModelRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_UnloadModelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.unloadModel(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_UnloadModelRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_UnloadModelResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3290,6 +3491,41 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.activations(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UnloadModel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Gives up a model name: its cached activations and recent NMF results are dropped, and its weights
+    /// > freed unless another name shares the file. NOT_FOUND for an unknown name; FAILED_PRECONDITION for the
+    /// > default model.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func unloadModel<Result>(
+        _ message: Simlay_V1_UnloadModelRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_UnloadModelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_UnloadModelRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.unloadModel(
             request: request,
             options: options,
             onResponse: handleResponse

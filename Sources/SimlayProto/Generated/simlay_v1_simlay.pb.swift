@@ -1187,6 +1187,32 @@ public nonisolated struct Simlay_V1_StatsResponse: @unchecked Sendable {
     set {_uniqueStorage()._version = newValue}
   }
 
+  /// What clients make the daemon hold besides `image_bytes` (decoded pixels, names and ids) and the cache:
+  /// models (each file's weights once however many names share it, plus each name's name and path), and
+  /// the distinct weight sets among them.
+  public var modelBytes: Int64 {
+    get {_storage._modelBytes}
+    set {_uniqueStorage()._modelBytes = newValue}
+  }
+
+  public var modelWeightSets: Int32 {
+    get {_storage._modelWeightSets}
+    set {_uniqueStorage()._modelWeightSets = newValue}
+  }
+
+  /// Recent NMF results kept for group queries and viewers.
+  public var nmfResultBytes: Int64 {
+    get {_storage._nmfResultBytes}
+    set {_uniqueStorage()._nmfResultBytes = newValue}
+  }
+
+  /// Compute jobs stopped because their caller was cancelled (deadline, client gone, shutdown): withdrawn
+  /// from the queue or ended at their next check.
+  public var cancelledJobs: Int64 {
+    get {_storage._cancelledJobs}
+    set {_uniqueStorage()._cancelledJobs = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1228,6 +1254,25 @@ public nonisolated struct Simlay_V1_Limits: Sendable {
   /// Largest answer sent to a call without metadata `simlay-max-answer-bytes` (4 MiB, the receive limit
   /// of stock gRPC clients); a larger answer is RESOURCE_EXHAUSTED with reason ANSWER_TOO_LARGE.
   public var defaultMaxAnswerBytes: Int64 = 0
+
+  /// Work budgets per request, each refused with RESOURCE_EXHAUSTED naming its flag: NMF rows (images x H
+  /// x W) x k x max_iter (--max-nmf-work); rendered pixels, tiles x tile_size^2 (--max-render-pixels);
+  /// forward passes of one Sweep (--max-sweep-steps).
+  public var maxNmfWork: Int64 = 0
+
+  public var maxRenderPixels: Int64 = 0
+
+  public var maxSweepSteps: Int32 = 0
+
+  /// Byte budgets of what clients make the daemon hold: models (--max-model-mb), decoded images with their
+  /// names and ids (--image-cache-mb), activations (--cache-mb), recent NMF results (--nmf-cache-mb).
+  public var maxModelBytes: Int64 = 0
+
+  public var imageStoreBytes: Int64 = 0
+
+  public var cacheBytes: Int64 = 0
+
+  public var nmfResultBytes: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1956,6 +2001,42 @@ public nonisolated struct Simlay_V1_ModelMaps: Sendable {
   public init() {}
 
   fileprivate var _maps: Simlay_V1_LayerMaps? = nil
+}
+
+public nonisolated struct Simlay_V1_UnloadModelRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The model's name. Required.
+  public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Simlay_V1_UnloadModelResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  /// Whether its weights are no longer held for any name (false: another name shares the file). They are
+  /// released once calls still using the model finish.
+  public var weightsFreed: Bool = false
+
+  public var weightBytes: Int64 = 0
+
+  /// Cached activations dropped.
+  public var cacheEntriesFreed: Int64 = 0
+
+  public var cacheBytesFreed: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -3200,7 +3281,7 @@ nonisolated extension Simlay_V1_StatsRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}models\0\u{1}cache\0\u{1}methods\0\u{3}uptime_seconds\0\u{1}images\0\u{3}image_bytes\0\u{1}limits\0\u{1}version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}models\0\u{1}cache\0\u{1}methods\0\u{3}uptime_seconds\0\u{1}images\0\u{3}image_bytes\0\u{1}limits\0\u{1}version\0\u{4}\u{c}model_bytes\0\u{3}model_weight_sets\0\u{3}nmf_result_bytes\0\u{3}cancelled_jobs\0")
 
   fileprivate class _StorageClass {
     var _models: [Simlay_V1_ModelInfo] = []
@@ -3211,6 +3292,10 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
     var _imageBytes: Int64 = 0
     var _limits: Simlay_V1_Limits? = nil
     var _version: String = String()
+    var _modelBytes: Int64 = 0
+    var _modelWeightSets: Int32 = 0
+    var _nmfResultBytes: Int64 = 0
+    var _cancelledJobs: Int64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3229,6 +3314,10 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
       _imageBytes = source._imageBytes
       _limits = source._limits
       _version = source._version
+      _modelBytes = source._modelBytes
+      _modelWeightSets = source._modelWeightSets
+      _nmfResultBytes = source._nmfResultBytes
+      _cancelledJobs = source._cancelledJobs
     }
   }
 
@@ -3255,6 +3344,10 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
         case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._imageBytes) }()
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._limits) }()
         case 8: try { try decoder.decodeSingularStringField(value: &_storage._version) }()
+        case 20: try { try decoder.decodeSingularInt64Field(value: &_storage._modelBytes) }()
+        case 21: try { try decoder.decodeSingularInt32Field(value: &_storage._modelWeightSets) }()
+        case 22: try { try decoder.decodeSingularInt64Field(value: &_storage._nmfResultBytes) }()
+        case 23: try { try decoder.decodeSingularInt64Field(value: &_storage._cancelledJobs) }()
         default: break
         }
       }
@@ -3291,6 +3384,18 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
       if !_storage._version.isEmpty {
         try visitor.visitSingularStringField(value: _storage._version, fieldNumber: 8)
       }
+      if _storage._modelBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._modelBytes, fieldNumber: 20)
+      }
+      if _storage._modelWeightSets != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._modelWeightSets, fieldNumber: 21)
+      }
+      if _storage._nmfResultBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._nmfResultBytes, fieldNumber: 22)
+      }
+      if _storage._cancelledJobs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._cancelledJobs, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3308,6 +3413,10 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
         if _storage._imageBytes != rhs_storage._imageBytes {return false}
         if _storage._limits != rhs_storage._limits {return false}
         if _storage._version != rhs_storage._version {return false}
+        if _storage._modelBytes != rhs_storage._modelBytes {return false}
+        if _storage._modelWeightSets != rhs_storage._modelWeightSets {return false}
+        if _storage._nmfResultBytes != rhs_storage._nmfResultBytes {return false}
+        if _storage._cancelledJobs != rhs_storage._cancelledJobs {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -3319,7 +3428,7 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0\u{3}default_max_answer_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0\u{3}default_max_answer_bytes\0\u{4}\u{b}max_nmf_work\0\u{3}max_render_pixels\0\u{3}max_sweep_steps\0\u{3}max_model_bytes\0\u{3}image_store_bytes\0\u{3}cache_bytes\0\u{3}nmf_result_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3336,6 +3445,13 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.maxTextFieldBytes) }()
       case 8: try { try decoder.decodeSingularInt32Field(value: &self.maxPathBytes) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.defaultMaxAnswerBytes) }()
+      case 20: try { try decoder.decodeSingularInt64Field(value: &self.maxNmfWork) }()
+      case 21: try { try decoder.decodeSingularInt64Field(value: &self.maxRenderPixels) }()
+      case 22: try { try decoder.decodeSingularInt32Field(value: &self.maxSweepSteps) }()
+      case 23: try { try decoder.decodeSingularInt64Field(value: &self.maxModelBytes) }()
+      case 24: try { try decoder.decodeSingularInt64Field(value: &self.imageStoreBytes) }()
+      case 25: try { try decoder.decodeSingularInt64Field(value: &self.cacheBytes) }()
+      case 26: try { try decoder.decodeSingularInt64Field(value: &self.nmfResultBytes) }()
       default: break
       }
     }
@@ -3369,6 +3485,27 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.defaultMaxAnswerBytes != 0 {
       try visitor.visitSingularInt64Field(value: self.defaultMaxAnswerBytes, fieldNumber: 9)
     }
+    if self.maxNmfWork != 0 {
+      try visitor.visitSingularInt64Field(value: self.maxNmfWork, fieldNumber: 20)
+    }
+    if self.maxRenderPixels != 0 {
+      try visitor.visitSingularInt64Field(value: self.maxRenderPixels, fieldNumber: 21)
+    }
+    if self.maxSweepSteps != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxSweepSteps, fieldNumber: 22)
+    }
+    if self.maxModelBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.maxModelBytes, fieldNumber: 23)
+    }
+    if self.imageStoreBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.imageStoreBytes, fieldNumber: 24)
+    }
+    if self.cacheBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.cacheBytes, fieldNumber: 25)
+    }
+    if self.nmfResultBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.nmfResultBytes, fieldNumber: 26)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3382,6 +3519,13 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.maxTextFieldBytes != rhs.maxTextFieldBytes {return false}
     if lhs.maxPathBytes != rhs.maxPathBytes {return false}
     if lhs.defaultMaxAnswerBytes != rhs.defaultMaxAnswerBytes {return false}
+    if lhs.maxNmfWork != rhs.maxNmfWork {return false}
+    if lhs.maxRenderPixels != rhs.maxRenderPixels {return false}
+    if lhs.maxSweepSteps != rhs.maxSweepSteps {return false}
+    if lhs.maxModelBytes != rhs.maxModelBytes {return false}
+    if lhs.imageStoreBytes != rhs.imageStoreBytes {return false}
+    if lhs.cacheBytes != rhs.cacheBytes {return false}
+    if lhs.nmfResultBytes != rhs.nmfResultBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4588,6 +4732,86 @@ nonisolated extension Simlay_V1_ModelMaps: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Simlay_V1_ModelMaps, rhs: Simlay_V1_ModelMaps) -> Bool {
     if lhs.model != rhs.model {return false}
     if lhs._maps != rhs._maps {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_UnloadModelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnloadModelRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_UnloadModelRequest, rhs: Simlay_V1_UnloadModelRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_UnloadModelResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnloadModelResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}weights_freed\0\u{3}weight_bytes\0\u{3}cache_entries_freed\0\u{3}cache_bytes_freed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.weightsFreed) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.weightBytes) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.cacheEntriesFreed) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.cacheBytesFreed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.weightsFreed != false {
+      try visitor.visitSingularBoolField(value: self.weightsFreed, fieldNumber: 2)
+    }
+    if self.weightBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.weightBytes, fieldNumber: 3)
+    }
+    if self.cacheEntriesFreed != 0 {
+      try visitor.visitSingularInt64Field(value: self.cacheEntriesFreed, fieldNumber: 4)
+    }
+    if self.cacheBytesFreed != 0 {
+      try visitor.visitSingularInt64Field(value: self.cacheBytesFreed, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_UnloadModelResponse, rhs: Simlay_V1_UnloadModelResponse) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.weightsFreed != rhs.weightsFreed {return false}
+    if lhs.weightBytes != rhs.weightBytes {return false}
+    if lhs.cacheEntriesFreed != rhs.cacheEntriesFreed {return false}
+    if lhs.cacheBytesFreed != rhs.cacheBytesFreed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

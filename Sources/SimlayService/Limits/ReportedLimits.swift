@@ -17,6 +17,13 @@ extension SimlayService {
       $0.maxTextFieldBytes = Int32(text.maxBytes)
       $0.maxPathBytes = Int32(text.maxPathBytes)
       $0.defaultMaxAnswerBytes = Int64(AnswerSizeInterceptor.defaultLimit)
+      $0.maxNmfWork = Int64(configuration.maxNMFWork)
+      $0.maxRenderPixels = Int64(configuration.maxRenderPixels)
+      $0.maxSweepSteps = Int32(clamping: configuration.maxSweepSteps)
+      $0.maxModelBytes = Int64(configuration.maxModelBytes)
+      $0.imageStoreBytes = Int64(configuration.imageStoreBytes)
+      $0.cacheBytes = Int64(configuration.cacheBytes)
+      $0.nmfResultBytes = Int64(configuration.nmfResultBytes)
     }
   }
 }

@@ -34,8 +34,9 @@ extension DaemonState {
     case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown NMF policy \(v)")
     }
     let images = try images(request.imageIds, for: model)
+    try checkNMFWork(rows: images.count * layer.height * layer.width, options: options)
     let key =
-      "\(model.name)|\(layer.name)|\(request.imageIds.joined(separator: ","))|\(options.k)|\(options.maxIterations)|\(options.tolerance)|\(policy)|\(options.initialization)"
+      "\(model.cacheID)|\(layer.name)|\(request.imageIds.joined(separator: ","))|\(options.k)|\(options.maxIterations)|\(options.tolerance)|\(policy)|\(options.initialization)"
     return NMFJob(model: model, layer: layer, images: images, options: options, policy: policy, key: key)
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SimlayCore
 import SimlayImaging
 import SimlayProto
 
@@ -10,19 +11,23 @@ extension DaemonState {
       throw ServiceError(
         .outOfRange, "highlight_group \(highlight) is not a group: k = \(answer.k) (groups 0..<\(answer.k))")
     }
-    return try await executor.run {
-      try PNGEncoder.encode(self.renderGroups(answer, style: style, highlight: highlight))
+    try checkRenderPixels(tiles: answer.images.count, tileSize: style.tileSize, what: "the NMF groups image")
+    return try await executor.runCancellable { cancellation in
+      try PNGEncoder.encode(self.renderGroups(answer, style: style, highlight: highlight, cancellation: cancellation))
     }
   }
 
   /// One tile per image with its positions tinted by group (opacity by strength), titled, and a legend
   /// row: "group g: n positions". With `highlight`, only that group is tinted, in every image.
-  func renderGroups(_ answer: NMFAnswer, style: RenderStyle, highlight: Int?) -> RGBImage {
+  func renderGroups(
+    _ answer: NMFAnswer, style: RenderStyle, highlight: Int?, cancellation: CancellationFlag = .never
+  ) throws -> RGBImage {
     let (tileSize, opacity) = (style.tileSize, style.opacity)
     let plane = answer.height * answer.width
     var grid = GridComposer(rows: 1, columns: answer.images.count)
     if style.titles { grid.columnTitles = answer.images.map(\.name) }
     for (i, image) in answer.images.enumerated() {
+      try cancellation.check()
       let tile = ImageScaler.fit(image.image, longestSide: tileSize)
       let cells = (i * plane)..<((i + 1) * plane)
       grid.set(

@@ -5,13 +5,17 @@ extension DaemonState {
   /// Renders answers as a grid: one row per layer, one column per target image; the query's cells are
   /// outlined in yellow on the query's image (or in column `queryColumn`, when rows hold different ids of
   /// the same photos, as CompareModels' do), `boxes` (top-K matches of a one-layer answer) in cyan.
-  /// `rowTitles` replace the layer names.
+  /// `rowTitles` replace the layer names. `cancellation` is checked before every tile.
   func render(
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
-    style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil, boxes: [TopMatch] = []
-  ) -> RGBImage {
+    style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil, boxes: [TopMatch] = [],
+    cancellation: CancellationFlag = .never
+  ) throws -> RGBImage {
     let overlay = style.overlayStyle(for: answers.flatMap(\.maps), metric: metric)
-    let tiles = targets.map { ImageScaler.fit($0.image, longestSide: style.tileSize) }
+    let tiles = try targets.map {
+      try cancellation.check()
+      return ImageScaler.fit($0.image, longestSide: style.tileSize)
+    }
     var grid = GridComposer(rows: answers.count, columns: targets.count)
     if style.titles {
       grid.columnTitles = targets.map(\.name)
@@ -24,6 +28,7 @@ extension DaemonState {
     for (r, answer) in answers.enumerated() {
       let plane = answer.height * answer.width
       for (c, target) in targets.enumerated() {
+        try cancellation.check()
         let map = Array(answer.maps[(c * plane)..<((c + 1) * plane)])
         let outline =
           (queryColumn.map { $0 == c } ?? (target.id == queryImage?.id))
@@ -45,10 +50,11 @@ extension DaemonState {
     answers: [LayerAnswer], targets: [StoredImage], queryImage: StoredImage?, metric: SimilarityMetric,
     style: RenderStyle, queryColumn: Int? = nil, rowTitles: [String]? = nil, boxes: [TopMatch] = []
   ) async throws -> RenderedPNG {
-    try await executor.run {
-      let image = self.render(
+    try checkRenderPixels(tiles: answers.count * targets.count, tileSize: style.tileSize, what: "the overlay grid")
+    return try await executor.runCancellable { cancellation in
+      let image = try self.render(
         answers: answers, targets: targets, queryImage: queryImage, metric: metric, style: style,
-        queryColumn: queryColumn, rowTitles: rowTitles, boxes: boxes)
+        queryColumn: queryColumn, rowTitles: rowTitles, boxes: boxes, cancellation: cancellation)
       let png = try PNGEncoder.encode(image)
       return RenderedPNG(png: png, width: image.width, height: image.height)
     }

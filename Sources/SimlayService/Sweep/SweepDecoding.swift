@@ -16,8 +16,10 @@ extension DaemonState {
     let image = try images([request.imageID], for: model)[0]
     let kind = try Self.sweepKind(request.transform)
     try Self.checkParams(request.params, kind: kind)
-    try checkLimit(
-      request.params.count, configuration.maxImagesPerRequest, "sweep \(kind.noun) (one forward pass each)")
+    try checkSweepSteps(request.params.count, what: kind.noun)
+    if let strip {
+      try checkRenderPixels(tiles: request.params.count, tileSize: strip.tileSize, what: "the sweep strip")
+    }
     guard !request.queries.isEmpty else {
       throw ServiceError(.invalidArgument, "queries is empty: give at least one cell to track")
     }

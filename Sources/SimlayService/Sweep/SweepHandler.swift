@@ -27,12 +27,15 @@ extension DaemonState {
     // The chart, the strip's transformed inputs, their overlays and the PNG encoding are pixel work: on the
     // compute executor with the forward passes, not on the RPC thread.
     let (finished, pipeline, source) = (answer, job.model.pipeline, job.image.image)
-    return try await executor.run {
+    return try await executor.runCancellable { cancellation in
       let chart = job.chart ? try PNGEncoder.encode(self.sweepChart(finished, kind: job.kind, metric: job.metric)) : nil
       var strip: [UInt8]?
       if let style = job.strip {
         let input = pipeline.planarInput(source)
-        let images = job.transforms.map { pipeline.denormalised($0.apply(input)) }
+        let images = try job.transforms.map {
+          try cancellation.check()
+          return pipeline.denormalised($0.apply(input))
+        }
         strip = try PNGEncoder.encode(self.sweepStrip(finished, images: images, metric: job.metric, style: style))
       }
       return SweepResult(answer: finished, chartPNG: chart, stripPNG: strip)

@@ -50,6 +50,7 @@ extension DaemonState {
     let layers = try request.layers.map { try model.layer($0) }
     let targets = try images(request.imageIds, for: model)
     try ViewerLimits.check(layers: layers.map { ($0.name, $0.height, $0.width) }, images: targets.count)
+    try checkRenderPixels(tiles: targets.count, tileSize: options.imageSize, what: "the viewer's images")
     let nmf =
       request.nmfK == 0
       ? nil

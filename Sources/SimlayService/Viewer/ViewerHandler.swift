@@ -39,8 +39,9 @@ extension DaemonState {
     }
 
     let imageSize = options.imageSize
-    let shown = try await executor.run {
+    let shown = try await executor.runCancellable { cancellation in
       try targets.map { target in
+        try cancellation.check()
         let tile = ImageScaler.fit(target.image, longestSide: imageSize)
         let png = try PNGEncoder.encode(tile)
         return ViewerPayload.Image(

@@ -75,6 +75,10 @@ class SimlayStub:
                 '/simlay.v1.Simlay/Activations',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.FromString)
+        self.UnloadModel = channel.unary_unary(
+                '/simlay.v1.Simlay/UnloadModel',
+                request_serializer=simlay_dot_v1_dot_simlay__pb2.UnloadModelRequest.SerializeToString,
+                response_deserializer=simlay_dot_v1_dot_simlay__pb2.UnloadModelResponse.FromString)
 
 
 class SimlayServicer:
@@ -186,6 +190,15 @@ class SimlayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UnloadModel(self, request, context):
+        """Gives up a model name: its cached activations and recent NMF results are dropped, and its weights
+        freed unless another name shares the file. NOT_FOUND for an unknown name; FAILED_PRECONDITION for the
+        default model.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SimlayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -258,6 +271,11 @@ def add_SimlayServicer_to_server(servicer, server):
                     servicer.Activations,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.SerializeToString,
+            ),
+            'UnloadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnloadModel,
+                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.UnloadModelRequest.FromString,
+                    response_serializer=simlay_dot_v1_dot_simlay__pb2.UnloadModelResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -625,6 +643,32 @@ class Simlay:
             '/simlay.v1.Simlay/Activations',
             simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.ActivationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata)
+
+    @staticmethod
+    def UnloadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simlay.v1.Simlay/UnloadModel',
+            simlay_dot_v1_dot_simlay__pb2.UnloadModelRequest.SerializeToString,
+            simlay_dot_v1_dot_simlay__pb2.UnloadModelResponse.FromString,
             options,
             channel_credentials,
             insecure,
