@@ -18,7 +18,8 @@ struct Simlay: AsyncParsableCommand {
       CommandGroup(
         name: "Daemon (simlayd)",
         subcommands: [
-          Similarity.self, Sync.self, Compare.self, NMF.self, PCA.self, Sweep.self, ExportHTML.self, Models.self,
+          Similarity.self, SimilarityBatch.self, Sync.self, Compare.self, NMF.self, PCA.self, Sweep.self,
+          ExportHTML.self, Models.self,
           Stats.self, LoadModel.self, UnloadModel.self,
         ]),
       CommandGroup(name: "In-process", subcommands: [Activations.self, Classify.self]),

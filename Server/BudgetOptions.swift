@@ -16,6 +16,11 @@ struct BudgetOptions: ParsableArguments {
   var maxSweepSteps: Int = ServiceConfiguration().maxSweepSteps
 
   @Option(
+    name: .customLong("max-batch-queries"),
+    help: "Most queries per SimilarityBatch call (cells, regions, pixels, or all cells of an image).")
+  var maxBatchQueries: Int = ServiceConfiguration().maxBatchQueries
+
+  @Option(
     name: .customLong("max-model-mb"),
     help: "Most MiB of models held: each file's weights once (names sharing a file share them), plus names and paths.")
   var maxModelMB: Int = ServiceConfiguration().maxModelBytes >> 20
@@ -26,6 +31,7 @@ struct BudgetOptions: ParsableArguments {
   func validate() throws {
     for (v, name) in [
       (maxNMFWork, "--max-nmf-work"), (maxRenderPixels, "--max-render-pixels"), (maxSweepSteps, "--max-sweep-steps"),
+      (maxBatchQueries, "--max-batch-queries"),
       (maxModelMB, "--max-model-mb"), (nmfCacheMB, "--nmf-cache-mb"),
     ] where v <= 0 {
       throw ValidationError("\(name) must be positive")
@@ -40,6 +46,7 @@ struct BudgetOptions: ParsableArguments {
     config.maxNMFWork = maxNMFWork
     config.maxRenderPixels = maxRenderPixels
     config.maxSweepSteps = maxSweepSteps
+    config.maxBatchQueries = maxBatchQueries
     config.maxModelBytes = maxModelMB << 20
     config.nmfResultBytes = nmfCacheMB << 20
   }

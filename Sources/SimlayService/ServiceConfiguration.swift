@@ -41,6 +41,11 @@ public struct ServiceConfiguration: Sendable {
   public var maxRenderPixels: Int = 1 << 25
   /// Forward passes (steps) one Sweep may run.
   public var maxSweepSteps: Int = 64
+  /// Queries one SimilarityBatch call may hold: 4096 covers every cell of a 64 x 64 grid.
+  public var maxBatchQueries: Int = 4096
+  /// Map values (queries x targets x cells) one SimilarityBatch call may answer: 2^26 floats are 256 MiB,
+  /// e.g. all 196 cells of a 14 x 14 layer against 64 images (2.4M), or 4096 queries x 16 images at 32 x 32.
+  public var maxBatchValues: Int = 1 << 26
   /// Bytes of models the daemon may hold: each file's weights once, plus each name's name and path.
   public var maxModelBytes: Int = 4096 << 20
   /// Bytes of recent NMF results kept for group queries and viewers (factors, groups, strengths).

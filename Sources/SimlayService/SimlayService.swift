@@ -191,6 +191,12 @@ public struct SimlayService: Simlay_V1_Simlay.SimpleServiceProtocol {
     }
   }
 
+  public func similarityBatch(request: Simlay_V1_SimilarityBatchRequest, context: ServerContext) async throws
+    -> Simlay_V1_SimilarityBatchResponse
+  {
+    try await handle { Simlay_V1_SimilarityBatchResponse(try await state.similarityBatch(state.decode(request))) }
+  }
+
   public func exportViewerStream(
     request: Simlay_V1_ExportViewerRequest, response: RPCWriter<Simlay_V1_ExportViewerChunk>, context: ServerContext
   ) async throws {

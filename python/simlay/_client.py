@@ -360,6 +360,20 @@ class Client:
         return pb.SimilarityRequest(model=model, layer=layer, query=self._query(query, ids), target_ids=ids,
                                     metric=_enum(metric, METRICS, "metric"))
 
+    def similarity_batch(self, *, layer: str, images: Images, queries: Sequence = (), all_cells_of=None,
+                         model: str = "", metric="cosine") -> np.ndarray:
+        """Many queries against ``images`` in one call: float32 [Q, N, H, W], one [N, H, W] stack per query.
+        ``queries``: cells, regions or pixels in the forms ``similarity`` takes (not NMF groups);
+        ``all_cells_of``: an image (index into ``images`` or an id) whose every cell, row-major, is a query
+        after ``queries``. At most ``Stats.limits.max_batch_queries`` queries (simlayd --max-batch-queries)."""
+        ids = self._ids(images, model)
+        request = pb.SimilarityBatchRequest(model=model, layer=layer, target_ids=ids,
+                                            queries=[self._query(q, ids) for q in queries],
+                                            metric=_enum(metric, METRICS, "metric"))
+        if all_cells_of is not None:
+            request.all_cells_of = ids[all_cells_of] if isinstance(all_cells_of, int) else str(all_cells_of)
+        return float_tensor(self._call("SimilarityBatch", request).maps)
+
     def similarity(self, *, layer: str, query, images: Images, model: str = "", metric="cosine", top_k: int = 0,
                    exclude_radius: Optional[int] = None, top_per_target: bool = False) -> np.ndarray:
         """Similarity of one query to every cell of ``images`` at ``layer``: float32 [N, H, W], one map per image.

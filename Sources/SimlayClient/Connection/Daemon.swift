@@ -80,6 +80,13 @@ public struct Daemon: Sendable {
     try await client.activations(request, metadata: metadata, options: options)
   }
 
+  /// Many queries against the same targets in one call.
+  public func similarityBatch(_ request: Simlay_V1_SimilarityBatchRequest) async throws
+    -> Simlay_V1_SimilarityBatchResponse
+  {
+    try await client.similarityBatch(request, metadata: metadata, options: options)
+  }
+
   /// The daemon's statistics.
   public func stats() async throws -> Simlay_V1_StatsResponse {
     try await client.stats(Simlay_V1_StatsRequest(), metadata: metadata, options: options)

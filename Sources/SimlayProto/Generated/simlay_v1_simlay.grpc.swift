@@ -204,6 +204,19 @@ public enum Simlay_V1_Simlay: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SimilarityBatch" metadata.
+        public enum SimilarityBatch: Sendable {
+            /// Request type for "SimilarityBatch".
+            public typealias Input = Simlay_V1_SimilarityBatchRequest
+            /// Response type for "SimilarityBatch".
+            public typealias Output = Simlay_V1_SimilarityBatchResponse
+            /// Descriptor for "SimilarityBatch".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "simlay.v1.Simlay"),
+                method: "SimilarityBatch",
+                type: .unary
+            )
+        }
         /// Namespace for "Activations" metadata.
         public enum Activations: Sendable {
             /// Request type for "Activations".
@@ -245,6 +258,7 @@ public enum Simlay_V1_Simlay: Sendable {
             ExportViewerStream.descriptor,
             Pca.descriptor,
             CompareModels.descriptor,
+            SimilarityBatch.descriptor,
             Activations.descriptor,
             UnloadModel.descriptor
         ]
@@ -516,6 +530,25 @@ extension Simlay_V1_Simlay {
             request: GRPCCore.StreamingServerRequest<Simlay_V1_CompareModelsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_CompareModelsResponse>
+
+        /// Handle the "SimilarityBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many queries (cells, regions or pixels, and/or every cell of one image) against the same targets in one
+        /// > call: maps [Q, N, H, W]. At most --max-batch-queries queries (Stats.limits.max_batch_queries).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Simlay_V1_SimilarityBatchRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Simlay_V1_SimilarityBatchResponse` messages.
+        func similarityBatch(
+            request: GRPCCore.StreamingServerRequest<Simlay_V1_SimilarityBatchRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_SimilarityBatchResponse>
 
         /// Handle the "Activations" method.
         ///
@@ -809,6 +842,25 @@ extension Simlay_V1_Simlay {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse>
 
+        /// Handle the "SimilarityBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many queries (cells, regions or pixels, and/or every cell of one image) against the same targets in one
+        /// > call: maps [Q, N, H, W]. At most --max-batch-queries queries (Stats.limits.max_batch_queries).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_SimilarityBatchRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Simlay_V1_SimilarityBatchResponse` message.
+        func similarityBatch(
+            request: GRPCCore.ServerRequest<Simlay_V1_SimilarityBatchRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Simlay_V1_SimilarityBatchResponse>
+
         /// Handle the "Activations" method.
         ///
         /// > Source IDL Documentation:
@@ -1101,6 +1153,25 @@ extension Simlay_V1_Simlay {
             context: GRPCCore.ServerContext
         ) async throws -> Simlay_V1_CompareModelsResponse
 
+        /// Handle the "SimilarityBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many queries (cells, regions or pixels, and/or every cell of one image) against the same targets in one
+        /// > call: maps [Q, N, H, W]. At most --max-batch-queries queries (Stats.limits.max_batch_queries).
+        ///
+        /// - Parameters:
+        ///   - request: A `Simlay_V1_SimilarityBatchRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Simlay_V1_SimilarityBatchResponse` to respond with.
+        func similarityBatch(
+            request: Simlay_V1_SimilarityBatchRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Simlay_V1_SimilarityBatchResponse
+
         /// Handle the "Activations" method.
         ///
         /// > Source IDL Documentation:
@@ -1290,6 +1361,17 @@ extension Simlay_V1_Simlay.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Simlay_V1_Simlay.Method.SimilarityBatch.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_SimilarityBatchRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_SimilarityBatchResponse>(),
+            handler: { request, context in
+                try await self.similarityBatch(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Simlay_V1_Simlay.Method.Activations.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_ActivationsRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_ActivationsResponse>(),
@@ -1443,6 +1525,17 @@ extension Simlay_V1_Simlay.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_CompareModelsResponse> {
         let response = try await self.compareModels(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func similarityBatch(
+        request: GRPCCore.StreamingServerRequest<Simlay_V1_SimilarityBatchRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Simlay_V1_SimilarityBatchResponse> {
+        let response = try await self.similarityBatch(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1645,6 +1738,19 @@ extension Simlay_V1_Simlay.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse> {
         return GRPCCore.ServerResponse<Simlay_V1_CompareModelsResponse>(
             message: try await self.compareModels(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func similarityBatch(
+        request: GRPCCore.ServerRequest<Simlay_V1_SimilarityBatchRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Simlay_V1_SimilarityBatchResponse> {
+        return GRPCCore.ServerResponse<Simlay_V1_SimilarityBatchResponse>(
+            message: try await self.similarityBatch(
                 request: request.message,
                 context: context
             ),
@@ -1995,6 +2101,30 @@ extension Simlay_V1_Simlay {
             deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_CompareModelsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_CompareModelsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SimilarityBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many queries (cells, regions or pixels, and/or every cell of one image) against the same targets in one
+        /// > call: maps [Q, N, H, W]. At most --max-batch-queries queries (Stats.limits.max_batch_queries).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_SimilarityBatchRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_SimilarityBatchRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_SimilarityBatchResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func similarityBatch<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_SimilarityBatchRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_SimilarityBatchRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_SimilarityBatchResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SimilarityBatchResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Activations" method.
@@ -2511,6 +2641,41 @@ extension Simlay_V1_Simlay {
             )
         }
 
+        /// Call the "SimilarityBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many queries (cells, regions or pixels, and/or every cell of one image) against the same targets in one
+        /// > call: maps [Q, N, H, W]. At most --max-batch-queries queries (Stats.limits.max_batch_queries).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Simlay_V1_SimilarityBatchRequest` message.
+        ///   - serializer: A serializer for `Simlay_V1_SimilarityBatchRequest` messages.
+        ///   - deserializer: A deserializer for `Simlay_V1_SimilarityBatchResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func similarityBatch<Result>(
+            request: GRPCCore.ClientRequest<Simlay_V1_SimilarityBatchRequest>,
+            serializer: some GRPCCore.MessageSerializer<Simlay_V1_SimilarityBatchRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Simlay_V1_SimilarityBatchResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SimilarityBatchResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Simlay_V1_Simlay.Method.SimilarityBatch.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Activations" method.
         ///
         /// > Source IDL Documentation:
@@ -2961,6 +3126,36 @@ extension Simlay_V1_Simlay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_CompareModelsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_CompareModelsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SimilarityBatch" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Many queries (cells, regions or pixels, and/or every cell of one image) against the same targets in one
+    /// > call: maps [Q, N, H, W]. At most --max-batch-queries queries (Stats.limits.max_batch_queries).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Simlay_V1_SimilarityBatchRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func similarityBatch<Result>(
+        request: GRPCCore.ClientRequest<Simlay_V1_SimilarityBatchRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SimilarityBatchResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.similarityBatch(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Simlay_V1_SimilarityBatchRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Simlay_V1_SimilarityBatchResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3457,6 +3652,40 @@ extension Simlay_V1_Simlay.ClientProtocol {
             metadata: metadata
         )
         return try await self.compareModels(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SimilarityBatch" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Many queries (cells, regions or pixels, and/or every cell of one image) against the same targets in one
+    /// > call: maps [Q, N, H, W]. At most --max-batch-queries queries (Stats.limits.max_batch_queries).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func similarityBatch<Result>(
+        _ message: Simlay_V1_SimilarityBatchRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Simlay_V1_SimilarityBatchResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Simlay_V1_SimilarityBatchRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.similarityBatch(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -1223,60 +1223,122 @@ public nonisolated struct Simlay_V1_StatsResponse: @unchecked Sendable {
 /// What one request may ask of this daemon (simlayd's --max-* flags). Answers are not limited by the
 /// daemon: a stock gRPC client refuses answers over its own receive limit (4 MiB by default), so raise it
 /// (README, "Large answers").
-public nonisolated struct Simlay_V1_Limits: Sendable {
+public nonisolated struct Simlay_V1_Limits: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Largest request message, in bytes (--max-message-mb).
-  public var maxMessageBytes: Int64 = 0
+  public var maxMessageBytes: Int64 {
+    get {_storage._maxMessageBytes}
+    set {_uniqueStorage()._maxMessageBytes = newValue}
+  }
 
   /// Largest image, width x height (--max-image-pixels).
-  public var maxImagePixels: Int64 = 0
+  public var maxImagePixels: Int64 {
+    get {_storage._maxImagePixels}
+    set {_uniqueStorage()._maxImagePixels = newValue}
+  }
 
   /// Most pixels one AddImages request may decode over all its images (--max-request-pixels).
-  public var maxRequestPixels: Int64 = 0
+  public var maxRequestPixels: Int64 {
+    get {_storage._maxRequestPixels}
+    set {_uniqueStorage()._maxRequestPixels = newValue}
+  }
 
   /// Most images one request may upload or target (--max-images).
-  public var maxImagesPerRequest: Int32 = 0
+  public var maxImagesPerRequest: Int32 {
+    get {_storage._maxImagesPerRequest}
+    set {_uniqueStorage()._maxImagesPerRequest = newValue}
+  }
 
   /// Most layers one request may name (--max-layers).
-  public var maxLayersPerRequest: Int32 = 0
+  public var maxLayersPerRequest: Int32 {
+    get {_storage._maxLayersPerRequest}
+    set {_uniqueStorage()._maxLayersPerRequest = newValue}
+  }
 
   /// Largest render.tile_size.
-  public var maxTileSize: Int32 = 0
+  public var maxTileSize: Int32 {
+    get {_storage._maxTileSize}
+    set {_uniqueStorage()._maxTileSize = newValue}
+  }
 
   /// Longest text field of any request, in UTF-8 bytes (file paths: max_path_bytes).
-  public var maxTextFieldBytes: Int32 = 0
+  public var maxTextFieldBytes: Int32 {
+    get {_storage._maxTextFieldBytes}
+    set {_uniqueStorage()._maxTextFieldBytes = newValue}
+  }
 
-  public var maxPathBytes: Int32 = 0
+  public var maxPathBytes: Int32 {
+    get {_storage._maxPathBytes}
+    set {_uniqueStorage()._maxPathBytes = newValue}
+  }
 
   /// Largest answer sent to a call without metadata `simlay-max-answer-bytes` (4 MiB, the receive limit
   /// of stock gRPC clients); a larger answer is RESOURCE_EXHAUSTED with reason ANSWER_TOO_LARGE.
-  public var defaultMaxAnswerBytes: Int64 = 0
+  public var defaultMaxAnswerBytes: Int64 {
+    get {_storage._defaultMaxAnswerBytes}
+    set {_uniqueStorage()._defaultMaxAnswerBytes = newValue}
+  }
 
   /// Work budgets per request, each refused with RESOURCE_EXHAUSTED naming its flag: NMF rows (images x H
   /// x W) x k x max_iter (--max-nmf-work); rendered pixels, tiles x tile_size^2 (--max-render-pixels);
   /// forward passes of one Sweep (--max-sweep-steps).
-  public var maxNmfWork: Int64 = 0
+  public var maxNmfWork: Int64 {
+    get {_storage._maxNmfWork}
+    set {_uniqueStorage()._maxNmfWork = newValue}
+  }
 
-  public var maxRenderPixels: Int64 = 0
+  public var maxRenderPixels: Int64 {
+    get {_storage._maxRenderPixels}
+    set {_uniqueStorage()._maxRenderPixels = newValue}
+  }
 
-  public var maxSweepSteps: Int32 = 0
+  public var maxSweepSteps: Int32 {
+    get {_storage._maxSweepSteps}
+    set {_uniqueStorage()._maxSweepSteps = newValue}
+  }
 
   /// Byte budgets of what clients make the daemon hold: models (--max-model-mb), decoded images with their
   /// names and ids (--image-cache-mb), activations (--cache-mb), recent NMF results (--nmf-cache-mb).
-  public var maxModelBytes: Int64 = 0
+  public var maxModelBytes: Int64 {
+    get {_storage._maxModelBytes}
+    set {_uniqueStorage()._maxModelBytes = newValue}
+  }
 
-  public var imageStoreBytes: Int64 = 0
+  public var imageStoreBytes: Int64 {
+    get {_storage._imageStoreBytes}
+    set {_uniqueStorage()._imageStoreBytes = newValue}
+  }
 
-  public var cacheBytes: Int64 = 0
+  public var cacheBytes: Int64 {
+    get {_storage._cacheBytes}
+    set {_uniqueStorage()._cacheBytes = newValue}
+  }
 
-  public var nmfResultBytes: Int64 = 0
+  public var nmfResultBytes: Int64 {
+    get {_storage._nmfResultBytes}
+    set {_uniqueStorage()._nmfResultBytes = newValue}
+  }
+
+  /// Most queries one SimilarityBatch call may hold (--max-batch-queries), and the most map values
+  /// (queries x targets x cells) it may answer.
+  public var maxBatchQueries: Int32 {
+    get {_storage._maxBatchQueries}
+    set {_uniqueStorage()._maxBatchQueries = newValue}
+  }
+
+  public var maxBatchValues: Int64 {
+    get {_storage._maxBatchValues}
+    set {_uniqueStorage()._maxBatchValues = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Simlay_V1_CacheStats: Sendable {
@@ -2037,6 +2099,58 @@ public nonisolated struct Simlay_V1_UnloadModelResponse: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+public nonisolated struct Simlay_V1_SimilarityBatchRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty = the default model.
+  public var model: String = String()
+
+  public var layer: String = String()
+
+  /// Queries by cell, region or pixel (not NMF groups), in order.
+  public var queries: [Simlay_V1_Query] = []
+
+  /// Set: after `queries`, one query per cell of this image's grid, row-major (y, then x).
+  public var allCellsOf: String = String()
+
+  public var targetIds: [String] = []
+
+  public var metric: Simlay_V1_Metric = .cosine
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Simlay_V1_SimilarityBatchResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var layer: String = String()
+
+  /// Per query, in order: its cells on the grid (end exclusive).
+  public var queryCells: [Simlay_V1_Region] = []
+
+  /// [Q, N, H, W]: query-major, then target, then y, then x.
+  public var maps: Simlay_V1_FloatTensor {
+    get {_maps ?? Simlay_V1_FloatTensor()}
+    set {_maps = newValue}
+  }
+  /// Returns true if `maps` has been explicitly set.
+  public var hasMaps: Bool {self._maps != nil}
+  /// Clears the value of `maps`. Subsequent reads from it will return its default value.
+  public mutating func clearMaps() {self._maps = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _maps: Simlay_V1_FloatTensor? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -3428,104 +3542,184 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0\u{3}default_max_answer_bytes\0\u{4}\u{b}max_nmf_work\0\u{3}max_render_pixels\0\u{3}max_sweep_steps\0\u{3}max_model_bytes\0\u{3}image_store_bytes\0\u{3}cache_bytes\0\u{3}nmf_result_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0\u{3}default_max_answer_bytes\0\u{4}\u{b}max_nmf_work\0\u{3}max_render_pixels\0\u{3}max_sweep_steps\0\u{3}max_model_bytes\0\u{3}image_store_bytes\0\u{3}cache_bytes\0\u{3}nmf_result_bytes\0\u{3}max_batch_queries\0\u{3}max_batch_values\0")
+
+  fileprivate class _StorageClass {
+    var _maxMessageBytes: Int64 = 0
+    var _maxImagePixels: Int64 = 0
+    var _maxRequestPixels: Int64 = 0
+    var _maxImagesPerRequest: Int32 = 0
+    var _maxLayersPerRequest: Int32 = 0
+    var _maxTileSize: Int32 = 0
+    var _maxTextFieldBytes: Int32 = 0
+    var _maxPathBytes: Int32 = 0
+    var _defaultMaxAnswerBytes: Int64 = 0
+    var _maxNmfWork: Int64 = 0
+    var _maxRenderPixels: Int64 = 0
+    var _maxSweepSteps: Int32 = 0
+    var _maxModelBytes: Int64 = 0
+    var _imageStoreBytes: Int64 = 0
+    var _cacheBytes: Int64 = 0
+    var _nmfResultBytes: Int64 = 0
+    var _maxBatchQueries: Int32 = 0
+    var _maxBatchValues: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _maxMessageBytes = source._maxMessageBytes
+      _maxImagePixels = source._maxImagePixels
+      _maxRequestPixels = source._maxRequestPixels
+      _maxImagesPerRequest = source._maxImagesPerRequest
+      _maxLayersPerRequest = source._maxLayersPerRequest
+      _maxTileSize = source._maxTileSize
+      _maxTextFieldBytes = source._maxTextFieldBytes
+      _maxPathBytes = source._maxPathBytes
+      _defaultMaxAnswerBytes = source._defaultMaxAnswerBytes
+      _maxNmfWork = source._maxNmfWork
+      _maxRenderPixels = source._maxRenderPixels
+      _maxSweepSteps = source._maxSweepSteps
+      _maxModelBytes = source._maxModelBytes
+      _imageStoreBytes = source._imageStoreBytes
+      _cacheBytes = source._cacheBytes
+      _nmfResultBytes = source._nmfResultBytes
+      _maxBatchQueries = source._maxBatchQueries
+      _maxBatchValues = source._maxBatchValues
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.maxMessageBytes) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.maxImagePixels) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.maxRequestPixels) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self.maxImagesPerRequest) }()
-      case 5: try { try decoder.decodeSingularInt32Field(value: &self.maxLayersPerRequest) }()
-      case 6: try { try decoder.decodeSingularInt32Field(value: &self.maxTileSize) }()
-      case 7: try { try decoder.decodeSingularInt32Field(value: &self.maxTextFieldBytes) }()
-      case 8: try { try decoder.decodeSingularInt32Field(value: &self.maxPathBytes) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.defaultMaxAnswerBytes) }()
-      case 20: try { try decoder.decodeSingularInt64Field(value: &self.maxNmfWork) }()
-      case 21: try { try decoder.decodeSingularInt64Field(value: &self.maxRenderPixels) }()
-      case 22: try { try decoder.decodeSingularInt32Field(value: &self.maxSweepSteps) }()
-      case 23: try { try decoder.decodeSingularInt64Field(value: &self.maxModelBytes) }()
-      case 24: try { try decoder.decodeSingularInt64Field(value: &self.imageStoreBytes) }()
-      case 25: try { try decoder.decodeSingularInt64Field(value: &self.cacheBytes) }()
-      case 26: try { try decoder.decodeSingularInt64Field(value: &self.nmfResultBytes) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._maxMessageBytes) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._maxImagePixels) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._maxRequestPixels) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._maxImagesPerRequest) }()
+        case 5: try { try decoder.decodeSingularInt32Field(value: &_storage._maxLayersPerRequest) }()
+        case 6: try { try decoder.decodeSingularInt32Field(value: &_storage._maxTileSize) }()
+        case 7: try { try decoder.decodeSingularInt32Field(value: &_storage._maxTextFieldBytes) }()
+        case 8: try { try decoder.decodeSingularInt32Field(value: &_storage._maxPathBytes) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._defaultMaxAnswerBytes) }()
+        case 20: try { try decoder.decodeSingularInt64Field(value: &_storage._maxNmfWork) }()
+        case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._maxRenderPixels) }()
+        case 22: try { try decoder.decodeSingularInt32Field(value: &_storage._maxSweepSteps) }()
+        case 23: try { try decoder.decodeSingularInt64Field(value: &_storage._maxModelBytes) }()
+        case 24: try { try decoder.decodeSingularInt64Field(value: &_storage._imageStoreBytes) }()
+        case 25: try { try decoder.decodeSingularInt64Field(value: &_storage._cacheBytes) }()
+        case 26: try { try decoder.decodeSingularInt64Field(value: &_storage._nmfResultBytes) }()
+        case 27: try { try decoder.decodeSingularInt32Field(value: &_storage._maxBatchQueries) }()
+        case 28: try { try decoder.decodeSingularInt64Field(value: &_storage._maxBatchValues) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.maxMessageBytes != 0 {
-      try visitor.visitSingularInt64Field(value: self.maxMessageBytes, fieldNumber: 1)
-    }
-    if self.maxImagePixels != 0 {
-      try visitor.visitSingularInt64Field(value: self.maxImagePixels, fieldNumber: 2)
-    }
-    if self.maxRequestPixels != 0 {
-      try visitor.visitSingularInt64Field(value: self.maxRequestPixels, fieldNumber: 3)
-    }
-    if self.maxImagesPerRequest != 0 {
-      try visitor.visitSingularInt32Field(value: self.maxImagesPerRequest, fieldNumber: 4)
-    }
-    if self.maxLayersPerRequest != 0 {
-      try visitor.visitSingularInt32Field(value: self.maxLayersPerRequest, fieldNumber: 5)
-    }
-    if self.maxTileSize != 0 {
-      try visitor.visitSingularInt32Field(value: self.maxTileSize, fieldNumber: 6)
-    }
-    if self.maxTextFieldBytes != 0 {
-      try visitor.visitSingularInt32Field(value: self.maxTextFieldBytes, fieldNumber: 7)
-    }
-    if self.maxPathBytes != 0 {
-      try visitor.visitSingularInt32Field(value: self.maxPathBytes, fieldNumber: 8)
-    }
-    if self.defaultMaxAnswerBytes != 0 {
-      try visitor.visitSingularInt64Field(value: self.defaultMaxAnswerBytes, fieldNumber: 9)
-    }
-    if self.maxNmfWork != 0 {
-      try visitor.visitSingularInt64Field(value: self.maxNmfWork, fieldNumber: 20)
-    }
-    if self.maxRenderPixels != 0 {
-      try visitor.visitSingularInt64Field(value: self.maxRenderPixels, fieldNumber: 21)
-    }
-    if self.maxSweepSteps != 0 {
-      try visitor.visitSingularInt32Field(value: self.maxSweepSteps, fieldNumber: 22)
-    }
-    if self.maxModelBytes != 0 {
-      try visitor.visitSingularInt64Field(value: self.maxModelBytes, fieldNumber: 23)
-    }
-    if self.imageStoreBytes != 0 {
-      try visitor.visitSingularInt64Field(value: self.imageStoreBytes, fieldNumber: 24)
-    }
-    if self.cacheBytes != 0 {
-      try visitor.visitSingularInt64Field(value: self.cacheBytes, fieldNumber: 25)
-    }
-    if self.nmfResultBytes != 0 {
-      try visitor.visitSingularInt64Field(value: self.nmfResultBytes, fieldNumber: 26)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if _storage._maxMessageBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._maxMessageBytes, fieldNumber: 1)
+      }
+      if _storage._maxImagePixels != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._maxImagePixels, fieldNumber: 2)
+      }
+      if _storage._maxRequestPixels != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._maxRequestPixels, fieldNumber: 3)
+      }
+      if _storage._maxImagesPerRequest != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxImagesPerRequest, fieldNumber: 4)
+      }
+      if _storage._maxLayersPerRequest != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxLayersPerRequest, fieldNumber: 5)
+      }
+      if _storage._maxTileSize != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxTileSize, fieldNumber: 6)
+      }
+      if _storage._maxTextFieldBytes != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxTextFieldBytes, fieldNumber: 7)
+      }
+      if _storage._maxPathBytes != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxPathBytes, fieldNumber: 8)
+      }
+      if _storage._defaultMaxAnswerBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._defaultMaxAnswerBytes, fieldNumber: 9)
+      }
+      if _storage._maxNmfWork != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._maxNmfWork, fieldNumber: 20)
+      }
+      if _storage._maxRenderPixels != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._maxRenderPixels, fieldNumber: 21)
+      }
+      if _storage._maxSweepSteps != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxSweepSteps, fieldNumber: 22)
+      }
+      if _storage._maxModelBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._maxModelBytes, fieldNumber: 23)
+      }
+      if _storage._imageStoreBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._imageStoreBytes, fieldNumber: 24)
+      }
+      if _storage._cacheBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._cacheBytes, fieldNumber: 25)
+      }
+      if _storage._nmfResultBytes != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._nmfResultBytes, fieldNumber: 26)
+      }
+      if _storage._maxBatchQueries != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxBatchQueries, fieldNumber: 27)
+      }
+      if _storage._maxBatchValues != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._maxBatchValues, fieldNumber: 28)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Simlay_V1_Limits, rhs: Simlay_V1_Limits) -> Bool {
-    if lhs.maxMessageBytes != rhs.maxMessageBytes {return false}
-    if lhs.maxImagePixels != rhs.maxImagePixels {return false}
-    if lhs.maxRequestPixels != rhs.maxRequestPixels {return false}
-    if lhs.maxImagesPerRequest != rhs.maxImagesPerRequest {return false}
-    if lhs.maxLayersPerRequest != rhs.maxLayersPerRequest {return false}
-    if lhs.maxTileSize != rhs.maxTileSize {return false}
-    if lhs.maxTextFieldBytes != rhs.maxTextFieldBytes {return false}
-    if lhs.maxPathBytes != rhs.maxPathBytes {return false}
-    if lhs.defaultMaxAnswerBytes != rhs.defaultMaxAnswerBytes {return false}
-    if lhs.maxNmfWork != rhs.maxNmfWork {return false}
-    if lhs.maxRenderPixels != rhs.maxRenderPixels {return false}
-    if lhs.maxSweepSteps != rhs.maxSweepSteps {return false}
-    if lhs.maxModelBytes != rhs.maxModelBytes {return false}
-    if lhs.imageStoreBytes != rhs.imageStoreBytes {return false}
-    if lhs.cacheBytes != rhs.cacheBytes {return false}
-    if lhs.nmfResultBytes != rhs.nmfResultBytes {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._maxMessageBytes != rhs_storage._maxMessageBytes {return false}
+        if _storage._maxImagePixels != rhs_storage._maxImagePixels {return false}
+        if _storage._maxRequestPixels != rhs_storage._maxRequestPixels {return false}
+        if _storage._maxImagesPerRequest != rhs_storage._maxImagesPerRequest {return false}
+        if _storage._maxLayersPerRequest != rhs_storage._maxLayersPerRequest {return false}
+        if _storage._maxTileSize != rhs_storage._maxTileSize {return false}
+        if _storage._maxTextFieldBytes != rhs_storage._maxTextFieldBytes {return false}
+        if _storage._maxPathBytes != rhs_storage._maxPathBytes {return false}
+        if _storage._defaultMaxAnswerBytes != rhs_storage._defaultMaxAnswerBytes {return false}
+        if _storage._maxNmfWork != rhs_storage._maxNmfWork {return false}
+        if _storage._maxRenderPixels != rhs_storage._maxRenderPixels {return false}
+        if _storage._maxSweepSteps != rhs_storage._maxSweepSteps {return false}
+        if _storage._maxModelBytes != rhs_storage._maxModelBytes {return false}
+        if _storage._imageStoreBytes != rhs_storage._imageStoreBytes {return false}
+        if _storage._cacheBytes != rhs_storage._cacheBytes {return false}
+        if _storage._nmfResultBytes != rhs_storage._nmfResultBytes {return false}
+        if _storage._maxBatchQueries != rhs_storage._maxBatchQueries {return false}
+        if _storage._maxBatchValues != rhs_storage._maxBatchValues {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4812,6 +5006,105 @@ nonisolated extension Simlay_V1_UnloadModelResponse: SwiftProtobuf.Message, Swif
     if lhs.weightBytes != rhs.weightBytes {return false}
     if lhs.cacheEntriesFreed != rhs.cacheEntriesFreed {return false}
     if lhs.cacheBytesFreed != rhs.cacheBytesFreed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_SimilarityBatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SimilarityBatchRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{1}queries\0\u{3}all_cells_of\0\u{3}target_ids\0\u{1}metric\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.queries) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.allCellsOf) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.targetIds) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    }
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 2)
+    }
+    if !self.queries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.queries, fieldNumber: 3)
+    }
+    if !self.allCellsOf.isEmpty {
+      try visitor.visitSingularStringField(value: self.allCellsOf, fieldNumber: 4)
+    }
+    if !self.targetIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.targetIds, fieldNumber: 5)
+    }
+    if self.metric != .cosine {
+      try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_SimilarityBatchRequest, rhs: Simlay_V1_SimilarityBatchRequest) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.layer != rhs.layer {return false}
+    if lhs.queries != rhs.queries {return false}
+    if lhs.allCellsOf != rhs.allCellsOf {return false}
+    if lhs.targetIds != rhs.targetIds {return false}
+    if lhs.metric != rhs.metric {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Simlay_V1_SimilarityBatchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SimilarityBatchResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{3}query_cells\0\u{1}maps\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.queryCells) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._maps) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 1)
+    }
+    if !self.queryCells.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.queryCells, fieldNumber: 2)
+    }
+    try { if let v = self._maps {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Simlay_V1_SimilarityBatchResponse, rhs: Simlay_V1_SimilarityBatchResponse) -> Bool {
+    if lhs.layer != rhs.layer {return false}
+    if lhs.queryCells != rhs.queryCells {return false}
+    if lhs._maps != rhs._maps {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

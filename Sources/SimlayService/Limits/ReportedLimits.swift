@@ -20,6 +20,8 @@ extension SimlayService {
       $0.maxNmfWork = Int64(configuration.maxNMFWork)
       $0.maxRenderPixels = Int64(configuration.maxRenderPixels)
       $0.maxSweepSteps = Int32(clamping: configuration.maxSweepSteps)
+      $0.maxBatchQueries = Int32(clamping: configuration.maxBatchQueries)
+      $0.maxBatchValues = Int64(configuration.maxBatchValues)
       $0.maxModelBytes = Int64(configuration.maxModelBytes)
       $0.imageStoreBytes = Int64(configuration.imageStoreBytes)
       $0.cacheBytes = Int64(configuration.cacheBytes)

@@ -71,6 +71,10 @@ class SimlayStub:
                 '/simlay.v1.Simlay/CompareModels',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.SerializeToString,
                 response_deserializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.FromString)
+        self.SimilarityBatch = channel.unary_unary(
+                '/simlay.v1.Simlay/SimilarityBatch',
+                request_serializer=simlay_dot_v1_dot_simlay__pb2.SimilarityBatchRequest.SerializeToString,
+                response_deserializer=simlay_dot_v1_dot_simlay__pb2.SimilarityBatchResponse.FromString)
         self.Activations = channel.unary_unary(
                 '/simlay.v1.Simlay/Activations',
                 request_serializer=simlay_dot_v1_dot_simlay__pb2.ActivationsRequest.SerializeToString,
@@ -182,6 +186,14 @@ class SimlayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SimilarityBatch(self, request, context):
+        """Many queries (cells, regions or pixels, and/or every cell of one image) against the same targets in one
+        call: maps [Q, N, H, W]. At most --max-batch-queries queries (Stats.limits.max_batch_queries).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Activations(self, request, context):
         """One layer's activation tensor for one image (float32, the layer's native shape), from the daemon's
         cache and model; RESOURCE_EXHAUSTED when it exceeds the daemon's message limit (--max-message-mb).
@@ -266,6 +278,11 @@ def add_SimlayServicer_to_server(servicer, server):
                     servicer.CompareModels,
                     request_deserializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.FromString,
                     response_serializer=simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.SerializeToString,
+            ),
+            'SimilarityBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SimilarityBatch,
+                    request_deserializer=simlay_dot_v1_dot_simlay__pb2.SimilarityBatchRequest.FromString,
+                    response_serializer=simlay_dot_v1_dot_simlay__pb2.SimilarityBatchResponse.SerializeToString,
             ),
             'Activations': grpc.unary_unary_rpc_method_handler(
                     servicer.Activations,
@@ -617,6 +634,32 @@ class Simlay:
             '/simlay.v1.Simlay/CompareModels',
             simlay_dot_v1_dot_simlay__pb2.CompareModelsRequest.SerializeToString,
             simlay_dot_v1_dot_simlay__pb2.CompareModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata)
+
+    @staticmethod
+    def SimilarityBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simlay.v1.Simlay/SimilarityBatch',
+            simlay_dot_v1_dot_simlay__pb2.SimilarityBatchRequest.SerializeToString,
+            simlay_dot_v1_dot_simlay__pb2.SimilarityBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
