@@ -264,7 +264,7 @@ final class ActivationCache: Sendable {
   private func compute(model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant])
     async throws -> [[String: ActivationGrid]]
   {
-    let batched = images.count > 1 && !state.withLock { $0.unbatchable.contains(model.name) }
+    let batched = images.count > 1 && !state.withLock { $0.unbatchable.contains(model.cacheID) }
     if batched {
       do {
         return try await executor.run {
@@ -284,7 +284,7 @@ final class ActivationCache: Sendable {
           try Self.pass(model: model, images: [image], layers: layers, variants: [variant], threads: 1)[0]
         })
     }
-    if batched { state.withLock { _ = $0.unbatchable.insert(model.name) } }
+    if batched { state.withLock { _ = $0.unbatchable.insert(model.cacheID) } }
     return out
   }
 
