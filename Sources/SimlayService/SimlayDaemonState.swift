@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SimlayCore
+import SimlayEngine
 
 /// Everything the daemon holds: models, images, the activation cache, limits and request statistics.
 /// One instance is shared by every RPC.
@@ -50,6 +51,14 @@ public final class DaemonState: Sendable {
           .limitExceeded, metadata: ["limit": "\(limit)", "requested": "\(count)", "what": what],
           quotaViolations: [.init(subject: "\(what) per request", description: "\(count) > \(limit)")]))
     }
+  }
+
+  /// The named model ("" = the default) and its layer: NOT_FOUND naming either, INVALID_ARGUMENT for an
+  /// empty layer name. The first step of every request about one layer.
+  func modelLayer(_ modelName: String, _ layerName: String) throws -> (LoadedModel, GridLayer) {
+    let model = try models.get(modelName)
+    guard !layerName.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
+    return (model, try model.layer(layerName))
   }
 
   /// The stored images for ids, checked to have been added with `model`'s preprocessing.

@@ -18,9 +18,7 @@ extension DaemonState {
   /// The decode step of Nmf (and of the requests embedding one): every field checked, defaults filled in,
   /// ids resolved. INVALID_ARGUMENT, NOT_FOUND or RESOURCE_EXHAUSTED naming what was wrong.
   func decode(_ request: Simlay_V1_NmfRequest) throws -> NMFJob {
-    let model = try models.get(request.model)
-    guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
-    let layer = try model.layer(request.layer)
+    let (model, layer) = try modelLayer(request.model, request.layer)
     guard !request.imageIds.isEmpty else {
       throw ServiceError(.invalidArgument, "image_ids is empty: name the images to factor")
     }

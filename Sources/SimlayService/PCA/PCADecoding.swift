@@ -22,9 +22,7 @@ extension DaemonState {
   /// before any forward pass.
   func decode(_ request: Simlay_V1_PcaRequest) throws -> PCAJob {
     let style = request.hasRender ? try renderStyle(request.render) : nil
-    let model = try models.get(request.model)
-    guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
-    let layer = try model.layer(request.layer)
+    let (model, layer) = try modelLayer(request.model, request.layer)
     guard !request.imageIds.isEmpty else {
       throw ServiceError(.invalidArgument, "image_ids is empty: name the images to fit together")
     }

@@ -23,9 +23,7 @@ extension DaemonState {
   /// The decode step of SimilarityBatch: every query resolved to cells (OUT_OF_RANGE naming the query's
   /// index), counts bounded by --max-batch-queries and the values by `maxBatchValues`, before any forward pass.
   func decode(_ request: Simlay_V1_SimilarityBatchRequest) throws -> BatchQuery {
-    let model = try models.get(request.model)
-    guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
-    let layer = try model.layer(request.layer)
+    let (model, layer) = try modelLayer(request.model, request.layer)
     guard !request.targetIds.isEmpty else {
       throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for")
     }

@@ -8,9 +8,7 @@ extension DaemonState {
   /// A Similarity request, validated. INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE or RESOURCE_EXHAUSTED
   /// naming what was wrong.
   func decode(_ request: Simlay_V1_SimilarityRequest) throws -> SimilarityQuery {
-    let model = try models.get(request.model)
-    guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
-    let layer = try model.layer(request.layer)
+    let (model, layer) = try modelLayer(request.model, request.layer)
     guard request.hasQuery else { throw ServiceError(.invalidArgument, "query is missing") }
     guard !request.targetIds.isEmpty else {
       throw ServiceError(.invalidArgument, "target_ids is empty: name the images to compute maps for")

@@ -7,9 +7,7 @@ extension DaemonState {
   /// RESOURCE_EXHAUSTED naming what was wrong.
   func decode(_ request: Simlay_V1_SweepRequest) throws -> SweepJob {
     let strip = request.hasRender ? try renderStyle(request.render) : nil
-    let model = try models.get(request.model)
-    guard !request.layer.isEmpty else { throw ServiceError(.invalidArgument, "layer is empty") }
-    let layer = try model.layer(request.layer)
+    let (model, layer) = try modelLayer(request.model, request.layer)
     guard !request.imageID.isEmpty else {
       throw ServiceError(.invalidArgument, "image_id is empty: name the image to transform")
     }
