@@ -267,8 +267,9 @@ final class ActivationCache: Sendable {
     let batched = images.count > 1 && !state.withLock { $0.unbatchable.contains(model.cacheID) }
     if batched {
       do {
-        return try await executor.run {
-          try Self.pass(model: model, images: images, layers: layers, variants: variants, threads: self.batchThreads)
+        return try await executor.runCancellable { flag in
+          try Self.pass(
+            model: model, images: images, layers: layers, variants: variants, threads: self.batchThreads, stop: flag)
         }
       } catch is CancellationError {
         throw CancellationError()
@@ -280,17 +281,19 @@ final class ActivationCache: Sendable {
     for (image, variant) in zip(images, variants) {
       try Task.checkCancellation()
       out.append(
-        try await executor.run {
-          try Self.pass(model: model, images: [image], layers: layers, variants: [variant], threads: 1)[0]
+        try await executor.runCancellable { flag in
+          try Self.pass(model: model, images: [image], layers: layers, variants: [variant], threads: 1, stop: flag)[0]
         })
     }
     if batched { state.withLock { _ = $0.unbatchable.insert(model.cacheID) } }
     return out
   }
 
-  /// The forward passes for `images`: inputs of one shape run as one batch.
+  /// The forward passes for `images`: inputs of one shape run as one batch. They stop between steps once
+  /// `stop` is set (the pass's last waiter went away), throwing `CancellationError`; nothing is cached then.
   private static func pass(
-    model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant], threads: Int
+    model: LoadedModel, images: [StoredImage], layers: [String], variants: [InputVariant], threads: Int,
+    stop: CancellationFlag
   ) throws -> [[String: ActivationGrid]] {
     let inputs = try zip(images, variants).map { try $1.apply($0.input) }
     var out = [[String: ActivationGrid]](repeating: [:], count: images.count)
@@ -302,7 +305,8 @@ final class ActivationCache: Sendable {
         ? inputs[members[0]]
         : Tensor(
           shape: [members.count] + shape.dropFirst(), floats: members.flatMap { inputs[$0].floats })
-      let values = try model.model.run(input, keep: layers, context: ExecutionContext(threads: threads))
+      let values = try model.model.run(
+        input, keep: layers, context: ExecutionContext(threads: threads, shouldStop: { stop.isCancelled }))
       for name in layers {
         // The grid is read off the tensor itself (same rule as the listing), so a transformed input
         // of another size still yields a grid that matches the values.

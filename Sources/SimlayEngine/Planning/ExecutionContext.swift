@@ -15,10 +15,19 @@ public struct ExecutionContext: Sendable {
   /// Test hook: the first chunk a pool worker (not the calling thread) claims in each parallel loop
   /// sleeps this long, to show a stalled worker delays only its own chunk and never deadlocks a loop.
   @_spi(Testing) public var workerStallMicroseconds: Int = 0
+  /// Polled before each step of a run; when it returns true the run stops and throws `CancellationError`.
+  /// Why: a pass whose callers are all gone otherwise holds its forward thread to the end (a first pass of
+  /// a large model is hundreds of milliseconds); a step is the finest point at which stopping leaves no
+  /// half-written state. One call per step costs nothing beside a step (the shortest are microseconds).
+  public var shouldStop: (@Sendable () -> Bool)?
 
   /// Creates a context; `threads` is clamped to at least 1.
-  public init(threads: Int = 1, blockFusion: Bool = true, profile: Bool = false, profileShapes: Bool = false) {
+  public init(
+    threads: Int = 1, blockFusion: Bool = true, profile: Bool = false, profileShapes: Bool = false,
+    shouldStop: (@Sendable () -> Bool)? = nil
+  ) {
     self.threads = max(1, threads)
+    self.shouldStop = shouldStop
     self.blockFusion = blockFusion
     self.profile = profile
     self.profileShapes = profileShapes

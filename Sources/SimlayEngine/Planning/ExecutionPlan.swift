@@ -108,7 +108,8 @@ final class ExecutionPlan: Sendable {
   }
 
   /// Runs the plan. Returns the values named in `keep` (any slot, including constants) plus nothing else;
-  /// every other intermediate is freed as soon as its last reader has run.
+  /// every other intermediate is freed as soon as its last reader has run. Throws `CancellationError`, with
+  /// nothing returned, when `context.shouldStop` says so before a step.
   func run(inputs: [String: Tensor], keep: Set<String>, context: ExecutionContext) throws -> [String: Tensor] {
     var values = [Tensor?](repeating: nil, count: names.count)
     for (name, tensor) in inputs {
@@ -123,6 +124,7 @@ final class ExecutionPlan: Sendable {
     let clock = ContinuousClock()
     var timings: [String: Duration] = [:]
     for (i, step) in steps.enumerated() {
+      if let stop = context.shouldStop, stop() { throw CancellationError() }
       let args: [Tensor?] = step.inputs.map { s in s.flatMap { values[$0] ?? constants[$0] } }
       let started = context.profile ? clock.now : nil
       let outputs = try step.op.run(args, context)
