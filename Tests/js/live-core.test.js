@@ -46,17 +46,48 @@ test('hover gate: one in flight, the newest pending replaces older ones, stale a
   assert.equal(gate.pendingCount, 0);
 });
 
-test('decodeMapsFrame reads seq, shape and float32 maps; valueAt indexes [i][y][x]; short frames named', () => {
-  const n = 3, h = 2, w = 5, buf = new ArrayBuffer(16 + n * h * w * 4), v = new DataView(buf);
-  [7, n, h, w].forEach((x, k) => v.setUint32(4 * k, x, true));
+/** A frame as the /ws socket writes it: seq, metaBytes, the JSON padded with spaces, the rows' maps. */
+function frame(seq, rows, values, pad = true) {
+  let json = JSON.stringify({ rows });
+  if (pad) while (Buffer.byteLength(json) % 4) json += ' ';
+  const meta = Buffer.from(json), buf = new ArrayBuffer(8 + Math.ceil(meta.length / 4) * 4 + 4 * values.length);
+  const v = new DataView(buf);
+  v.setUint32(0, seq, true); v.setUint32(4, meta.length, true);
+  new Uint8Array(buf, 8, meta.length).set(meta);
+  const at = 8 + Math.ceil(meta.length / 4) * 4;
+  values.forEach((x, k) => v.setFloat32(at + 4 * k, x, true));
+  return buf;
+}
+
+test('decodeMapsFrame reads seq, metadata and the float32 maps of every row; valueAt indexes [i][y][x]', () => {
+  const rows = [{ layer: 'blocks.10', n: 3, h: 2, w: 5, queryCells: { y1: 1, x1: 1 }, top: [{ image: 1, y: 0, x: 2, value: 0.5 }] },
+                { layer: 'blocks.4', n: 3, h: 4, w: 1, warnings: ['zero vector'] }];
   const want = [];
-  for (let k = 0; k < n * h * w; k++) { want.push(Math.fround(Math.sin(k) * 3)); v.setFloat32(16 + 4 * k, want[k], true); }
-  const f = live.decodeMapsFrame(buf);
-  assert.deepEqual([f.seq, f.n, f.h, f.w], [7, n, h, w]);
-  for (let i = 0; i < n; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    assert.equal(live.valueAt(f, i, y, x), want[(i * h + y) * w + x]);
+  for (let k = 0; k < 3 * 2 * 5 + 3 * 4 * 1; k++) want.push(Math.fround(Math.sin(k) * 3));
+  const f = live.decodeMapsFrame(frame(7, rows, want));
+  assert.equal(f.seq, 7);
+  assert.equal(f.rows.length, 2);
+  assert.deepEqual(f.rows[0].top, rows[0].top);
+  assert.deepEqual(f.rows[1].warnings, ['zero vector']);
+  for (let i = 0; i < 3; i++) for (let y = 0; y < 2; y++) for (let x = 0; x < 5; x++) {
+    assert.equal(live.valueAt(f.rows[0], i, y, x), want[(i * 2 + y) * 5 + x]);
   }
-  assert.equal(live.valueAt(f, n, 0, 0), undefined);
-  assert.throws(() => live.decodeMapsFrame(new ArrayBuffer(8)), /8 bytes; the header needs 16/);
-  assert.throws(() => live.decodeMapsFrame(buf.slice(0, 20)), /3x2x5 needs 136/);
+  for (let i = 0; i < 3; i++) for (let y = 0; y < 4; y++) assert.equal(live.valueAt(f.rows[1], i, y, 0), want[30 + i * 4 + y]);
+  assert.equal(live.valueAt(f.rows[0], 3, 0, 0), undefined);
+  assert.equal(live.valueAt(f.rows[0], 0, 2, 0), undefined);
+  // An unpadded metadata length is read up to the next multiple of 4 as well.
+  const g = live.decodeMapsFrame(frame(8, [{ layer: 'x', n: 1, h: 1, w: 2 }], [1.5, -2], false));
+  assert.deepEqual([...g.rows[0].maps], [1.5, -2]);
+});
+
+test('decodeMapsFrame names what is wrong with a bad frame', () => {
+  assert.throws(() => live.decodeMapsFrame(new ArrayBuffer(4)), /4 bytes; the header needs 8/);
+  const ok = frame(3, [{ layer: 'a', n: 2, h: 2, w: 2 }], new Array(8).fill(0));
+  assert.throws(() => live.decodeMapsFrame(ok.slice(0, ok.byteLength - 4)), /rows 2x2x2 need/);
+  const big = new ArrayBuffer(12); new DataView(big).setUint32(4, 100, true);
+  assert.throws(() => live.decodeMapsFrame(big), /announces 100 bytes of metadata/);
+  const bad = new ArrayBuffer(12); new DataView(bad).setUint32(4, 4, true); new Uint8Array(bad, 8, 4).set([123, 123, 32, 32]);
+  assert.throws(() => live.decodeMapsFrame(bad), /metadata is not JSON/);
+  const none = new ArrayBuffer(12); new DataView(none).setUint32(4, 4, true); new Uint8Array(none, 8, 4).set(Buffer.from('{}  '));
+  assert.throws(() => live.decodeMapsFrame(none), /has no rows/);
 });
