@@ -67,6 +67,7 @@
       legend(LC.groupCounts(groups, k), r);
       $('nmf').hidden = false;
       P.status(`NMF at ${r.layer}: ${k} groups, relative error ${Number(r.relativeError || 0).toFixed(3)}, ${r.iterations | 0} iterations`);
+      return { layer: r.layer, k, counts: LC.groupCounts(groups, k) };
     }
     function drawNmf() {
       const plane = nmf.h * nmf.w;
@@ -103,6 +104,7 @@
         ev.map((v) => `${(100 * v).toFixed(1)}%`).join(', ') + ` of the variance (${(100 * ev.reduce((a, b) => a + b, 0)).toFixed(1)}% together).`;
       $('pca').hidden = false;
       P.status(`PCA at ${r.layer}: ${ev.length} components`);
+      return { layer: r.layer, explainedVariance: ev };
     }
 
     async function runSweep() {
@@ -119,6 +121,7 @@
       $('sweep-title').textContent = `Sweep: patch (${pin.y}, ${pin.x}) of ${pin.name} at ${r.layer}, ${rotate ? 'rotated' : 'rescaled'}`;
       $('sweep').hidden = false;
       P.status(`Sweep done: ${values.filter(Number.isFinite).length} of ${values.length} steps kept the patch in the image`);
+      return { layer: r.layer, params: steps.map((s) => Number(s.param || 0)), values: values.map((v) => (Number.isFinite(v) ? v : null)), cell: [pin.y, pin.x] };
     }
     function chart(params, values, xLabel) {
       const W = 560, H = 240, g = LC.sweepChart(params, values, W, H, 36);

@@ -6,6 +6,7 @@
   'use strict';
   const core = globalThis.SimlayViewerCore, LC = globalThis.simlayLiveCore, LS = globalThis.simlayLiveState;
   const UI = globalThis.simlayLivePanels;
+  const RAW = 'onpointerrawupdate' in window;
   const $ = (id) => document.getElementById(id);
   const statusEl = $('status');
   function status(html, isError) { statusEl.classList.toggle('error', !!isError); statusEl.innerHTML = html; }
@@ -15,7 +16,7 @@
   function create(E) {
     let gate = null, frame = null, current = null;
     let focus = { image: 0, fy: 0.5, fx: 0.5 }, pinned = false, cursor = null, lastKey = '';
-    const sent = new Map(), latencies = [];
+    const sent = new Map(), latencies = [], phases = [];
     let marks = 0;
     const images = E.images;
 
@@ -42,6 +43,7 @@
       lastKey = key;
       const id = ++marks, q = { image, cells, key, source, id, start: `simlay-pointer-${id}` };
       performance.mark(q.start);
+      q.t0 = performance.now();
       q.done = new Promise((resolve) => { q.finish = resolve; });
       current = q;
       gate.hover(q).then((r) => { if (r.superseded) q.finish({ superseded: true }); });
@@ -50,16 +52,21 @@
     function onFrame(buffer) {
       let f;
       try { f = LC.decodeMapsFrame(buffer); } catch (e) { error(e); return; }
-      const q = sent.get(f.seq);
+      const q = sent.get(f.seq), arrived = performance.now();
       sent.delete(f.seq);
       if (!gate.answer(f.seq, f) || !q) { if (q) q.finish({ superseded: true }); return; }
       requestAnimationFrame(() => {
         if (q.key !== lastKey && q !== current) { q.finish({ superseded: true }); return; }
+        const t1 = performance.now();
         paint(f, q);
         const end = `simlay-painted-${q.id}`;
         performance.mark(end);
         const m = performance.measure(`simlay-hover-${q.id}`, q.start, end);
-        if (q.source === 'pointer') latencies.push(m.duration);
+        if (q.source === 'pointer') {
+          latencies.push(m.duration);
+          // Where the time went: event -> answer (socket + daemon + decode), -> animation frame, drawing.
+          phases.push({ answer: arrived - q.t0, frame: t1 - arrived, draw: performance.now() - t1 });
+        }
         performance.clearMarks(q.start); performance.clearMarks(end); performance.clearMeasures(m.name);
         q.finish({ superseded: false, seq: f.seq });
       });
@@ -140,12 +147,17 @@
             t.cap.appendChild(x);
           }
           const at = (ev) => { const b = t.tile.getBoundingClientRect(); return [(ev.clientY - b.top) / b.height, (ev.clientX - b.left) / b.width]; };
-          t.tile.addEventListener('mousemove', (ev) => {
+          const move = (ev) => {
             const [fy, fx] = at(ev);
             if (!(fy >= 0 && fy < 1 && fx >= 0 && fx < 1)) return;
             cursor = { row: r, image: i, fy, fx };
             if (pinned) showStatus(); else setFocus(i, fy, fx, 'pointer');
-          });
+          };
+          // pointerrawupdate (Chromium, secure contexts such as 127.0.0.1) fires as the input arrives;
+          // mousemove waits for the next animation frame, so its answer was painted a frame later (one
+          // frame, 16.7 ms, at least). The second event of a move finds the same cell and sends nothing.
+          if (RAW) t.tile.addEventListener('pointerrawupdate', move);
+          t.tile.addEventListener('mousemove', move);
           t.tile.addEventListener('mouseleave', () => { cursor = null; showStatus(); });
           t.tile.addEventListener('click', (ev) => {
             const [fy, fx] = at(ev);
@@ -166,8 +178,10 @@
         const p = LS.pointOfCell(E.rows[0], y, x);
         return setFocus(image, p.fy, p.fx, 'api');
       },
-      valueAt(image, y, x) { return frame ? LC.valueAt(frame.rows[0], image, y, x) ?? null : null; },
+      /// The value shown at cell (y, x) of image `image` on row `row` (default the first), as the maps give it.
+      valueAt(image, y, x, row = 0) { return frame ? LC.valueAt(frame.rows[row], image, y, x) ?? null : null; },
       latencies: () => latencies.slice(),
+      phases: () => phases.slice(),
       pin(on) { setPinned(on === undefined ? !pinned : !!on); return pinned; },
       state: () => ({ pinned, focus: { ...focus }, images: images.map((im) => ({ name: im.name, ids: { ...im.ids } })),
                       rows: E.rows.map((r) => ({ model: r.model, layer: r.layer, h: r.h, w: r.w })),

@@ -54,7 +54,9 @@
     }
   }
   async function loadDisplay(im) {
-    const d = await net.image(Object.values(im.ids)[0], E.S.size, token);
+    const id = Object.values(im.ids)[0];
+    let d;
+    try { d = await net.image(id, E.S.size, token); } catch (e) { throw new Error(`image ${id}: ${e.message}`); }
     if (im.url) URL.revokeObjectURL(im.url);
     Object.assign(im, { url: d.url, width: d.width, height: d.height });
   }
