@@ -40,7 +40,12 @@
         if (typeof ev.data !== 'string') { on.frame(ev.data); return; }
         let msg;
         try { msg = JSON.parse(ev.data); } catch (e) { on.state(`the daemon sent text that is not JSON (${e.message})`, true); return; }
-        if (msg.op === 'hello') {
+        if (msg.op === 'hello' && msg.code) {
+          // The daemon refused the hello (a wrong or missing token): every call would fail the same way.
+          const e = new Error(`the daemon refused this page: ${msg.code}: ${msg.message}`);
+          if (hello === null) readyReject(e); else on.state(e.message, true);
+          closing = true; ws.close();
+        } else if (msg.op === 'hello') {
           const first = hello === null;
           hello = msg; attempt = 0;
           if (first) readyResolve(msg); else on.reconnected(msg);

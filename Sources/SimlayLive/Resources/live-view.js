@@ -17,7 +17,7 @@
     let gate = null, frame = null, current = null;
     let focus = { image: 0, fy: 0.5, fx: 0.5 }, pinned = false, cursor = null, lastKey = '';
     const sent = new Map(), latencies = [], phases = [];
-    let marks = 0;
+    let marks = 0, generation = 0, waiting = null;  // generation: bumped by build(), whose tiles old answers no longer fit
     const images = E.images;
 
     const mainModel = () => E.S.model || E.models.defaultModel;
@@ -41,7 +41,7 @@
       const cells = LS.cellsFor(E.rows, fy, fx), key = LS.queryKey(image, cells);
       if (key === lastKey && current) return current.done;
       lastKey = key;
-      const id = ++marks, q = { image, cells, key, source, id, start: `simlay-pointer-${id}` };
+      const id = ++marks, q = { image, cells, key, source, id, gen: generation, start: `simlay-pointer-${id}` };
       performance.mark(q.start);
       q.t0 = performance.now();
       q.done = new Promise((resolve) => { q.finish = resolve; });
@@ -54,22 +54,28 @@
       try { f = LC.decodeMapsFrame(buffer); } catch (e) { error(e); return; }
       const q = sent.get(f.seq), arrived = performance.now();
       sent.delete(f.seq);
-      if (!gate.answer(f.seq, f) || !q) { if (q) q.finish({ superseded: true }); return; }
-      requestAnimationFrame(() => {
-        if (q.key !== lastKey && q !== current) { q.finish({ superseded: true }); return; }
-        const t1 = performance.now();
-        paint(f, q);
-        const end = `simlay-painted-${q.id}`;
-        performance.mark(end);
-        const m = performance.measure(`simlay-hover-${q.id}`, q.start, end);
-        if (q.source === 'pointer') {
-          latencies.push(m.duration);
-          // Where the time went: event -> answer (socket + daemon + decode), -> animation frame, drawing.
-          phases.push({ answer: arrived - q.t0, frame: t1 - arrived, draw: performance.now() - t1 });
-        }
-        performance.clearMarks(q.start); performance.clearMarks(end); performance.clearMeasures(m.name);
-        q.finish({ superseded: false, seq: f.seq });
-      });
+      if (!gate.answer(f.seq, f) || !q || q.gen !== generation) { if (q) q.finish({ superseded: true }); return; }
+      // One animation frame paints the newest answer; an older one still waiting is dropped.
+      if (waiting) waiting.q.finish({ superseded: true });
+      else requestAnimationFrame(paintWaiting);
+      waiting = { f, q, arrived };
+    }
+    function paintWaiting() {
+      const { f, q, arrived } = waiting;
+      waiting = null;
+      if (q.gen !== generation) { q.finish({ superseded: true }); return; }
+      const t1 = performance.now();
+      paint(f, q);
+      const end = `simlay-painted-${q.id}`;
+      performance.mark(end);
+      const m = performance.measure(`simlay-hover-${q.id}`, q.start, end);
+      if (q.source === 'pointer') {
+        latencies.push(m.duration);
+        // Where the time went: event -> answer (socket + daemon + decode), -> animation frame, drawing.
+        phases.push({ answer: arrived - q.t0, frame: t1 - arrived, draw: performance.now() - t1 });
+      }
+      performance.clearMarks(q.start); performance.clearMarks(end); performance.clearMeasures(m.name);
+      q.finish({ superseded: false, seq: f.seq });
     }
     function onHoverText(msg) {
       const q = sent.get(msg.seq);
@@ -120,7 +126,7 @@
     function build() {
       const main = $('rows');
       main.replaceChildren();
-      frame = null; lastKey = ''; current = null;
+      frame = null; lastKey = ''; current = null; generation++;
       if (!images.length) { status('Add images: the file button, drag and drop, or an image id the daemon holds.'); return; }
       E.rows.forEach((row, r) => {
         const sec = document.createElement('section'); sec.className = 'row';

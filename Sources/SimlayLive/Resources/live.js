@@ -70,9 +70,14 @@
     await ensureIds();
     E.S.images = images.map((im) => im.ids[main()]);
     history.replaceState(null, '', location.pathname + LS.addressFor(E.S));
+    // The analysis panels describe one image set at one layer: hide them when either changes.
+    const shown = E.S.images.join(',') + '|' + (E.rows[0] ? E.rows[0].model + ':' + E.rows[0].layer : '');
+    if (shown !== lastShown) panels.hideAll();
+    lastShown = shown;
     view.build();
     if (images.length) await view.refresh();
   }
+  let lastShown = '';
   E.onSettings = () => settingsChanged(false);
 
   async function addFiles(files) {
