@@ -46,7 +46,8 @@
       q.t0 = performance.now();
       q.done = new Promise((resolve) => { q.finish = resolve; });
       current = q;
-      gate.hover(q).then((r) => { if (r.superseded) q.finish({ superseded: true }); });
+      // Replaced while waiting to be sent (the gate sends only the newest): never shown.
+      gate.hover(q).then((r) => { if (r.superseded && !('payload' in r)) q.finish({ superseded: true }); });
       return q.done;
     }
     function onFrame(buffer) {
@@ -54,7 +55,11 @@
       try { f = LC.decodeMapsFrame(buffer); } catch (e) { error(e); return; }
       const q = sent.get(f.seq), arrived = performance.now();
       sent.delete(f.seq);
-      if (!gate.answer(f.seq, f) || !q || q.gen !== generation) { if (q) q.finish({ superseded: true }); return; }
+      // The gate now sends the newest waiting query, if any. This answer is still painted: it is newer
+      // than what the tiles show, so fast movement keeps the tiles moving instead of freezing them until
+      // the pointer rests.
+      gate.answer(f.seq, f);
+      if (!q || q.gen !== generation) { if (q) q.finish({ superseded: true }); return; }
       // One animation frame paints the newest answer; an older one still waiting is dropped.
       if (waiting) waiting.q.finish({ superseded: true });
       else requestAnimationFrame(paintWaiting);
