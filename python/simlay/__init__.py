@@ -8,6 +8,7 @@
         maps = h.query((0, 3, 6))
     png = c.render(ids, layer="blocks.10", query=(0, 3, 5), options=simlay.RenderOptions(tile_size=128))
     c.show(ids, layer="blocks.10")                                        # Jupyter: interactive viewer
+    w = c.show(ids, layer="blocks.10", live=True)                         # live widget: hovers go to the daemon
 
 Errors are ``SimlayError`` subclasses (``.code`` = gRPC status name, ``str(e)`` = the daemon's message).
 The generated protobuf messages are in ``simlay.v1`` (``simlay_pb2``, ``simlay_pb2_grpc``).

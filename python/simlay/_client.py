@@ -606,7 +606,7 @@ class Client:
              layers: Optional[Union[str, Sequence[str]]] = None, *, model: str = "", metric="cosine",
              render: Optional[RenderOptions] = None, nmf_k: int = 0,
              nmf_layer: str = "", nmf_policy="clamp", title: str = "", height: Optional[int] = None,
-             display: Optional[bool] = None) -> Viewer:
+             display: Optional[bool] = None, live: bool = False) -> Any:
         """The interactive viewer (``export_html``'s page) inline in Jupyter: hover any image to see the
         similarity of the cell under the pointer over every image.
 
@@ -614,7 +614,19 @@ class Client:
         ``Viewer`` also displays itself as a cell's last expression (once per cell) and has ``html``,
         ``save(path)`` and ``_repr_html_`` (an ``<iframe srcdoc>``, so the page's script runs isolated).
         ``height``: the iframe's height in pixels (default: estimated from layers and image size).
+
+        ``live=True`` returns a widget instead (``pip install 'simlay[widget]'``: anywidget): nothing is
+        precomputed; each hover goes from the page to this kernel and on to the daemon, on one
+        ``SimilarityStream`` per layer kept open for the widget's life, and only the newest hover is
+        answered. Several kernels may share the daemon (and its cached activations) this way. The widget
+        displays as a cell's last expression (or right away with ``display=True``); ``maps`` holds its
+        latest answer, ``error`` the last failure's message, ``close()`` ends its streams. ``render``'s
+        colormap, opacity, upsample, value_range and tile_size apply; NMF groups and ``height`` are the
+        static viewer's. Keep the static viewer (``export_html``) for sharing files: a live widget needs
+        its kernel and daemon.
         """
+        if live:
+            return self._live_viewer(images, layer, layers, model, metric, render, nmf_k, title, display)
         request = self._viewer_request(images, layer, layers, model, metric, render, nmf_k, nmf_layer, nmf_policy,
                                        title)
         page = self._call("ExportViewer", request).html
@@ -627,3 +639,20 @@ class Client:
             viewer._display()
             viewer._shown_in_execution = getattr(ip, "execution_count", None) if ip is not None else None
         return viewer
+
+    def _live_viewer(self, images, layer, layers, model, metric, render, nmf_k, title, display):
+        from ._widget import live_viewer, widget_class
+
+        widget_class()  # anywidget is optional: a clear ImportError before anything is uploaded
+        if nmf_k:
+            raise ValueError("nmf_k is the static viewer's (live=False); the live widget shows similarity only")
+        request = self._viewer_request(images, layer, layers, model, metric, render, 0, "", "clamp", title)
+        metric_name = next(k for k, v in METRICS.items() if v == request.metric)
+        widget = live_viewer(self, ids=list(request.image_ids), layers=list(request.layers), model=model,
+                             metric=request.metric, metric_name=metric_name,
+                             render=request.render if request.HasField("render") else None,
+                             value_range=render.value_range if render is not None else None, title=title)
+        if display:
+            from IPython.display import display as show_now
+            show_now(widget)
+        return widget
