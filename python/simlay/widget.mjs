@@ -79,7 +79,7 @@ function render({ model, el }) {
   root.innerHTML = `<style>${CSS}</style>`;
   if (model.get('title')) root.append(Object.assign(document.createElement('h3'), { textContent: model.get('title') }));
   root.append(status);
-  let seq = 0, focus = null, pinned = false, last = null;
+  let seq = 0, focus = null, pinned = false, last = null, shown = null;
   const tiles = layers.map((g, row) => {
     root.append(Object.assign(document.createElement('div'), { className: 'label', textContent: `${g.name} (${g.height} x ${g.width})` }));
     const line = Object.assign(document.createElement('div'), { className: 'row' });
@@ -96,11 +96,14 @@ function render({ model, el }) {
   });
   images.forEach((im, image) => {
     const picture = new Image();
-    picture.onload = () => tiles.forEach((t) => {
-      const tile = t[image];
-      tile.ctx.drawImage(picture, 0, 0, im.width, im.height);
-      tile.src = tile.ctx.getImageData(0, 0, im.width, im.height).data.slice();
-    });
+    picture.onload = () => {
+      for (const row of tiles) {
+        const tile = row[image];
+        tile.ctx.drawImage(picture, 0, 0, im.width, im.height);
+        tile.src = tile.ctx.getImageData(0, 0, im.width, im.height).data.slice();
+      }
+      repaint();  // an answer that came before this picture: shade it now
+    };
     picture.src = im.src;
   });
   const help = 'Hover an image: every tile shows how similar its patches are to the one under the pointer. Click pins, arrow keys move, Esc unpins.';
@@ -116,7 +119,8 @@ function render({ model, el }) {
     show();
   }
   function hoverAt(e, row, image) {
-    const g = layers[row], c = cellAt(e.target.getBoundingClientRect(), e.clientX, e.clientY, g.height, g.width);
+    const g = layers[row];  // a row of an unknown layer has no grid (0 x 0): the error says so already
+    const c = g.height && g.width ? cellAt(e.target.getBoundingClientRect(), e.clientX, e.clientY, g.height, g.width) : null;
     if (c) send({ image, layer: row, y: c.y, x: c.x });
   }
   root.addEventListener('keydown', (e) => {
@@ -130,8 +134,12 @@ function render({ model, el }) {
   model.on('msg:custom', (msg, buffers) => {
     if (msg.type !== 'maps' || (last !== null && msg.seq < last)) return;  // an answer overtaken by a newer one
     last = msg.seq;
-    msg.rows.forEach((r, k) => paint(tiles[r.row], decodeFrame(buffers[k]), msg.image, r));
+    shown = { msg, frames: buffers.map(decodeFrame) };
+    repaint();
   });
+  function repaint() {
+    if (shown) shown.msg.rows.forEach((r, k) => paint(tiles[r.row], shown.frames[k], shown.msg.image, r));
+  }
   function paint(row, f, focusImage, r) {
     const [lo, hi] = displayRange(f.maps, model.get('metric'), model.get('colormap'), model.get('value_range'));
     const style = { table: model.get('table'), opacity: model.get('opacity'), upsample: model.get('upsample') };
