@@ -3,8 +3,8 @@
 The kernel side is driven as its front end drives it: ``_on_hover`` is what the widget's custom message
 calls, and what the widget sends back (``send(content, buffers)``) is recorded on its way to the comm. The
 maps must equal ``Client.similarity``'s bit for bit; two widgets on two clients share one daemon and its
-cache; a burst of hovers is answered latest-only; failures land in the ``error`` trait; ``close()`` ends
-the streams. test_live_widget_notebook.py runs it in a real kernel, test_live_widget_browser.py its page.
+cache; a burst of hovers is answered latest-only. test_live_widget_errors.py: failures and close();
+test_live_widget_notebook.py: a real kernel; test_live_widget_browser.py: its page in Chromium.
 """
 
 from __future__ import annotations
@@ -13,62 +13,8 @@ import base64
 import io
 import threading
 
-import numpy as np
-import pytest
-
-import photo_fixtures
-from daemon_support import EXAMPLES, running_daemon, working_tree_package
-
-simlay = working_tree_package()
-pytest.importorskip("anywidget", reason="pip install -r scripts/requirements.txt (anywidget)")
-WAIT = 300.0  # seconds for a hover's answer: a first query runs forward passes on the shared machine
-
-
-@pytest.fixture(scope="module")
-def daemon():
-    """A daemon of this module's own: the method counts of Stats move only with these tests."""
-    with running_daemon() as d:
-        yield d
-
-
-@pytest.fixture(scope="module")
-def paths():
-    photo_fixtures.example_photos()  # fetches them if missing (fails, never skips)
-    return [EXAMPLES / n for n in ("chelsea.png", "coffee.png", "astronaut.png")]
-
-
-@pytest.fixture
-def client(daemon):
-    with simlay.Client(daemon.unix_target()) as c:
-        yield c
-
-
-def recording(widget) -> list:
-    """Records every (content, buffers) the widget sends, then sends it on (to the comm) as before."""
-    sent, send = [], widget.send
-
-    def record(content, buffers=None):
-        sent.append((content, [bytes(b) for b in buffers or []]))
-        send(content, buffers)
-
-    widget.send = record
-    return sent
-
-
-def decode(frame: bytes) -> tuple[int, np.ndarray]:
-    seq, n, h, w = np.frombuffer(frame, dtype="<u4", count=4)
-    assert len(frame) == 16 + 4 * int(n * h * w), f"frame of {len(frame)} bytes for {n}x{h}x{w}"
-    return int(seq), np.frombuffer(frame, dtype="<f4", offset=16).reshape(int(n), int(h), int(w))
-
-
-def counts(c, name: str) -> int:
-    return sum(m["requests"] for m in c.stats()["methods"] if m["method"].split("/")[-1] == name)
-
-
-def hover(widget, **content):
-    widget._on_hover(content)
-    assert widget.wait(WAIT), f"no answer to {content} in {WAIT} s"
-
+from live_widget_support import (WAIT, client, counts, decode, from_front_end, hover, own_daemon,  # noqa: F401
+                                 paths, recording, simlay)
 
 def test_maps_equal_similarity_on_every_row_with_the_daemons_tiles(client, paths):
     from PIL import Image
@@ -106,6 +52,13 @@ def test_maps_equal_similarity_on_every_row_with_the_daemons_tiles(client, paths
         assert decode(buffers[0])[1].tobytes() == client.similarity(layer="blocks.10", query=(2, 5, 11),
                                                                     images=ids).tobytes()
         assert w.query["seq"] == 8 and w.error == ""
+
+        # The same through the comm, as a front end sends it; other message types are ignored.
+        from_front_end(w, {"type": "hover", "seq": 9, "image": 1, "layer": 0, "y": 13, "x": 0})
+        from_front_end(w, {"type": "something else"})
+        assert w.wait(WAIT) and sent[-1][0]["seq"] == 9 and len(sent) == 3
+        assert decode(sent[-1][1][0])[1].tobytes() == client.similarity(layer="blocks.10", query=(1, 13, 0),
+                                                                        images=ids).tobytes()
     finally:
         w.close()
 
@@ -127,8 +80,8 @@ def test_style_is_the_daemons(client, paths):
         w.close()
 
 
-def test_two_widgets_on_two_clients_share_one_daemon(daemon, paths):
-    with simlay.Client(daemon.unix_target()) as first, simlay.Client(daemon.unix_target()) as second:
+def test_two_widgets_on_two_clients_share_one_daemon(own_daemon, paths):
+    with simlay.Client(own_daemon.unix_target()) as first, simlay.Client(own_daemon.unix_target()) as second:
         a = first.show(paths, layer="blocks.10", live=True)
         hover(a, image=1, y=6, x=6)
         forward = first.stats()["cache"]["forward_passes"]
@@ -169,59 +122,3 @@ def test_a_burst_of_hovers_is_answered_latest_only(client, paths):
         assert seq == 50 and maps.tobytes() == client.similarity(layer="head", query=cells[-1], images=ids).tobytes()
     finally:
         w.close()
-
-
-def test_errors_are_shown_in_the_widget_not_raised(client, paths):
-    ids = client.add_images(paths[:2])
-    w = client.show(ids, layers=["head", "nope"], live=True)
-    try:
-        assert w.error == ("unknown layer 'nope' of model 'efficientnet-lite0': Client.layers() lists its "
-                           f"{len(client.layers())} layers")
-        w.close()
-        w = client.show(ids, layers=["head", "haed"], live=True)
-        assert "unknown layer 'haed' of model 'efficientnet-lite0': did you mean head" in w.error, w.error
-        sent = recording(w)
-        hover(w, image=0, y=1, x=1)  # returns, whatever the daemon says
-        prefix = "layer 'haed' cell (1, 1) of image 0: "
-        assert prefix in w.error and "haed" in w.error.split(prefix, 1)[1], w.error  # and the daemon's words
-        (content, buffers), = sent
-        assert [r["layer"] for r in content["rows"]] == ["head"], "the good row is still answered"
-        assert decode(buffers[0])[1].tobytes() == client.similarity(layer="head", query=(0, 1, 1), images=ids).tobytes()
-    finally:
-        w.close()
-    w = client.show(ids, layer="head", live=True)
-    try:
-        hover(w, image=0, y=7, x=0)
-        assert "layer 'head' cell (7, 0) of image 0: " in w.error and "7 x 7" in w.error, w.error
-        hover(w, image=5, y=0, x=0)
-        assert "image index 5 is out of range for 2 images" in w.error, w.error
-        hover(w, image=0, y="a", x=0)
-        assert "invalid literal" in w.error, w.error
-        hover(w, image=1, y=6, x=6)
-        assert w.error == "" and w.maps["head"].shape == (2, 7, 7)
-    finally:
-        w.close()
-    with pytest.raises(ValueError, match="nmf_k"):
-        client.show(ids, layer="head", live=True, nmf_k=3)
-
-
-def test_close_ends_the_streams(client, paths):
-    ids = client.add_images(paths[:2])
-    w = client.show(ids, layers=["blocks.10", "head"], live=True)
-    hover(w, image=0, y=2, x=2)
-    calls = [s._responses for s in w._sessions]
-    assert all(call is not None and call.running() for call in calls)
-    w.close()
-    # The daemon answered each stream's end with OK: both streams are done, not cancelled.
-    assert [call.code().name for call in calls] == ["OK", "OK"]
-    assert not w._worker.is_alive() and w.comm is None
-    w._on_hover({"image": 0, "y": 1, "x": 1})  # ignored after close
-    assert w.wait(1) and w.query["rows"][0]["y"] == 2
-    assert counts(client, "SimilarityStream") >= 2
-    w.close()  # idempotent
-    # The front end closing the comm (the notebook's view gone) ends the streams the same way.
-    w = client.show(ids, layer="head", live=True)
-    hover(w, image=1, y=0, x=6)
-    call = w._sessions[0]._responses
-    w.comm.handle_close({"content": {"comm_id": w.comm.comm_id, "data": {}}})
-    assert call.code().name == "OK" and not w._worker.is_alive() and w.comm is None

@@ -25,7 +25,10 @@ import photo_fixtures
 from daemon_support import EXAMPLES, PYTHON_DIR, working_tree_package
 
 simlay = working_tree_package()
-pytest.importorskip("anywidget", reason="pip install -r scripts/requirements.txt (anywidget)")
+try:
+    import anywidget  # noqa: F401
+except ImportError as missing:  # scripts/requirements.txt has it: a fresh setup skips nothing
+    pytest.fail(f"anywidget missing ({missing}): pip install -r scripts/requirements.txt", pytrace=False)
 
 HOST = """<!DOCTYPE html><html><head><link rel="icon" href="data:,"></head><body><div id="out"></div><script type="module">
 import widget from './widget.mjs';

@@ -17,7 +17,10 @@ import photo_fixtures
 from daemon_support import EXAMPLES, PYTHON_DIR, working_tree_package
 
 simlay = working_tree_package()
-pytest.importorskip("anywidget", reason="pip install -r scripts/requirements.txt (anywidget)")
+try:
+    import anywidget  # noqa: F401
+except ImportError as missing:  # scripts/requirements.txt has it: a fresh setup skips nothing
+    pytest.fail(f"anywidget missing ({missing}): pip install -r scripts/requirements.txt", pytrace=False)
 
 
 @pytest.fixture(scope="module")

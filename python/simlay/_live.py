@@ -100,6 +100,9 @@ class LiveMixin:
                     self._lock.notify_all()
 
     def _reply(self, job: dict) -> None:
+        missing = [k for k in ("image", "y", "x") if k not in job]
+        if missing:
+            raise ValueError(f"a hover needs image, y and x (cell of the row's layer); {', '.join(missing)} missing")
         image, y, x = (int(job[k]) for k in ("image", "y", "x"))
         row = int(job.get("layer", 0))
         seq = int(job.get("seq", self._received))
