@@ -141,3 +141,14 @@ test('sweepChart: points on the axes, out-of-bounds steps break the line, y rang
   assert.deepEqual(g.xTicks.map((t) => t.label), ['0', '90', '180', '270']);
   assert.throws(() => live.sweepChart([1, 2], [1], 10, 10), /2 parameters but 1 values/);
 });
+
+test('uploadBatches keeps each AddImages message under the limit, in order; names a file too big alone', () => {
+  const files = [300, 300, 300, 700, 10].map((kb, k) => ({ size: kb * 1000, name: `f${k}.png` }));
+  assert.deepEqual(LS.uploadBatches(files, 1 << 20), [[0, 1], [2], [3, 4]]);
+  assert.deepEqual(LS.uploadBatches(files, 0), [[0, 1, 2, 3, 4]]);  // no limit known
+  assert.deepEqual(LS.uploadBatches(files, 64 << 20), [[0, 1, 2, 3, 4]]);
+  for (const batch of LS.uploadBatches(files, 1 << 20)) {
+    assert.ok(batch.reduce((a, k) => a + Math.ceil(files[k].size / 3) * 4 + 200, 100) <= 1 << 20);
+  }
+  assert.throws(() => LS.uploadBatches([{ size: 2e6, name: 'big.jpg' }], 1 << 20), /big.jpg: 2.5 MiB as a message; the daemon takes 1.0 MiB/);
+});

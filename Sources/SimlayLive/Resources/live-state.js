@@ -138,9 +138,23 @@
     const most = Number(limits && limits.maxImagesPerRequest) || 64;
     if (count > most) throw new Error(`${count} images: the daemon takes at most ${most} per request (simlayd --max-images)`);
   }
+  /// Groups uploads (byte sizes, in order) into AddImages calls whose messages stay under `most` bytes
+  /// (base64 grows 4/3, plus ~200 bytes of JSON per image); throws naming a file too big on its own.
+  function uploadBatches(uploads, most) {
+    const cost = (n) => Math.ceil(n / 3) * 4 + 200, out = [];
+    let batch = [], used = 100;
+    uploads.forEach((u, k) => {
+      const c = cost(u.size);
+      if (most && c + 100 > most) throw new Error(`${u.name}: ${(c / 1048576).toFixed(1)} MiB as a message; the daemon takes ${(most / 1048576).toFixed(1)} MiB (simlayd --max-message-mb)`);
+      if (batch.length && most && used + c > most) { out.push(batch); batch = []; used = 100; }
+      batch.push(k); used += c;
+    });
+    if (batch.length) out.push(batch);
+    return out;
+  }
   /// A value for the status line: 3 decimals, '–' for none.
   function fmt(v) { return (v === undefined || v === null || !isFinite(v)) ? '–' : (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(3)); }
 
   return { METRICS, parseAddress, addressFor, defaultLayer, rowsFor, cellsFor, pointOfCell, hoverRequests, queryKey,
-           overlayPixels, floatTensor, base64Of, checkImageCount, fmt };
+           overlayPixels, floatTensor, base64Of, checkImageCount, uploadBatches, fmt };
 });

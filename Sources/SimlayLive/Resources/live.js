@@ -45,13 +45,21 @@
       const missing = images.filter((im) => !im.ids[model]);
       if (!missing.length) continue;
       say(`Adding ${missing.length} images for ${model}…`);
-      const uploads = await Promise.all(missing.map(async (im) => {
+      await Promise.all(missing.map(async (im) => {
         if (!im.bytes) im.bytes = new Uint8Array(await (await net.get(`/api/images/${encodeURIComponent(Object.values(im.ids)[0])}.png?size=1024`, token)).arrayBuffer());
-        return { data: LS.base64Of(im.bytes), name: im.name };
       }));
-      const r = await E.link.call('AddImages', { model, images: uploads });
-      (r.images || []).forEach((info, k) => { missing[k].ids[model] = info.id; });
+      const infos = await addImages(model, missing.map((im) => ({ bytes: im.bytes, name: im.name })));
+      infos.forEach((info, k) => { missing[k].ids[model] = info.id; });
     }
+  }
+  /// AddImages for `model` in as many calls as the daemon's message limit needs; the ImageInfos in order.
+  async function addImages(model, uploads) {
+    const out = [];
+    for (const batch of LS.uploadBatches(uploads.map((u) => ({ size: u.bytes.length, name: u.name })), Number(E.link.limits.maxMessageBytes) || 0)) {
+      const r = await E.link.call('AddImages', { model, images: batch.map((k) => ({ data: LS.base64Of(uploads[k].bytes), name: uploads[k].name })) });
+      out.push(...(r.images || []));
+    }
+    return out;
   }
   async function loadDisplay(im) {
     const id = Object.values(im.ids)[0];
@@ -84,13 +92,10 @@
     files = [...files].filter((f) => /^image\/(png|jpeg)$/.test(f.type) || /\.(png|jpe?g)$/i.test(f.name));
     if (!files.length) throw new Error('no PNG or JPEG files among those given');
     LS.checkImageCount(images.length + files.length, E.link.limits);
-    const most = Number(E.link.limits.maxMessageBytes) || 0;
     const uploads = await Promise.all(files.map(async (f) => ({ bytes: new Uint8Array(await f.arrayBuffer()), name: f.name })));
-    const size = uploads.reduce((a, u) => a + Math.ceil(u.bytes.length / 3) * 4 + 200, 0);
-    if (most && size > most) throw new Error(`${files.length} files make a ${(size / 1048576).toFixed(1)} MiB message; the daemon takes ${(most / 1048576).toFixed(1)} MiB (simlayd --max-message-mb)`);
     say(`Adding ${files.length} images…`);
-    const r = await E.link.call('AddImages', { model: main(), images: uploads.map((u) => ({ data: LS.base64Of(u.bytes), name: u.name })) });
-    const added = (r.images || []).map((info, k) => ({ ids: { [main()]: info.id }, name: info.name || uploads[k].name, bytes: uploads[k].bytes }));
+    const infos = await addImages(main(), uploads);
+    const added = infos.map((info, k) => ({ ids: { [main()]: info.id }, name: info.name || uploads[k].name, bytes: uploads[k].bytes }));
     await Promise.all(added.map(loadDisplay));
     images.push(...added);
     await settingsChanged(false);
