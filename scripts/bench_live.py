@@ -18,7 +18,8 @@ on the CPU during both measurements (as scripts/bench_forward.py).
 
 Output: one JSON line: {"images", "layer", "busy", "moves", "painted", "p50_ms", "p90_ms",
 "daemon_stream_p50_ms", "ratio_p50" (page / daemon), "fast": {"moves", "painted", "p50_ms", "p90_ms"},
-"chromium_flags"}.
+"phases_p50_ms": {"answer", "frame", "draw"}, "chromium_flags"}. Most of the gap to the daemon's own p50 is
+the wait for the next animation frame (uniform over one 16.7 ms frame: about 8 ms at the median).
 
 Usage: .venv/bin/python scripts/bench_live.py [--moves 300] [--interval 50] [--layer blocks.10]
        [--busy N] [--size 160]
@@ -150,6 +151,7 @@ def main() -> None:
             drive(page, tiles, 20, args.interval / 1e3, rng)  # warm-up: JIT, first paints
             moves, paced = drive(page, tiles, args.moves, args.interval / 1e3, rng)
             fast_moves, fast = drive(page, tiles, args.moves, 0, rng)
+            phases = page.evaluate("window.simlay.phases()")
             problems = page.problems()
             if problems:
                 print("page problems:\n" + "\n".join(problems), file=sys.stderr)
@@ -164,6 +166,9 @@ def main() -> None:
            "daemon_stream_p50_ms": daemon_p50,
            "ratio_p50": round(p["p50_ms"] / daemon_p50, 2) if p["p50_ms"] and daemon_p50 else None,
            "fast": {"moves": fast_moves, "painted": len(fast), **stats(fast)},
+           # Medians over every painted pointer query: event -> answer (socket, daemon, decode), answer ->
+           # animation frame (the 60 Hz frame clock), drawing the tiles.
+           "phases_p50_ms": {k: round(float(np.median([x[k] for x in phases])), 3) for k in ("answer", "frame", "draw")},
            "chromium_flags": "cdp.Browser defaults (headless=new, disable-gpu, 60 Hz frames)"}
     print(json.dumps(out))
 
