@@ -27,6 +27,9 @@ let package = Package(
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
     // Already a dependency of the transport; named so the executables can read TLS files themselves.
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    // The live view's HTTP and WebSocket server (simlayd --http); no traits: swift-configuration unneeded.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
   ],
   targets: [
     // C shims.
@@ -80,7 +83,7 @@ let package = Package(
     // Wire tensors <-> plain arrays, shared by the service and the client (the maths never sees gRPC types).
     .target(
       name: "SimlayWire",
-      dependencies: ["SimlayProto"],
+      dependencies: ["SimlayProto", .product(name: "GRPCCore", package: "grpc-swift-2")],
       path: "Sources/SimlayWire"
     ),
 
@@ -138,6 +141,35 @@ let package = Package(
       ]
     ),
 
+    // The live view: an HTTP server whose page queries the service's hover path over a WebSocket.
+    .target(
+      name: "SimlayLive",
+      dependencies: [
+        "SimlayService", "SimlayProto", "SimlayWire",
+        .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HummingbirdTLS", package: "hummingbird"),
+        .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+      ],
+      path: "Sources/SimlayLive",
+      resources: [
+        .embedInCode("Resources/live.html"),
+        .embedInCode("Resources/live.css"),
+        .embedInCode("Resources/live.js"),
+        .embedInCode("Resources/live-core.js"),
+        .embedInCode("Resources/live-state.js"),
+        .embedInCode("Resources/live-net.js"),
+        .embedInCode("Resources/live-panels.js"),
+        .embedInCode("Resources/live-view.js"),
+      ]
+    ),
+
     // Thin executables.
     .executableTarget(
       name: "simlay",
@@ -151,7 +183,8 @@ let package = Package(
     .executableTarget(
       name: "simlayd",
       dependencies: [
-        "SimlayService",
+        "SimlayService", "SimlayLive",
+        .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),

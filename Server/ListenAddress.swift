@@ -5,7 +5,7 @@ struct ListenAddress: CustomStringConvertible {
   var host: String
   var port: Int
 
-  static func parseTCP(_ text: String) throws -> ListenAddress {
+  static func parseTCP(_ text: String, flag: String = "--tcp") throws -> ListenAddress {
     var host = "127.0.0.1"
     var portText = text
     if let colon = text.lastIndex(of: ":") {
@@ -15,7 +15,7 @@ struct ListenAddress: CustomStringConvertible {
       if host.isEmpty { host = "127.0.0.1" }
     }
     guard let port = Int(portText), (0...65535).contains(port) else {
-      throw DaemonError("--tcp needs HOST:PORT with a port in 0...65535, got '\(text)'")
+      throw DaemonError("\(flag) needs HOST:PORT with a port in 0...65535, got '\(text)'")
     }
     if host == "localhost" { host = "127.0.0.1" }
     return ListenAddress(host: host, port: port)

@@ -57,6 +57,21 @@ struct SecurityOptions: ParsableArguments {
     }
   }
 
+  /// The same certificate, key and client CAs as NIOSSL's server configuration, for the --http listener
+  /// (nil without --tls-cert). Called after ``transportSecurity()``, which has already named any bad file.
+  func httpTLS() throws -> TLSConfiguration? {
+    guard let certificate, let key else { return nil }
+    let chain = try NIOSSLCertificate.fromPEMBytes(try Self.read(certificate, "--tls-cert"))
+    let privateKey = try NIOSSLPrivateKey(bytes: try Self.read(key, "--tls-key"), format: .pem)
+    var config = TLSConfiguration.makeServerConfiguration(
+      certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+    if let clientCA {
+      config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(try Self.read(clientCA, "--tls-client-ca")))
+      config.certificateVerification = .noHostnameVerification
+    }
+    return config
+  }
+
   private static func requireCertificates(_ bytes: [UInt8], _ flag: String, _ path: String) throws {
     let certificates = try? NIOSSLCertificate.fromPEMBytes(bytes)
     guard let certificates, !certificates.isEmpty else {

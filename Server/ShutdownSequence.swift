@@ -56,17 +56,13 @@ struct ShutdownSequence: Sendable {
   /// end, driving the shutdown when a signal arrives. Rethrows the error serving ended with before any
   /// shutdown (e.g. an address in use).
   func run(
-    _ servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)],
+    _ servers: [ServingEndpoint],
     onListening: @escaping @Sendable (String) -> Void
   ) async throws -> Outcome {
     let serving = Task {
       try await withThrowingDiscardingTaskGroup { group in
-        for (server, label) in servers {
-          group.addTask { try await server.serve() }
-          group.addTask {
-            guard (try? await server.listeningAddress) != nil else { return }
-            onListening(label)
-          }
+        for server in servers {
+          group.addTask { try await server.serve(onListening) }
         }
       }
     }
@@ -95,7 +91,7 @@ struct ShutdownSequence: Sendable {
             "grace_seconds": "\(Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18)",
           ])
         lifecycle.beginShutdown()
-        servers.forEach { $0.0.beginGracefulShutdown() }
+        servers.forEach { $0.stop() }
         after(grace, .graceOver)
       case .signal(let name):
         logger.notice("second signal: cancelling the calls in flight now", metadata: ["signal": "\(name)"])

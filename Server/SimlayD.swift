@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import SimlayCore
 import SimlayEventLoop
+import SimlayLive
 import SimlayService
 
 /// `simlayd`: holds models and an activation cache and answers gRPC requests over a Unix socket and/or TCP.
@@ -24,6 +25,13 @@ struct SimlayD: AsyncParsableCommand {
       "TCP address HOST:PORT (or PORT for 127.0.0.1). Needs --token-file (loopback too, unless --allow-loopback-without-token)."
   )
   var tcp: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Serve the live page on HTTP HOST:PORT (or PORT for 127.0.0.1): open http://HOST:PORT/?images=ID1,ID2&layer=L.",
+      discussion:
+        "A non-loopback address needs --token-file (the page then takes &token=T); with --tls-cert it is HTTPS."))
+  var http: String?
 
   @Flag(
     name: .customLong("allow-loopback-without-token"),
@@ -167,7 +175,7 @@ struct SimlayD: AsyncParsableCommand {
     budgets.apply(to: &config)
 
     let token = try tokenFile.map(Self.readToken)
-    let tcpAddress = try tcp.map(ListenAddress.parseTCP)
+    let tcpAddress = try tcp.map { try ListenAddress.parseTCP($0) }
     if let tcpAddress, token == nil {
       // Loopback is not private: any local user can connect to a TCP port (a Unix socket has file
       // permissions; a port has none). So TCP needs a token unless the operator opts out, as TorchServe does.
@@ -185,9 +193,22 @@ struct SimlayD: AsyncParsableCommand {
         "serving TCP without a token (--allow-loopback-without-token): every local user can call the daemon",
         metadata: ["address": "\(tcpAddress)"])
     }
-    if security.enabled, tcpAddress == nil {
+    let httpAddress = try http.map { try ListenAddress.parseTCP($0, flag: "--http") }
+    if let httpAddress, token == nil {
+      guard httpAddress.isLoopback else {
+        throw DaemonError(
+          "binding the live page to the non-loopback address \(httpAddress.host) needs --token-file (open it with &token=<token>)"
+        )
+      }
+      // The contract's `simlayd --http 127.0.0.1:PORT` serves without a token. Browsers cannot reach
+      // it from other sites' pages (the WebSocket checks Origin), but local users can.
+      logger.warning(
+        "serving the live page without a token: every local user can use it (give --token-file to require one)",
+        metadata: ["address": "\(httpAddress)"])
+    }
+    if security.enabled, tcpAddress == nil, httpAddress == nil {
       throw DaemonError(
-        "--tls-cert secures the --tcp listener: give --tcp HOST:PORT (a Unix socket is guarded by its file permissions)"
+        "--tls-cert secures the --tcp and --http listeners: give --tcp HOST:PORT or --http HOST:PORT (a Unix socket is guarded by its file permissions)"
       )
     }
     let tcpSecurity = try security.transportSecurity()
@@ -225,9 +246,18 @@ struct SimlayD: AsyncParsableCommand {
     var interceptors: [any ServerInterceptor] = [
       StatsInterceptor(stats: state.requestStats, logger: logger), RequestLimitInterceptor(), AnswerSizeInterceptor(),
     ]
+    var auth: BearerTokenInterceptor?
     if let token {
       let open: Set<String> = security.healthWithoutToken ? ["grpc.health.v1.Health"] : []
-      interceptors.insert(BearerTokenInterceptor(token: token, logger: logger, exemptServices: open), at: 0)
+      auth = BearerTokenInterceptor(token: token, logger: logger, exemptServices: open)
+      interceptors.insert(auth!, at: 0)
+    }
+    let live = try httpAddress.map { address in
+      var liveConfig = LiveServer.Configuration(host: address.host, port: address.port)
+      liveConfig.tls = try security.httpTLS()
+      liveConfig.auth = auth
+      liveConfig.maxMessageBytes = config.maxMessageBytes
+      return LiveServer(configuration: liveConfig, state: state, logger: logger)
     }
     let reflection: [any RegistrableRPCService]
     do { reflection = try ServerReflection.services() } catch {
@@ -245,21 +275,30 @@ struct SimlayD: AsyncParsableCommand {
       $0.connection.maxIdleTime = idleTimeoutSeconds > 0 ? .seconds(idleTimeoutSeconds) : nil
     }
 
-    func makeServers() -> [(GRPCServer<HTTP2ServerTransport.Posix>, String)] {
-      var servers: [(GRPCServer<HTTP2ServerTransport.Posix>, String)] = []
+    func makeServers() -> [ServingEndpoint] {
+      var servers: [ServingEndpoint] = []
       if let unixPath {
         let transport = HTTP2ServerTransport.Posix(
           address: .unixDomainSocket(path: unixPath), transportSecurity: .plaintext, config: transportConfig,
           eventLoopGroup: ioGroup)
         servers.append(
-          (GRPCServer(transport: transport, services: services, interceptors: interceptors), "unix:\(unixPath)"))
+          .grpc(
+            GRPCServer(transport: transport, services: services, interceptors: interceptors), label: "unix:\(unixPath)")
+        )
       }
       if let tcpAddress {
         let transport = HTTP2ServerTransport.Posix(
           address: tcpAddress.socketAddress, transportSecurity: tcpSecurity, config: transportConfig,
           eventLoopGroup: ioGroup)
         servers.append(
-          (GRPCServer(transport: transport, services: services, interceptors: interceptors), "\(tcpAddress)"))
+          .grpc(
+            GRPCServer(transport: transport, services: services, interceptors: interceptors), label: "\(tcpAddress)"))
+      }
+      if let live, let httpAddress {
+        // The page's calls go through the same services and interceptors as every socket's.
+        servers.append(
+          .inProcess(GRPCServer(transport: live.serverTransport, services: services, interceptors: interceptors)))
+        servers.append(.live(live, scheme: security.enabled ? "https" : "http", host: httpAddress.host))
       }
       return servers
     }

@@ -25,16 +25,26 @@ public struct BearerTokenInterceptor: ServerInterceptor {
       return try await next(request, context)
     }
     let given = request.metadata[stringValues: "authorization"].first(where: { _ in true })
-    guard let given, constantTimeEqual(given, expected) else {
-      let wait = throttle.refusal(
-        method: context.descriptor.fullyQualifiedMethod, peer: context.remotePeer,
-        reason: given == nil ? "missing authorization metadata" : "wrong token")
-      try? await Task.sleep(for: wait)
+    guard await accepts(authorization: given, method: context.descriptor.fullyQualifiedMethod, peer: context.remotePeer)
+    else {
       throw RPCError(
         code: .unauthenticated,
         message: "missing or invalid bearer token (send metadata 'authorization: Bearer <token>')")
     }
     return try await next(request, context)
+  }
+
+  /// Whether `given` (an `authorization` metadata or header value) is `Bearer <token>`. A refusal waits
+  /// for its throttle slot first and is logged with the others, so the live server's HTTP requests and
+  /// the gRPC calls share one guard against guessing.
+  public func accepts(authorization given: String?, method: String, peer: String) async -> Bool {
+    guard let given, constantTimeEqual(given, expected) else {
+      let wait = throttle.refusal(
+        method: method, peer: peer, reason: given == nil ? "missing authorization metadata" : "wrong token")
+      try? await Task.sleep(for: wait)
+      return false
+    }
+    return true
   }
 
   /// Compares without an early exit, so timing does not reveal how much of a guess was right.

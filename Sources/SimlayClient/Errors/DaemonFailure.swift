@@ -1,4 +1,5 @@
 import GRPCCore
+import SimlayWire
 
 /// A gRPC status turned into the client's one-line message.
 public struct DaemonFailure: Error, CustomStringConvertible {
@@ -35,13 +36,5 @@ public struct DaemonFailure: Error, CustomStringConvertible {
   }
 
   /// The canonical upper-case name of a status code, e.g. `NOT_FOUND`.
-  public static func statusName(_ code: RPCError.Code) -> String {
-    let names = [
-      1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND",
-      6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION",
-      10: "ABORTED", 11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED", 13: "INTERNAL", 14: "UNAVAILABLE",
-      15: "DATA_LOSS", 16: "UNAUTHENTICATED",
-    ]
-    return names[code.rawValue] ?? "STATUS_\(code.rawValue)"
-  }
+  public static func statusName(_ code: RPCError.Code) -> String { code.canonicalName }
 }

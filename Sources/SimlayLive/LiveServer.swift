@@ -1,0 +1,81 @@
+import GRPCCore
+import GRPCInProcessTransport
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOSSL
+import SimlayService
+
+/// `simlayd --http HOST:PORT`: serves the live page and answers its WebSocket with the daemon's own RPCs.
+///
+/// The page's queries are gRPC calls on an in-process transport that the daemon serves with the same
+/// services and interceptors as its sockets (``serverTransport``): the token, the request limits, the
+/// statistics and the hover path (one `SimilarityStream` per WebSocket) apply to the page exactly as to any
+/// other client, and nothing here re-implements them. What this server adds is HTTP: static files, the
+/// stored images as PNG, the colormap tables, and the JSON/binary framing of the WebSocket.
+public struct LiveServer: Sendable {
+  /// Where and how the server listens.
+  public struct Configuration: Sendable {
+    /// The host to bind (an address; loopback unless the daemon has a token).
+    public var host: String
+    /// The port to bind (0 = any free port; ``run(onListening:)`` reports the one bound).
+    public var port: Int
+    /// TLS for the listener (the daemon's --tls-cert and --tls-key), nil for plain HTTP.
+    public var tls: TLSConfiguration?
+    /// The daemon's token check, nil when the daemon has no --token-file.
+    public var auth: BearerTokenInterceptor?
+    /// The largest WebSocket message a page may send (the daemon's --max-message-mb).
+    public var maxMessageBytes: Int = 64 << 20
+    /// Unary calls one WebSocket may have running at once (hover is separate: at most one, latest-only).
+    public var maxCallsPerSocket = 4
+
+    /// A configuration binding `host:port`.
+    public init(host: String, port: Int) {
+      (self.host, self.port) = (host, port)
+    }
+  }
+
+  /// How the server was configured.
+  public let configuration: Configuration
+  let state: DaemonState
+  let logger: Logger
+  let transport: InProcessTransport
+
+  /// A server for `state`; serve ``serverTransport`` with the daemon's services and interceptors.
+  public init(configuration: Configuration, state: DaemonState, logger: Logger) {
+    self.configuration = configuration
+    self.state = state
+    self.logger = logger
+    self.transport = InProcessTransport()
+  }
+
+  /// The transport the daemon must serve (with its services and interceptors) for the page's calls.
+  public var serverTransport: InProcessTransport.Server { transport.server }
+
+  /// Serves until the task is cancelled; `onListening` gets the bound port once the socket listens.
+  public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
+    let client = GRPCClient(transport: transport.client)
+    let bridge = LiveBridge(client: client, state: state, configuration: configuration, logger: logger)
+    let router = LiveRoutes.router(bridge: bridge)
+    let ws = WebSocketServerConfiguration(
+      // Frames beyond this are split (outbound) or reassembled up to maxMessageBytes (inbound).
+      maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30)))
+    let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(300))
+    var server = HTTPServerBuilder.http1WebSocketUpgrade(
+      webSocketRouter: router, configuration: .init(http1: http1, ws: ws))
+    if let tls = configuration.tls { server = try .tls(server, tlsConfiguration: tls) }
+    let app = Application(
+      router: router, server: server,
+      configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+      onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) },
+      logger: logger)
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask { try await client.runConnections() }
+      defer { client.beginGracefulShutdown() }
+      try await app.run()
+    }
+  }
+}
