@@ -6,8 +6,10 @@ Debian's openssl at test time (a throwaway CA, a server certificate for 127.0.0.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import time
 
 import grpc
 import pytest
@@ -163,3 +165,45 @@ def test_health_without_token(daemon_stubs, certs):
             with pytest.raises(simlay.SimlayError) as info:
                 anonymous.health()
             assert info.value.code == "UNAUTHENTICATED", info.value
+
+
+def test_live_page_is_https_with_the_daemons_certificate(daemon_stubs, certs):
+    """--http with --tls-cert: the page, /api and the WebSocket over TLS with the same certificate and token;
+    plain HTTP to it gets no page."""
+    import ssl
+    import urllib.request
+
+    import websocket
+
+    from live_support import decode_hover_frame
+
+    port = free_port()
+    with _tls_daemon(certs, "--http", f"127.0.0.1:{port}") as d:
+        context = ssl.create_default_context(cafile=str(certs["ca.crt"]))
+        base = f"https://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/", context=context, timeout=5) as r:
+                    assert r.status == 200 and b"<!doctype html" in r.read().lower()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the HTTPS page never answered"
+                time.sleep(0.1)
+        request = urllib.request.Request(base + "/api/colormaps", headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, context=context, timeout=10) as r:
+            assert r.status == 200
+        with pytest.raises(OSError):  # plain HTTP to the TLS port gets no page
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+        ids = [i.id for i in d.client().add([(noise_png(40, 32, seed=5), "n.png")])]
+        ws = websocket.create_connection(f"wss://127.0.0.1:{port}/ws", timeout=30, suppress_origin=True,
+                                         sslopt={"ca_certs": str(certs["ca.crt"])})
+        try:
+            ws.send(json.dumps({"op": "hello", "token": TOKEN}))
+            assert json.loads(ws.recv())["op"] == "hello"
+            ws.send(json.dumps({"op": "hover", "seq": 1, "requests": [
+                {"layer": "blocks.10", "query": {"imageId": ids[0], "cell": {"y": 0, "x": 0}}, "targetIds": ids}]}))
+            seq, meta, maps = decode_hover_frame(ws.recv())
+            assert seq == 1 and maps[0].shape == (1, meta["rows"][0]["h"], meta["rows"][0]["w"])
+        finally:
+            ws.close()
