@@ -151,7 +151,7 @@ def main() -> None:
             drive(page, tiles, 20, args.interval / 1e3, rng)  # warm-up: JIT, first paints
             moves, paced = drive(page, tiles, args.moves, args.interval / 1e3, rng)
             fast_moves, fast = drive(page, tiles, args.moves, 0, rng)
-            phases = page.evaluate("window.simlay.phases()")
+            phases = [x for x in page.evaluate("window.simlay.phases()") if x["source"] == "pointer"]
             problems = page.problems()
             if problems:
                 print("page problems:\n" + "\n".join(problems), file=sys.stderr)

@@ -332,6 +332,22 @@ def test_models_side_by_side_one_row_each(browser, photos, default_model, test_m
         assert_clean(page)
 
 
+def test_sixty_four_images_at_an_early_layer(live, browser):
+    """No cap below the daemon's: 64 images (--max-images) at blocks.4 (28 x 28, 50,176 cells a hover);
+    a 65th is refused naming the limit."""
+    from daemon_support import noise_png
+    ids = [i.id for i in live.client.add([(noise_png(96, 64 + k % 3 * 16, 1000 + k), f"n{k}.png") for k in range(64)])]
+    page = open_live(browser, live.url(f"images={','.join(ids)}&layer=blocks.4&top=0"))
+    assert len(tiles(page)) == 64
+    page.evaluate("window.simlay.hover(63, 27, 1)", await_promise=True)
+    _, maps = live.maps("blocks.4", None, (27, 1), targets=ids, query_id=ids[63])
+    assert maps.shape == (64, 28, 28)
+    assert_values(page, maps)
+    with pytest.raises(cdp.CDPError, match=r"65 images: the daemon takes at most 64 per request \(simlayd --max-images\)"):
+        page.evaluate(f"window.simlay.addId('{live.ids[0]}')", await_promise=True)
+    assert_clean(page)
+
+
 def test_unknown_image_id_is_named(live, browser):
     page = cdp.open_page(browser, live.url("images=0123456789abcdef&layer=blocks.10"))
     with pytest.raises(cdp.CDPError):

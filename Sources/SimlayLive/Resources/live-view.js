@@ -74,11 +74,9 @@
       const end = `simlay-painted-${q.id}`;
       performance.mark(end);
       const m = performance.measure(`simlay-hover-${q.id}`, q.start, end);
-      if (q.source === 'pointer') {
-        latencies.push(m.duration);
-        // Where the time went: event -> answer (socket + daemon + decode), -> animation frame, drawing.
-        phases.push({ answer: arrived - q.t0, frame: t1 - arrived, draw: performance.now() - t1 });
-      }
+      if (q.source === 'pointer') latencies.push(m.duration);
+      // Where the time went: event -> answer (socket + daemon + decode), -> animation frame, drawing.
+      phases.push({ source: q.source, answer: arrived - q.t0, frame: t1 - arrived, draw: performance.now() - t1 });
       performance.clearMarks(q.start); performance.clearMarks(end); performance.clearMeasures(m.name);
       q.finish({ superseded: false, seq: f.seq });
     }
