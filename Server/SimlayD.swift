@@ -113,6 +113,17 @@ struct SimlayD: AsyncParsableCommand {
   var maxConcurrentStreams: Int = 100
 
   @Option(
+    name: .customLong("max-connections"),
+    help:
+      "Connections at once over all listeners (more are closed as they arrive); at most the descriptor limit less 64.")
+  var maxConnections: Int = 1024
+
+  @Option(
+    name: .customLong("handshake-timeout-seconds"),
+    help: "Close a connection that sends nothing for this long after connecting (0 = never).")
+  var handshakeTimeoutSeconds: Int = 10
+
+  @Option(
     name: .customLong("idle-timeout-seconds"),
     help: "Close a connection that has had no call for this long (0 = never).")
   var idleTimeoutSeconds: Int = 300
@@ -132,9 +143,12 @@ struct SimlayD: AsyncParsableCommand {
       (maxLayers, "--max-layers"),
       (ioThreads, "--io-threads"), (decodeThreads ?? 1, "--decode-threads"),
       (forwardBatch, "--forward-batch"),
-      (maxConcurrentStreams, "--max-concurrent-streams"),
+      (maxConcurrentStreams, "--max-concurrent-streams"), (maxConnections, "--max-connections"),
     ] where v <= 0 {
       throw ValidationError("\(name) must be positive")
+    }
+    guard handshakeTimeoutSeconds >= 0 else {
+      throw ValidationError("--handshake-timeout-seconds must be 0 (never) or positive")
     }
     guard idleTimeoutSeconds >= 0 else { throw ValidationError("--idle-timeout-seconds must be 0 (never) or positive") }
     guard shutdownGraceSeconds >= 0, shutdownGraceSeconds <= 86_400 else {
@@ -243,6 +257,15 @@ struct SimlayD: AsyncParsableCommand {
       throw DaemonError("cannot load model: \(error)")
     }
 
+    let budget = ConnectionGuard.descriptorBudget()
+    if maxConnections > budget {
+      logger.notice(
+        "--max-connections lowered to what the descriptor limit allows",
+        metadata: ["requested": "\(maxConnections)", "allowed": "\(budget)"])
+    }
+    let connections = ConnectionGuard(
+      limit: min(maxConnections, budget),
+      handshakeTimeout: handshakeTimeoutSeconds > 0 ? .seconds(Int64(handshakeTimeoutSeconds)) : nil, logger: logger)
     var interceptors: [any ServerInterceptor] = [
       StatsInterceptor(stats: state.requestStats, logger: logger), RequestLimitInterceptor(), AnswerSizeInterceptor(),
     ]
@@ -257,6 +280,7 @@ struct SimlayD: AsyncParsableCommand {
       liveConfig.tls = try security.httpTLS()
       liveConfig.auth = auth
       liveConfig.maxMessageBytes = config.maxMessageBytes
+      liveConfig.maxConnections = min(maxConnections, budget)
       return LiveServer(configuration: liveConfig, state: state, logger: logger)
     }
     let reflection: [any RegistrableRPCService]
@@ -273,6 +297,7 @@ struct SimlayD: AsyncParsableCommand {
       // connection; announced, clients queue calls beyond it.
       $0.http2.maxConcurrentStreams = maxConcurrentStreams
       $0.connection.maxIdleTime = idleTimeoutSeconds > 0 ? .seconds(idleTimeoutSeconds) : nil
+      $0.channelDebuggingCallbacks.onAcceptTCPConnection = connections.admit
     }
 
     func makeServers() -> [ServingEndpoint] {

@@ -29,6 +29,8 @@ public struct LiveServer: Sendable {
     public var auth: BearerTokenInterceptor?
     /// The largest WebSocket message a page may send (the daemon's --max-message-mb).
     public var maxMessageBytes: Int = 64 << 20
+    /// Connections at once; beyond it the listener stops accepting until one closes.
+    public var maxConnections = 1024
     /// Unary calls one WebSocket may have running at once (hover is separate: at most one, latest-only).
     public var maxCallsPerSocket = 4
 
@@ -69,7 +71,9 @@ public struct LiveServer: Sendable {
     if let tls = configuration.tls { server = try .tls(server, tlsConfiguration: tls) }
     let app = Application(
       router: router, server: server,
-      configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+      configuration: .init(
+        address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+        availableConnectionsDelegate: ConnectionLimit(limit: configuration.maxConnections)),
       onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) },
       logger: logger)
     try await withThrowingDiscardingTaskGroup { group in
@@ -78,4 +82,16 @@ public struct LiveServer: Sendable {
       try await app.run()
     }
   }
+}
+
+/// Stops accepting HTTP connections while `limit` are open (they wait in the listen backlog).
+struct ConnectionLimit: AvailableConnectionsDelegate {
+  let limit: Int
+  var open = 0
+
+  init(limit: Int) { self.limit = limit }
+
+  mutating func connectionOpened() { open += 1 }
+  mutating func connectionClosed() { open -= 1 }
+  func isAcceptingNewConnections() -> Bool { open < limit }
 }
