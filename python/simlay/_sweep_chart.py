@@ -50,8 +50,13 @@ def sweep_chart(results: Sequence, *, names: Optional[Sequence[str]] = None, tit
         _, py = to_px(x0, y)
         draw.line([left - 4, py, left, py], fill="black")
         draw.text((8, py - 6), f"{y:.2f}", fill="black")
-    for k in range(6):
-        x = x0 + (x1 - x0) * k / 5
+    if results[0].transform == "rotate":
+        # Angles read best on multiples of 15 degrees: the smallest such step giving at most 12 ticks (as simlayd).
+        step = next((d for d in (15, 30, 45, 90, 180, 360, 720) if (x1 - x0) / d <= 12), (x1 - x0) / 6)
+        ticks = [k * step for k in range(math.ceil(x0 / step), math.floor(x1 / step) + 1)]
+    else:
+        ticks = [x0 + (x1 - x0) * k / 5 for k in range(6)]
+    for x in ticks:
         px, _ = to_px(x, y0)
         draw.line([px, bottom, px, bottom + 4], fill="black")
         draw.text((px - 12, bottom + 8), f"{x:g}", fill="black")
