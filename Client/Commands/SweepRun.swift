@@ -69,20 +69,20 @@ extension SweepOptions {
     }
   }
 
-  /// Every sweep's lines in one chart, named "label spec (image)" when there are several images.
+  /// Every sweep's lines in one chart, in --query order (so colours follow it), named "label spec (image)".
   func combinedChart(_ results: [SweepResult]) -> RGBImage {
-    let curves = results.enumerated().flatMap { i, r in
-      r.queries.indices.map { q in
-        SweepChart.Curve(
-          name: "\(r.queries[q].label) \(r.queries[q].spec.text) (\((images[i] as NSString).lastPathComponent))",
-          params: r.steps.map(\.param), values: r.steps.map { $0.tracked[q].inBounds ? $0.tracked[q].similarity : .nan }
-        )
+    var curves: [(index: Int, curve: SweepChart.Curve)] = []
+    for (i, r) in results.enumerated() {
+      let image = (images[i] as NSString).lastPathComponent
+      for (q, query) in r.queries.enumerated() {
+        let values = r.steps.map { $0.tracked[q].inBounds ? $0.tracked[q].similarity : .nan }
+        let name = "\(query.label) \(query.spec.text) (\(image))"
+        curves.append((query.index, SweepChart.Curve(name: name, params: r.steps.map(\.param), values: values)))
       }
     }
     return SweepChart.render(
       title: "\(results[0].layer): tracked-patch similarity (\(metric.rawValue))",
-      rotate: results[0].transform == "rotate",
-      curves: curves)
+      rotate: results[0].transform == "rotate", curves: curves.sorted { $0.index < $1.index }.map(\.curve))
   }
 
   /// `path` with "-i" before its extension: strip.png -> strip-1.png.
