@@ -2,7 +2,7 @@ import ArgumentParser
 import SimlayService
 
 /// Work and byte budgets per request and for what clients make the daemon hold: `simlayd --max-nmf-work N
-/// --max-render-pixels N --max-sweep-steps N --max-model-mb N --nmf-cache-mb N`. Defaults and why: see
+/// --max-render-pixels N --max-sweep-steps N --max-sweep-queries N --max-model-mb N --nmf-cache-mb N`. Defaults and why: see
 /// `ServiceConfiguration`.
 struct BudgetOptions: ParsableArguments {
   @Option(name: .customLong("max-nmf-work"), help: "Most NMF work per request: rows (images x H x W) x k x max_iter.")
@@ -14,6 +14,10 @@ struct BudgetOptions: ParsableArguments {
 
   @Option(name: .customLong("max-sweep-steps"), help: "Most steps (one forward pass each) per Sweep.")
   var maxSweepSteps: Int = ServiceConfiguration().maxSweepSteps
+
+  @Option(
+    name: .customLong("max-sweep-queries"), help: "Most queries (cells, regions or pixels) one Sweep may track.")
+  var maxSweepQueries: Int = ServiceConfiguration().maxSweepQueries
 
   @Option(
     name: .customLong("max-batch-queries"),
@@ -31,7 +35,7 @@ struct BudgetOptions: ParsableArguments {
   func validate() throws {
     for (v, name) in [
       (maxNMFWork, "--max-nmf-work"), (maxRenderPixels, "--max-render-pixels"), (maxSweepSteps, "--max-sweep-steps"),
-      (maxBatchQueries, "--max-batch-queries"),
+      (maxSweepQueries, "--max-sweep-queries"), (maxBatchQueries, "--max-batch-queries"),
       (maxModelMB, "--max-model-mb"), (nmfCacheMB, "--nmf-cache-mb"),
     ] where v <= 0 {
       throw ValidationError("\(name) must be positive")
@@ -46,6 +50,7 @@ struct BudgetOptions: ParsableArguments {
     config.maxNMFWork = maxNMFWork
     config.maxRenderPixels = maxRenderPixels
     config.maxSweepSteps = maxSweepSteps
+    config.maxSweepQueries = maxSweepQueries
     config.maxBatchQueries = maxBatchQueries
     config.maxModelBytes = maxModelMB << 20
     config.nmfResultBytes = nmfCacheMB << 20

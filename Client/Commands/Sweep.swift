@@ -4,12 +4,16 @@ import ArgumentParser
 struct Sweep: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sweep",
-    abstract: "Rotation and scale sweeps: similarity of tracked patches under transforms of one image.",
+    abstract: "Rotation and scale sweeps: similarity of tracked patches under transforms of images.",
     discussion: """
-      Each angle or scale transforms the model input of IMAGE (one forward pass each, cached by the daemon); \
-      each --query cell's vector, taken from the untransformed image, is compared with every cell of each \
-      transformed image, and its location is tracked (rotated or scaled about the grid's centre) to the \
-      cell it moved to. Outputs: a CSV, a line chart, an overlay strip, JSON, or a table on stdout.
+      Each angle or scale transforms IMAGE (its model input, or with --transform-space photo the original \
+      photo before the squash; one forward pass each, cached by the daemon); each --query's vector (a cell, \
+      a region's mean, or the cell under a pixel), taken from the untransformed image, is compared with every \
+      cell of each transformed image, and its exact point (the pixel, or the cell's or region's centre) is \
+      moved by the same transform to the cell it lands in (--track-radius R: also the best cell within R \
+      of it). Several IMAGEs: one sweep each, with the --query naming it, drawn in one chart. Outputs: a \
+      CSV, a line chart, an overlay strip, JSON, or a table on stdout. Limits (the daemon's, see `simlay \
+      stats`): --max-sweep-steps angles or scales (64) and --max-sweep-queries queries (64) per sweep.
       """,
     subcommands: [SweepRotate.self, SweepScale.self])
 }
@@ -22,7 +26,7 @@ struct SweepRotate: AsyncParsableCommand {
     discussion: """
       Multiples of 90 degrees move whole pixels (exact permutations of a square input); other angles are \
       bilinear, and pixels from outside the image take --fill. Example: \
-      simlay --server unix:/tmp/s.sock sweep rotate --layer blocks.10 --angles 0:360:30 --query 0:5,6 --query 0:12,2 --chart c.png cat.png
+      simlay --server unix:/tmp/s.sock sweep rotate --layer blocks.10 --angles 0:360:30 --query 0:5,6 --query 0@228,148 --chart c.png cat.png
       """)
 
   @OptionGroup var connection: ConnectionOptions
@@ -84,7 +88,7 @@ struct SweepScale: AsyncParsableCommand {
 
 /// Parsing of `--angles` / `--scales`.
 enum SweepParams {
-  /// Most values a range may expand to (the daemon's own limit, --max-images, is usually lower).
+  /// Most values a range may expand to (the daemon's own limit, --max-sweep-steps, is usually lower).
   static let maxCount = 10_000
 
   /// `A1,A2,...` or `START:STOP:STEP` as numbers; `positive` refuses values <= 0 (scales).

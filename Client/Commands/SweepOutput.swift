@@ -4,30 +4,45 @@ import SimlayProto
 
 /// A Sweep response checked and arranged for output: CSV rows, the JSON document and the stdout table.
 struct SweepResult {
+  /// One --query of this sweep: its index among all --query, as given, and its label.
+  struct Query {
+    var index: Int
+    var spec: QuerySpec
+    var label: String
+  }
+
   let transform: String
   let layer: String
   let height: Int
   let width: Int
-  let queries: [(y: Int32, x: Int32)]
-  let labels: [String]
+  let queries: [Query]
+  /// Each query's cells [y0, x0, y1, x1] on the untransformed grid.
+  let cells: [[Int32]]
+  /// Whether best_* were asked for (--track-radius).
+  let trackRadius: Bool
   let steps: [Simlay_V1_SweepStep]
   /// Per step, [Q, H, W].
   let maps: [MapStack]
 
   init(
-    _ response: Simlay_V1_SweepResponse, transform: Simlay_V1_Transform, queries: [(y: Int32, x: Int32)],
-    labels: [String]
+    _ response: Simlay_V1_SweepResponse, transform: Simlay_V1_Transform,
+    queries: [(index: Int, spec: QuerySpec, label: String)], trackRadius: Bool
   ) throws {
     self.transform = transform == .scale ? "scale" : "rotate"
     (layer, height, width) = (response.layer, Int(response.height), Int(response.width))
-    self.queries = queries
-    self.labels = queries.indices.map { $0 < labels.count ? labels[$0] : "q\($0)" }
+    self.queries = queries.map { Query(index: $0.index, spec: $0.spec, label: $0.label) }
+    self.trackRadius = trackRadius
+    cells = response.queryCells.map { [$0.y0, $0.x0, $0.y1, $0.x1] }
     steps = response.steps
     maps = try response.steps.map { try MapStack($0.maps) }
-    for (s, step) in steps.enumerated() where step.tracked.count != queries.count || maps[s].count != queries.count {
+    let q = queries.count
+    guard cells.count == q else {
+      throw ClientError(.malformedAnswer, "simlayd answered \(cells.count) query cells for \(q) queries")
+    }
+    for (s, step) in steps.enumerated() where step.tracked.count != q || maps[s].count != q {
       throw ClientError(
         .malformedAnswer,
-        "simlayd answered step \(s) with \(step.tracked.count) tracked cells and \(maps[s].count) maps for \(queries.count) queries"
+        "simlayd answered step \(s) with \(step.tracked.count) tracked cells and \(maps[s].count) maps for \(q) queries"
       )
     }
   }
@@ -37,99 +52,49 @@ struct SweepResult {
     v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
   }
 
-  /// The CSV: a header, then one row per (step, query); similarity is `nan` for cells that left the grid.
-  var csv: String {
-    var out = "transform,param,query,tracked_y,tracked_x,in_bounds,similarity\n"
+  /// A CSV field, quoted as RFC 4180 says when it holds a comma, a quote or a line break.
+  static func field(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }
+
+  /// The CSV's header line.
+  var csvHeader: String {
+    "transform,param,query,label,spec,tracked_y,tracked_x,in_bounds,similarity"
+      + (trackRadius ? ",best_y,best_x,best_similarity" : "") + "\n"
+  }
+
+  /// One row per (step, query); similarity is `nan` for cells that left the grid.
+  var csvRows: String {
+    var out = ""
     for step in steps {
       for (q, t) in step.tracked.enumerated() {
         let similarity = t.inBounds && t.similarity.isFinite ? t.similarity.description : "nan"
-        out += "\(transform),\(Self.format(step.param)),\(q),\(t.y),\(t.x),\(t.inBounds),\(similarity)\n"
+        let query = queries[q]
+        out += "\(transform),\(Self.format(step.param)),\(query.index),\(Self.field(query.label)),"
+        out += "\(Self.field(query.spec.text)),\(t.y),\(t.x),\(t.inBounds),\(similarity)"
+        if trackRadius {
+          out +=
+            t.bestFound
+            ? ",\(t.bestY),\(t.bestX),\(t.bestSimilarity.isFinite ? t.bestSimilarity.description : "nan")" : ",,,nan"
+        }
+        out += "\n"
       }
     }
     return out
   }
 
-  /// Everything, for `--json` (maps as nested lists [Q][H][W] per step; NaN similarities as null).
-  func json(model: String, metric: String, fill: String, image: String, imageID: String) -> Document {
-    Document(
-      model: model, layer: layer, transform: transform, metric: metric, fill: fill, image: image, imageId: imageID,
-      grid: [height, width],
-      queries: queries.indices.map { q in .init(index: q, label: labels[q], y: queries[q].y, x: queries[q].x) },
-      steps: steps.indices.map { s in
-        Document.Step(
-          param: steps[s].param, box: steps[s].box,
-          tracked: steps[s].tracked.enumerated().map { q, t in
-            .init(
-              query: q, y: t.y, x: t.x, inBounds: t.inBounds,
-              similarity: JSONFloat(value: t.inBounds ? t.similarity : .nan))
-          },
-          shape: maps[s].shape, maps: MapsJSON(stack: maps[s]))
-      })
-  }
+  /// The CSV of this sweep alone.
+  var csv: String { csvHeader + csvRows }
+}
 
-  /// The `--json` document's fields.
-  struct Document: Encodable {
-    struct Query: Encodable {
-      var index: Int
-      var label: String
-      var y: Int32
-      var x: Int32
+extension QuerySpec {
+  /// The query as `--query` takes it, canonically: "I:Y,X", "I:Y0,X0-Y1,X1" or "I@PX,PY".
+  var text: String {
+    switch position {
+    case .cell(let y, let x): return "\(image):\(y),\(x)"
+    case .region(let y0, let x0, let y1, let x1): return "\(image):\(y0),\(x0)-\(y1),\(x1)"
+    case .pixel(let px, let py): return "\(image)@\(SweepResult.format(px)),\(SweepResult.format(py))"
     }
-
-    struct Tracked: Encodable {
-      var query: Int
-      var y: Int32
-      var x: Int32
-      var inBounds: Bool
-      /// `null` when the cell left the grid.
-      var similarity: JSONFloat
-
-      enum CodingKeys: String, CodingKey {
-        case query, y, x, similarity
-        case inBounds = "in_bounds"
-      }
-    }
-
-    struct Step: Encodable {
-      var param: Double
-      var box: [Double]
-      var tracked: [Tracked]
-      var shape: [Int]
-      var maps: MapsJSON
-    }
-
-    var model: String
-    var layer: String
-    var transform: String
-    var metric: String
-    var fill: String
-    var image: String
-    var imageId: String
-    var grid: [Int]
-    var queries: [Query]
-    var steps: [Step]
-
-    enum CodingKeys: String, CodingKey {
-      case model, layer, transform, metric, fill, image, grid, queries, steps
-      case imageId = "image_id"
-    }
-  }
-
-  /// One line per parameter: the tracked cell and its similarity for every query ("out" when it left the grid).
-  var table: [String] {
-    let columns = queries.indices.map { "\(labels[$0]) (\(queries[$0].y),\(queries[$0].x))" }
-    let column = max(16, (columns.map(\.count).max() ?? 0) + 2)
-    var lines = ["\(transform) on \(layer) (\(height) x \(width) grid)"]
-    lines.append(
-      "param".padding(toLength: 10, withPad: " ", startingAt: 0)
-        + columns.map { $0.padding(toLength: column, withPad: " ", startingAt: 0) }.joined())
-    for step in steps {
-      let cells = step.tracked.map { t -> String in
-        let text = t.inBounds ? String(format: "%d,%d %.4f", t.y, t.x, t.similarity) : "\(t.y),\(t.x) out"
-        return text.padding(toLength: column, withPad: " ", startingAt: 0)
-      }
-      lines.append(Self.format(step.param).padding(toLength: 10, withPad: " ", startingAt: 0) + cells.joined())
-    }
-    return lines
   }
 }

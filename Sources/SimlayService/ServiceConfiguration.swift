@@ -41,6 +41,9 @@ public struct ServiceConfiguration: Sendable {
   public var maxRenderPixels: Int = 1 << 25
   /// Forward passes (steps) one Sweep may run.
   public var maxSweepSteps: Int = 64
+  /// Queries one Sweep may track: each costs a map per step (64 x 64 steps of a 14 x 14 layer are 3 MiB of
+  /// maps), so sweeps have their own limit rather than reusing the images-per-request one.
+  public var maxSweepQueries: Int = 64
   /// Queries one SimilarityBatch call may hold: 4096 covers every cell of a 64 x 64 grid.
   public var maxBatchQueries: Int = 4096
   /// Map values (queries x targets x cells) one SimilarityBatch call may answer: 2^26 floats are 256 MiB,

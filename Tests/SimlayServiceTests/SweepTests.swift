@@ -78,6 +78,7 @@ struct SweepTests {
     let state = try H.makeState {
       $0.maxImagesPerRequest = 3
       $0.maxSweepSteps = 3
+      $0.maxSweepQueries = 2
     }
     try await H.withClient(state) { client in
       let id = try await client.addImages(H.upload(H.photo(["cat.png"]))).images[0].id
@@ -123,6 +124,12 @@ struct SweepTests {
           .resourceExhausted, "budget of 3 forward passes per sweep (--max-sweep-steps)",
           with { $0.params = [0, 1, 2, 3] }
         ),
+        (
+          .resourceExhausted, "4 sweep queries (--max-sweep-queries) in one request exceeds the daemon's limit of 2",
+          with { $0.queryPoints = Array(repeating: .with { $0.cell = .with { $0.y = 1 } }, count: 3) }
+        ),
+        (.invalidArgument, "track_radius 1001", with { $0.trackRadius = 1001 }),
+        (.outOfRange, "query_points[0]: pixel", with { $0.queryPoints = [.with { $0.pixel = .with { $0.px = -1 } }] }),
       ]
       for (code, text, request) in cases {
         do {
@@ -133,6 +140,42 @@ struct SweepTests {
           #expect(e.message.contains(text), "message '\(e.message)' should contain '\(text)'")
         }
       }
+    }
+  }
+
+  @Test("query points: a region's mean and a pixel's cell; the best cell within a radius; photo space")
+  func queryPoints() async throws {
+    let state = try H.makeState()
+    try await H.withClient(state) { client in
+      let id = try await client.addImages(H.upload(H.photo(["cat.png"]))).images[0].id
+      var request = Self.request(id, .rotate, [0, 30], [(3, 5)])
+      request.queryPoints = [
+        .with { $0.region = .with { ($0.y0, $0.x0, $0.y1, $0.x1) = (2, 2, 4, 5) } },
+        .with { $0.pixel = .with { ($0.px, $0.py) = (0, 0) } },
+      ]
+      request.trackRadius = 1
+      request.queryLabels = ["", "fur"]
+      let response = try await client.sweep(request)
+      #expect(
+        response.queryCells.map { [$0.y0, $0.x0, $0.y1, $0.x1] } == [[3, 5, 4, 6], [2, 2, 4, 5], [0, 0, 1, 1]])
+      let first = response.steps[0].tracked
+      // Angle 0: the region's centre (3, 3.5) lies in cell (3, 3); the pixel (0, 0) in cell (0, 0).
+      #expect(first.map { [$0.y, $0.x] } == [[3, 5], [3, 3], [0, 0]] && first.allSatisfy(\.inBounds))
+      #expect(first[1].pointY == 2.5 && first[1].pointX == 3)
+      for step in response.steps {
+        let maps = H.floats(step.maps)
+        for (q, t) in step.tracked.enumerated() where t.bestFound {
+          #expect(abs(Int(t.bestY) - Int(t.y)) <= 1 && abs(Int(t.bestX) - Int(t.x)) <= 1)
+          #expect(t.bestSimilarity == maps[q * 196 + Int(t.bestY) * 14 + Int(t.bestX)])
+          #expect(!t.inBounds || t.bestSimilarity >= t.similarity)
+        }
+      }
+      request.transformSpace = .photo
+      let photo = try await client.sweep(request)
+      #expect(
+        photo.steps[0].tracked.map { [$0.y, $0.x] } == [[3, 5], [3, 3], [0, 0]], "angle 0 is the photo as is")
+      #expect(
+        H.floats(photo.steps[1].maps) != H.floats(response.steps[1].maps), "30 degrees of the photo, not the square")
     }
   }
 }

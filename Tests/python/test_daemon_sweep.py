@@ -20,7 +20,7 @@ from daemon_support import (EXAMPLES, KNOWN_LAYERS, assert_ok, assert_one_line_e
 LAYER = "blocks.10"
 H, W = KNOWN_LAYERS[LAYER][1:]
 CHELSEA = EXAMPLES / "chelsea.png"  # 451 x 300; the photos fixture checks it exists
-HEADER = ["transform", "param", "query", "tracked_y", "tracked_x", "in_bounds", "similarity"]
+HEADER = ["transform", "param", "query", "label", "spec", "tracked_y", "tracked_x", "in_bounds", "similarity"]
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +73,8 @@ def sweep(daemon, tmp_path, kind: str, params: str, queries, *extra):
         reader = csv.reader(f)
         assert next(reader) == HEADER
         rows = [dict(zip(HEADER, r)) for r in reader]
+    assert [(r["label"], r["spec"]) for r in rows[:len(queries)]] == [(f"q{i}", f"0:{y},{x}")
+                                                                     for i, (y, x) in enumerate(queries)]
     return rows, json.loads(json_path.read_text())
 
 

@@ -514,30 +514,39 @@ def test_sweep_wrapper_equals_raw_stubs_and_rows(client, raw):
 
 
 def test_sweep_rows_match_cli_csv(client, daemon, tmp_path):
+    """Cells, a pixel and a region, a label needing RFC 4180 quotes, with and without --track-radius: the
+    Python client's columns, rows and CSV text equal the CLI's."""
     paths = example_images()
-    for transform, flag, values, params in [("rotate", "--angles", "0,30,90,200", [0, 30, 90, 200]),
-                                            ("scale", "--scales", "0.5,1,2.5", [0.5, 1, 2.5])]:
+    queries = [(3, 5), {"pixel": (100.5, 80)}, {"region": (13, 1, 14, 3)}]
+    cli_queries = ["0:3,5", "0@100.5,80", "0:13,1-14,3"]
+    for transform, flag, values, params, radius in [("rotate", "--angles", "0,30,90,200", [0, 30, 90, 200], None),
+                                                    ("scale", "--scales", "0.5,1,2.5", [0.5, 1, 2.5], 2)]:
         out = tmp_path / f"{transform}.csv"
-        assert_ok(daemon.cli("sweep", transform, "--layer", "blocks.10", flag, values, "--query", "0:3,5",
-                             "--query", "0:13,1", "--csv", out, paths[0]))
+        extra = ["--track-radius", str(radius)] if radius is not None else []
+        assert_ok(daemon.cli("sweep", transform, "--layer", "blocks.10", flag, values,
+                             *sum((["--query", q] for q in cli_queries), []), "--label", 'eye, "left"',
+                             *extra, "--csv", out, paths[0]))
         text = out.read_text()
         with open(out, newline="") as f:
             cli_rows = list(csv.DictReader(f))
-        result = client.sweep(paths[0], layer="blocks.10", transform=transform, params=params,
-                              queries=[(3, 5), (13, 1)])
+        result = client.sweep(paths[0], layer="blocks.10", transform=transform, params=params, queries=queries,
+                              labels=['eye, "left"'], track_radius=radius)
         rows = result.to_rows()
-        assert list(cli_rows[0]) == list(result.COLUMNS), list(cli_rows[0])
-        assert len(rows) == len(cli_rows) == 2 * len(params)
+        assert list(cli_rows[0]) == list(result.columns), list(cli_rows[0])
+        assert len(result.columns) == (12 if radius is not None else 9)
+        assert len(rows) == len(cli_rows) == 3 * len(params)
         for mine, theirs in zip(rows, cli_rows):
             assert theirs["transform"] == mine["transform"] == transform
             assert float(theirs["param"]) == mine["param"]
             assert int(theirs["query"]) == mine["query"]
+            assert theirs["label"] == mine["label"] and theirs["spec"] == mine["spec"] == cli_queries[mine["query"]]
             assert (int(theirs["tracked_y"]), int(theirs["tracked_x"])) == (mine["tracked_y"], mine["tracked_x"])
             assert theirs["in_bounds"] == ("true" if mine["in_bounds"] else "false")
-            theirs_sim = float(theirs["similarity"])
-            assert (math.isnan(theirs_sim) and math.isnan(mine["similarity"])) or \
-                np.float32(theirs_sim) == np.float32(mine["similarity"]), (theirs, mine)
+            for key in ["similarity"] + (["best_similarity"] if radius is not None else []):
+                a, b = float(theirs[key]), mine[key]
+                assert (math.isnan(a) and math.isnan(b)) or np.float32(a) == np.float32(b), (key, theirs, mine)
         assert result.to_csv() == text
+        assert [r["label"] for r in rows[:3]] == ['eye, "left"', "q1", "q2"]
 
 
 def test_export_html_and_show_outside_jupyter(client, raw, tmp_path):

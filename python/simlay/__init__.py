@@ -21,12 +21,14 @@ from ._matches import Match, SimilarityMaps, ZeroVectorWarning
 from ._errors import (CancelledError, DeadlineExceededError, FailedPreconditionError, InternalError,
                       InvalidArgumentError, NotFoundError, OutOfRangeError, PermissionDeniedError,
                       ResourceExhaustedError, SimlayError, UnauthenticatedError, UnavailableError, UnimplementedError)
-from ._results import ImageInfo, Layer, Model, NmfResult, PcaResult, SweepResult, SyncMaps, Viewer
+from ._results import ImageInfo, Layer, Model, NmfResult, PcaResult, SyncMaps, Viewer
+from ._sweep import SweepResult
+from ._sweep_chart import sweep_chart
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "default_target", "HoverSession", "RenderOptions", "Match", "SimilarityMaps", "ZeroVectorWarning", "ImageInfo", "Layer", "Model", "NmfResult", "PcaResult", "SweepResult", "SyncMaps", "Viewer",
+    "Client", "default_target", "HoverSession", "RenderOptions", "Match", "SimilarityMaps", "ZeroVectorWarning", "ImageInfo", "Layer", "Model", "NmfResult", "PcaResult", "SweepResult", "sweep_chart", "SyncMaps", "Viewer",
     "SimlayError", "InvalidArgumentError", "NotFoundError", "OutOfRangeError", "ResourceExhaustedError",
     "UnauthenticatedError", "PermissionDeniedError", "UnavailableError", "DeadlineExceededError",
     "UnimplementedError", "InternalError", "CancelledError", "FailedPreconditionError",

@@ -17,7 +17,8 @@ from ._render import RenderOptions, render_proto
 from ._proto import health_pb2, health_pb2_grpc
 from ._proto import simlay_pb2 as pb
 from ._proto import simlay_pb2_grpc
-from ._results import (ImageInfo, Layer, Model, NmfResult, PcaResult, SweepResult, SyncMaps, Viewer, _ipython, float_tensor,
+from ._sweep import SweepResult, sweep_query, sweep_result
+from ._results import (ImageInfo, Layer, Model, NmfResult, PcaResult, SyncMaps, Viewer, _ipython, float_tensor,
                        int32_tensor, png_image)
 
 __all__ = ["Client", "default_target"]
@@ -520,43 +521,39 @@ class Client:
                          axes=float_tensor(r.axes), foreground=float_tensor(r.foreground),
                          colors=float_tensor(r.colors).astype(np.uint8), png=bytes(r.png) or None)
 
-    def sweep(self, image, *, layer: str, transform: str, params: Iterable[float],
-              queries: Iterable[tuple[int, int]], model: str = "", metric="cosine", fill="mean",
-              chart: bool = False, render: Optional[RenderOptions] = None,
-              labels: Optional[Sequence[str]] = None) -> SweepResult:
+    def sweep(self, image, *, layer: str, transform: str, params: Iterable[float], queries: Iterable,
+              model: str = "", metric="cosine", fill="mean", chart: bool = False,
+              render: Optional[RenderOptions] = None, labels: Optional[Sequence[str]] = None,
+              transform_space: str = "input", track_radius: Optional[int] = None) -> SweepResult:
         """Rotates (``transform="rotate"``, ``params`` in degrees, counterclockwise) or rescales
-        (``"scale"``, ``params`` = factors, > 1 zooms in) one image and tracks query cells ``queries``
-        ((y, x) on the untransformed image's grid at ``layer``) through the sweep. ``fill`` for pixels from
-        outside the image: "mean" or "black". ``chart``: also render the line chart;
-        ``render`` (a ``RenderOptions``): also render the strip of overlays. ``labels``: the
-        queries' names (default "q0", "q1", ...). Returns a ``SweepResult`` (``to_rows()`` gives the CLI's
-        CSV rows)."""
+        (``"scale"``, ``params`` = factors, > 1 zooms in) one image and tracks ``queries`` through the sweep:
+        ``(y, x)`` cells of the untransformed image's grid at ``layer``, or dicts ``{"cell": (y, x)}``,
+        ``{"region": (y0, x0, y1, x1)}`` (the mean of its cells) or ``{"pixel": (px, py)}`` (the cell under a
+        pixel of the photo). Each query's exact point (its pixel, or its cell's or region's centre) moves
+        with the transform to the cell it lands in. ``transform_space``: "input" (the model input, the photo
+        squashed) or "photo" (the original photo, before the squash). ``track_radius``: also the most
+        similar cell within that Chebyshev distance of the tracked one. ``fill`` for pixels from outside
+        the image: "mean" or "black". ``chart``: also render the line chart; ``render`` (a
+        ``RenderOptions``): also render the strip of overlays. ``labels``: the queries' names (default
+        "q0", "q1", ...). At most ``Stats.limits.max_sweep_queries`` queries. Returns a ``SweepResult``
+        (``to_rows()`` / ``to_csv()`` give the CLI's CSV rows; ``simlay.sweep_chart`` draws several)."""
         image_id = self._ids([image], model)[0]
-        queries = [(int(y), int(x)) for y, x in queries]
+        queries = list(queries)
+        wire = [sweep_query(q, image_id) for q in queries]
         params = [float(p) for p in params]
         labels = list(labels) if labels is not None else []
-        r = self._call("Sweep", pb.SweepRequest(
+        spaces = {"input": pb.TRANSFORM_SPACE_INPUT, "photo": pb.TRANSFORM_SPACE_PHOTO}
+        request = pb.SweepRequest(
             model=model, layer=layer, image_id=image_id, transform=_enum(transform, TRANSFORMS, "transform"),
-            params=params, queries=[pb.Cell(y=y, x=x) for y, x in queries], metric=_enum(metric, METRICS, "metric"),
-            fill=_enum(fill, FILLS, "fill"), chart=bool(chart), render=render_proto(render), query_labels=labels))
-        q = len(queries)
-        steps = list(r.steps)
-        maps = np.stack([float_tensor(s.maps) for s in steps]) if steps else np.zeros((0, q, r.height, r.width),
-                                                                                         np.float32)
-        tracked = [[(t.y, t.x, t.in_bounds, t.similarity) for t in s.tracked] for s in steps]
-        ty = np.array([[t[0] for t in row] for row in tracked], dtype=np.int32).reshape(len(steps), q)
-        tx = np.array([[t[1] for t in row] for row in tracked], dtype=np.int32).reshape(len(steps), q)
-        inb = np.array([[t[2] for t in row] for row in tracked], dtype=bool).reshape(len(steps), q)
-        sim = np.array([[t[3] for t in row] for row in tracked], dtype=np.float32).reshape(len(steps), q)
-        boxes = np.array([list(s.box) for s in steps], dtype=np.float64) if steps and all(len(s.box) == 4
-                                                                                          for s in steps) \
-            else np.zeros((len(steps), 0))
+            params=params, query_points=[w for w, _ in wire], metric=_enum(metric, METRICS, "metric"),
+            fill=_enum(fill, FILLS, "fill"), chart=bool(chart), render=render_proto(render), query_labels=labels,
+            transform_space=_enum(transform_space, spaces, "transform_space"))
+        if track_radius is not None:
+            request.track_radius = int(track_radius)
+        r = self._call("Sweep", request)
         name = next(k for k, v in TRANSFORMS.items() if v == _enum(transform, TRANSFORMS, "transform"))
-        return SweepResult(layer=r.layer, transform=name, height=r.height, width=r.width,
-                           params=np.array([s.param for s in steps], dtype=np.float64), queries=queries,
-                           labels=labels or [f"q{i}" for i in range(q)], maps=maps, tracked_y=ty, tracked_x=tx,
-                           in_bounds=inb, similarity=sim, boxes=boxes, chart_png=bytes(r.chart_png) or None,
-                           strip_png=bytes(r.strip_png) or None)
+        return sweep_result(r, transform=name, space=transform_space, queries=queries, specs=[s for _, s in wire],
+                            labels=labels, track_radius=track_radius)
 
     # -- the viewer
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html as _html
 import io
-import math
 import uuid
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -166,81 +165,6 @@ class PcaResult:
 
     def _repr_png_(self):
         return self.png or None
-
-
-@dataclass
-class SweepResult:
-    """One image rotated or rescaled through ``params``, with query cells tracked through the sweep.
-
-    Per parameter p and query q: ``maps[p, q]`` float32 [H, W] (the query's similarity over the transformed
-    image), ``tracked_y``/``tracked_x`` int32 [P, Q] (where the query's location moved), ``in_bounds`` bool
-    [P, Q] and ``similarity`` float32 [P, Q] (the map at the tracked cell; NaN when out of bounds);
-    ``boxes`` [P, 4] the scale crop boxes (y0, x0, y1, x1) in normalised coordinates (empty for rotate).
-    ``chart_png`` / ``strip_png``: the rendered chart and strip when asked for, else None.
-    """
-    layer: str
-    transform: str
-    height: int
-    width: int
-    params: np.ndarray
-    queries: list
-    labels: list
-    maps: np.ndarray
-    tracked_y: np.ndarray
-    tracked_x: np.ndarray
-    in_bounds: np.ndarray
-    similarity: np.ndarray
-    boxes: np.ndarray
-    chart_png: Optional[bytes] = None
-    strip_png: Optional[bytes] = None
-
-    COLUMNS = ("transform", "param", "query", "tracked_y", "tracked_x", "in_bounds", "similarity")
-
-    def to_rows(self) -> list[dict[str, Any]]:
-        """One dict per (parameter, query), parameter-major, with the CSV columns of ``simlay sweep --csv``
-        (``COLUMNS``): transform ("rotate"/"scale"), param, query (the query's index; its name is
-        ``labels[query]``), tracked_y, tracked_x, in_bounds (bool), similarity (float, NaN when the tracked
-        location left the grid)."""
-        rows = []
-        for p, param in enumerate(self.params):
-            for q in range(len(self.queries)):
-                inside = bool(self.in_bounds[p, q])
-                rows.append({
-                    "transform": self.transform, "param": float(param), "query": q,
-                    "tracked_y": int(self.tracked_y[p, q]), "tracked_x": int(self.tracked_x[p, q]),
-                    "in_bounds": inside, "similarity": float(self.similarity[p, q]) if inside else math.nan,
-                })
-        return rows
-
-    def to_csv(self, path=None) -> str:
-        """The rows as CSV text with a header line, formatted as ``simlay sweep --csv`` writes them (written
-        to ``path`` too when given)."""
-        lines = [",".join(self.COLUMNS)]
-        for row in self.to_rows():
-            param = row["param"]
-            param_text = str(int(param)) if param == round(param) and abs(param) < 1e15 else repr(param)
-            similarity = row["similarity"]
-            similarity_text = "nan" if math.isnan(similarity) else str(np.float32(similarity))
-            lines.append(",".join([row["transform"], param_text, str(row["query"]), str(row["tracked_y"]),
-                                   str(row["tracked_x"]), "true" if row["in_bounds"] else "false",
-                                   similarity_text]))
-        text = "\n".join(lines) + "\n"
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-        return text
-
-    def chart(self):
-        """The chart PNG as a PIL image (ValueError when ``chart`` was not asked for)."""
-        if not self.chart_png:
-            raise ValueError("no chart: call sweep(..., chart=True)")
-        return png_image(self.chart_png)
-
-    def strip(self):
-        """The strip PNG as a PIL image (ValueError when ``render`` was not given)."""
-        if not self.strip_png:
-            raise ValueError("no strip: call sweep(..., render=simlay.RenderOptions())")
-        return png_image(self.strip_png)
 
 
 class Viewer:

@@ -440,7 +440,9 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        /// > Rotates or rescales one image (its model input, or the original photo) through a list of parameters
+        /// > and tracks query cells, regions or pixels through the sweep. At most --max-sweep-steps parameters and
+        /// > --max-sweep-queries queries (Stats.limits).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Simlay_V1_SweepRequest` messages.
@@ -751,7 +753,9 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        /// > Rotates or rescales one image (its model input, or the original photo) through a list of parameters
+        /// > and tracks query cells, regions or pixels through the sweep. At most --max-sweep-steps parameters and
+        /// > --max-sweep-queries queries (Stats.limits).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Simlay_V1_SweepRequest` message.
@@ -1061,7 +1065,9 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        /// > Rotates or rescales one image (its model input, or the original photo) through a list of parameters
+        /// > and tracks query cells, regions or pixels through the sweep. At most --max-sweep-steps parameters and
+        /// > --max-sweep-queries queries (Stats.limits).
         ///
         /// - Parameters:
         ///   - request: A `Simlay_V1_SweepRequest` message.
@@ -1987,7 +1993,9 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        /// > Rotates or rescales one image (its model input, or the original photo) through a list of parameters
+        /// > and tracks query cells, regions or pixels through the sweep. At most --max-sweep-steps parameters and
+        /// > --max-sweep-queries queries (Stats.limits).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Simlay_V1_SweepRequest` message.
@@ -2472,7 +2480,9 @@ extension Simlay_V1_Simlay {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        /// > Rotates or rescales one image (its model input, or the original photo) through a list of parameters
+        /// > and tracks query cells, regions or pixels through the sweep. At most --max-sweep-steps parameters and
+        /// > --max-sweep-queries queries (Stats.limits).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Simlay_V1_SweepRequest` message.
@@ -2987,7 +2997,9 @@ extension Simlay_V1_Simlay.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+    /// > Rotates or rescales one image (its model input, or the original photo) through a list of parameters
+    /// > and tracks query cells, regions or pixels through the sweep. At most --max-sweep-steps parameters and
+    /// > --max-sweep-queries queries (Stats.limits).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Simlay_V1_SweepRequest` message.
@@ -3494,7 +3506,9 @@ extension Simlay_V1_Simlay.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+    /// > Rotates or rescales one image (its model input, or the original photo) through a list of parameters
+    /// > and tracks query cells, regions or pixels through the sweep. At most --max-sweep-steps parameters and
+    /// > --max-sweep-queries queries (Stats.limits).
     ///
     /// - Parameters:
     ///   - message: request message to send.

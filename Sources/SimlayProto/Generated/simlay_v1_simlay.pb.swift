@@ -258,8 +258,9 @@ public nonisolated enum Simlay_V1_NmfInit: SwiftProtobuf.Enum, Swift.CaseIterabl
 public nonisolated enum Simlay_V1_Transform: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
 
-  /// Rotation by `params` degrees, positive = counterclockwise as displayed, about the input's centre
-  /// ((W-1)/2, (H-1)/2) in pixel-centre coordinates (multiples of 90 degrees move whole pixels).
+  /// Rotation by `params` degrees, positive = counterclockwise as displayed, about the centre ((W-1)/2,
+  /// (H-1)/2) in pixel-centre coordinates of the input or photo (SweepRequest.transform_space); multiples
+  /// of 90 degrees move whole pixels.
   case rotate // = 0
 
   /// Crop-and-resize by `params` scale factors s > 0: a centred box of side 1/s of the input, resized back
@@ -291,6 +292,48 @@ public nonisolated enum Simlay_V1_Transform: SwiftProtobuf.Enum, Swift.CaseItera
   public static let allCases: [Simlay_V1_Transform] = [
     .rotate,
     .scale,
+  ]
+
+}
+
+/// What a sweep's transform acts on.
+public nonisolated enum Simlay_V1_TransformSpace: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// The model input: the photo squashed to the input size, then rotated or cropped-and-resized (0.x's only
+  /// behaviour). For a non-square photo, a rotation of the squashed square is a shear of the photo.
+  case input // = 0
+
+  /// The original photo: rotated about its centre ((W-1)/2, (H-1)/2) or cropped-and-resized (a centred box
+  /// of side 1/s of the photo, resized back to the photo's size) at its own size, rounded to 8-bit pixels,
+  /// then squashed to the model input; pixels from outside take the fill (black, or the mean pixel rounded).
+  case photo // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .input
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .input
+    case 1: self = .photo
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .input: return 0
+    case .photo: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Simlay_V1_TransformSpace] = [
+    .input,
+    .photo,
   ]
 
 }
@@ -1334,6 +1377,12 @@ public nonisolated struct Simlay_V1_Limits: @unchecked Sendable {
     set {_uniqueStorage()._maxBatchValues = newValue}
   }
 
+  /// Most queries one Sweep may track (--max-sweep-queries): `queries` and `query_points` together.
+  public var maxSweepQueries: Int32 {
+    get {_storage._maxSweepQueries}
+    set {_uniqueStorage()._maxSweepQueries = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1630,7 +1679,7 @@ public nonisolated struct Simlay_V1_SweepRequest: @unchecked Sendable {
     set {_uniqueStorage()._layer = newValue}
   }
 
-  /// The image to transform; queries are cells of its untransformed grid.
+  /// The image to transform; queries are of its untransformed grid (or photo, for pixels).
   public var imageID: String {
     get {_storage._imageID}
     set {_uniqueStorage()._imageID = newValue}
@@ -1680,10 +1729,38 @@ public nonisolated struct Simlay_V1_SweepRequest: @unchecked Sendable {
   /// Clears the value of `render`. Subsequent reads from it will return its default value.
   public mutating func clearRender() {_uniqueStorage()._render = nil}
 
-  /// Optional names of the queries for the chart's legend (default "q0", "q1", ...).
+  /// Optional names of the queries for the chart's legend (default "q0", "q1", ...), indexing `queries`
+  /// then `query_points`.
   public var queryLabels: [String] {
     get {_storage._queryLabels}
     set {_uniqueStorage()._queryLabels = newValue}
+  }
+
+  /// More queries, in Similarity's forms: a cell, a region (the mean of its cells' vectors) or a pixel of
+  /// the original photo (px right, py down), of the swept image (image_id empty or `image_id`; NMF groups
+  /// are refused). Tracked after `queries`, in order. At most --max-sweep-queries queries in all
+  /// (Stats.limits.max_sweep_queries).
+  public var queryPoints: [Simlay_V1_Query] {
+    get {_storage._queryPoints}
+    set {_uniqueStorage()._queryPoints = newValue}
+  }
+
+  /// Set = also report, per step and query, the most similar cell within Chebyshev distance track_radius
+  /// (0 up to 1000) of the tracked cell (TrackedCell.best_*): the feature's best match near where geometry
+  /// puts it.
+  public var trackRadius: Int32 {
+    get {_storage._trackRadius ?? 0}
+    set {_uniqueStorage()._trackRadius = newValue}
+  }
+  /// Returns true if `trackRadius` has been explicitly set.
+  public var hasTrackRadius: Bool {_storage._trackRadius != nil}
+  /// Clears the value of `trackRadius`. Subsequent reads from it will return its default value.
+  public mutating func clearTrackRadius() {_uniqueStorage()._trackRadius = nil}
+
+  /// Where the transform acts: the model input (default) or the original photo before the squash.
+  public var transformSpace: Simlay_V1_TransformSpace {
+    get {_storage._transformSpace}
+    set {_uniqueStorage()._transformSpace = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1710,6 +1787,9 @@ public nonisolated struct Simlay_V1_SweepResponse: Sendable {
   public var chartPng: Data = Data()
 
   public var stripPng: Data = Data()
+
+  /// Each query's cells on the untransformed grid, in query order (a cell or pixel query: one cell).
+  public var queryCells: [Simlay_V1_Region] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1762,6 +1842,24 @@ public nonisolated struct Simlay_V1_TrackedCell: Sendable {
 
   /// The map's value at the tracked cell; NaN when not in bounds.
   public var similarity: Float = 0
+
+  /// The tracked point in grid coordinates (cell (y, x) spans [y - 0.5, y + 0.5) x [x - 0.5, x + 0.5)):
+  /// the query's exact point (its pixel, or its cell's or region's centre) moved by the transform; (y, x)
+  /// above is the cell containing it. Not rounded to a cell first, so a point near a cell's edge does not
+  /// drift by a cell.
+  public var pointY: Double = 0
+
+  public var pointX: Double = 0
+
+  /// With track_radius: whether any grid cell lies within the radius of (y, x), the most similar of them
+  /// (the first in row-major order on ties) and its value.
+  public var bestFound: Bool = false
+
+  public var bestY: Int32 = 0
+
+  public var bestX: Int32 = 0
+
+  public var bestSimilarity: Float = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2179,6 +2277,10 @@ nonisolated extension Simlay_V1_NmfInit: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Simlay_V1_Transform: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TRANSFORM_ROTATE\0\u{1}TRANSFORM_SCALE\0")
+}
+
+nonisolated extension Simlay_V1_TransformSpace: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TRANSFORM_SPACE_INPUT\0\u{1}TRANSFORM_SPACE_PHOTO\0")
 }
 
 nonisolated extension Simlay_V1_Fill: SwiftProtobuf._ProtoNameProviding {
@@ -3542,7 +3644,7 @@ nonisolated extension Simlay_V1_StatsResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0\u{3}default_max_answer_bytes\0\u{4}\u{b}max_nmf_work\0\u{3}max_render_pixels\0\u{3}max_sweep_steps\0\u{3}max_model_bytes\0\u{3}image_store_bytes\0\u{3}cache_bytes\0\u{3}nmf_result_bytes\0\u{3}max_batch_queries\0\u{3}max_batch_values\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_image_pixels\0\u{3}max_request_pixels\0\u{3}max_images_per_request\0\u{3}max_layers_per_request\0\u{3}max_tile_size\0\u{3}max_text_field_bytes\0\u{3}max_path_bytes\0\u{3}default_max_answer_bytes\0\u{4}\u{b}max_nmf_work\0\u{3}max_render_pixels\0\u{3}max_sweep_steps\0\u{3}max_model_bytes\0\u{3}image_store_bytes\0\u{3}cache_bytes\0\u{3}nmf_result_bytes\0\u{3}max_batch_queries\0\u{3}max_batch_values\0\u{3}max_sweep_queries\0")
 
   fileprivate class _StorageClass {
     var _maxMessageBytes: Int64 = 0
@@ -3563,6 +3665,7 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _nmfResultBytes: Int64 = 0
     var _maxBatchQueries: Int32 = 0
     var _maxBatchValues: Int64 = 0
+    var _maxSweepQueries: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3591,6 +3694,7 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
       _nmfResultBytes = source._nmfResultBytes
       _maxBatchQueries = source._maxBatchQueries
       _maxBatchValues = source._maxBatchValues
+      _maxSweepQueries = source._maxSweepQueries
     }
   }
 
@@ -3627,6 +3731,7 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 26: try { try decoder.decodeSingularInt64Field(value: &_storage._nmfResultBytes) }()
         case 27: try { try decoder.decodeSingularInt32Field(value: &_storage._maxBatchQueries) }()
         case 28: try { try decoder.decodeSingularInt64Field(value: &_storage._maxBatchValues) }()
+        case 29: try { try decoder.decodeSingularInt32Field(value: &_storage._maxSweepQueries) }()
         default: break
         }
       }
@@ -3689,6 +3794,9 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
       if _storage._maxBatchValues != 0 {
         try visitor.visitSingularInt64Field(value: _storage._maxBatchValues, fieldNumber: 28)
       }
+      if _storage._maxSweepQueries != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxSweepQueries, fieldNumber: 29)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3716,6 +3824,7 @@ nonisolated extension Simlay_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._nmfResultBytes != rhs_storage._nmfResultBytes {return false}
         if _storage._maxBatchQueries != rhs_storage._maxBatchQueries {return false}
         if _storage._maxBatchValues != rhs_storage._maxBatchValues {return false}
+        if _storage._maxSweepQueries != rhs_storage._maxSweepQueries {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -4190,7 +4299,7 @@ nonisolated extension Simlay_V1_NmfResponse: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SweepRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_id\0\u{1}transform\0\u{1}params\0\u{1}queries\0\u{1}metric\0\u{1}fill\0\u{1}chart\0\u{2}\u{2}render\0\u{3}query_labels\0\u{b}strip\0\u{b}render_options\0\u{c}\u{a}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layer\0\u{3}image_id\0\u{1}transform\0\u{1}params\0\u{1}queries\0\u{1}metric\0\u{1}fill\0\u{1}chart\0\u{2}\u{2}render\0\u{3}query_labels\0\u{3}query_points\0\u{3}track_radius\0\u{3}transform_space\0\u{b}strip\0\u{b}render_options\0\u{c}\u{a}\u{1}")
 
   fileprivate class _StorageClass {
     var _model: String = String()
@@ -4204,6 +4313,9 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
     var _chart: Bool = false
     var _render: Simlay_V1_RenderOptions? = nil
     var _queryLabels: [String] = []
+    var _queryPoints: [Simlay_V1_Query] = []
+    var _trackRadius: Int32? = nil
+    var _transformSpace: Simlay_V1_TransformSpace = .input
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -4225,6 +4337,9 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
       _chart = source._chart
       _render = source._render
       _queryLabels = source._queryLabels
+      _queryPoints = source._queryPoints
+      _trackRadius = source._trackRadius
+      _transformSpace = source._transformSpace
     }
   }
 
@@ -4254,6 +4369,9 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
         case 9: try { try decoder.decodeSingularBoolField(value: &_storage._chart) }()
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._render) }()
         case 12: try { try decoder.decodeRepeatedStringField(value: &_storage._queryLabels) }()
+        case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._queryPoints) }()
+        case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._trackRadius) }()
+        case 15: try { try decoder.decodeSingularEnumField(value: &_storage._transformSpace) }()
         default: break
         }
       }
@@ -4299,6 +4417,15 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
       if !_storage._queryLabels.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._queryLabels, fieldNumber: 12)
       }
+      if !_storage._queryPoints.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._queryPoints, fieldNumber: 13)
+      }
+      try { if let v = _storage._trackRadius {
+        try visitor.visitSingularInt32Field(value: v, fieldNumber: 14)
+      } }()
+      if _storage._transformSpace != .input {
+        try visitor.visitSingularEnumField(value: _storage._transformSpace, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4319,6 +4446,9 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
         if _storage._chart != rhs_storage._chart {return false}
         if _storage._render != rhs_storage._render {return false}
         if _storage._queryLabels != rhs_storage._queryLabels {return false}
+        if _storage._queryPoints != rhs_storage._queryPoints {return false}
+        if _storage._trackRadius != rhs_storage._trackRadius {return false}
+        if _storage._transformSpace != rhs_storage._transformSpace {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -4330,7 +4460,7 @@ nonisolated extension Simlay_V1_SweepRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Simlay_V1_SweepResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SweepResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{1}height\0\u{1}width\0\u{1}steps\0\u{3}chart_png\0\u{3}strip_png\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layer\0\u{1}height\0\u{1}width\0\u{1}steps\0\u{3}chart_png\0\u{3}strip_png\0\u{3}query_cells\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4344,6 +4474,7 @@ nonisolated extension Simlay_V1_SweepResponse: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
       case 5: try { try decoder.decodeSingularBytesField(value: &self.chartPng) }()
       case 6: try { try decoder.decodeSingularBytesField(value: &self.stripPng) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.queryCells) }()
       default: break
       }
     }
@@ -4368,6 +4499,9 @@ nonisolated extension Simlay_V1_SweepResponse: SwiftProtobuf.Message, SwiftProto
     if !self.stripPng.isEmpty {
       try visitor.visitSingularBytesField(value: self.stripPng, fieldNumber: 6)
     }
+    if !self.queryCells.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.queryCells, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4378,6 +4512,7 @@ nonisolated extension Simlay_V1_SweepResponse: SwiftProtobuf.Message, SwiftProto
     if lhs.steps != rhs.steps {return false}
     if lhs.chartPng != rhs.chartPng {return false}
     if lhs.stripPng != rhs.stripPng {return false}
+    if lhs.queryCells != rhs.queryCells {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4434,7 +4569,7 @@ nonisolated extension Simlay_V1_SweepStep: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Simlay_V1_TrackedCell: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrackedCell"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}y\0\u{1}x\0\u{3}in_bounds\0\u{1}similarity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}y\0\u{1}x\0\u{3}in_bounds\0\u{1}similarity\0\u{3}point_y\0\u{3}point_x\0\u{3}best_found\0\u{3}best_y\0\u{3}best_x\0\u{3}best_similarity\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4446,6 +4581,12 @@ nonisolated extension Simlay_V1_TrackedCell: SwiftProtobuf.Message, SwiftProtobu
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.x) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.inBounds) }()
       case 4: try { try decoder.decodeSingularFloatField(value: &self.similarity) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.pointY) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.pointX) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.bestFound) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.bestY) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.bestX) }()
+      case 10: try { try decoder.decodeSingularFloatField(value: &self.bestSimilarity) }()
       default: break
       }
     }
@@ -4464,6 +4605,24 @@ nonisolated extension Simlay_V1_TrackedCell: SwiftProtobuf.Message, SwiftProtobu
     if self.similarity.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.similarity, fieldNumber: 4)
     }
+    if self.pointY.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.pointY, fieldNumber: 5)
+    }
+    if self.pointX.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.pointX, fieldNumber: 6)
+    }
+    if self.bestFound != false {
+      try visitor.visitSingularBoolField(value: self.bestFound, fieldNumber: 7)
+    }
+    if self.bestY != 0 {
+      try visitor.visitSingularInt32Field(value: self.bestY, fieldNumber: 8)
+    }
+    if self.bestX != 0 {
+      try visitor.visitSingularInt32Field(value: self.bestX, fieldNumber: 9)
+    }
+    if self.bestSimilarity.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.bestSimilarity, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4472,6 +4631,12 @@ nonisolated extension Simlay_V1_TrackedCell: SwiftProtobuf.Message, SwiftProtobu
     if lhs.x != rhs.x {return false}
     if lhs.inBounds != rhs.inBounds {return false}
     if lhs.similarity != rhs.similarity {return false}
+    if lhs.pointY != rhs.pointY {return false}
+    if lhs.pointX != rhs.pointX {return false}
+    if lhs.bestFound != rhs.bestFound {return false}
+    if lhs.bestY != rhs.bestY {return false}
+    if lhs.bestX != rhs.bestX {return false}
+    if lhs.bestSimilarity != rhs.bestSimilarity {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -11,6 +11,11 @@ extension Simlay_V1_SweepResponse {
     if let png = result.chartPNG { chartPng = Data(png) }
     if let png = result.stripPNG { stripPng = Data(png) }
     layer = answer.layer
+    queryCells = answer.queries.map { q in
+      Simlay_V1_Region.with { r in
+        (r.y0, r.x0, r.y1, r.x1) = (Int32(q.cells.y0), Int32(q.cells.x0), Int32(q.cells.y1), Int32(q.cells.x1))
+      }
+    }
     height = Int32(answer.height)
     width = Int32(answer.width)
     steps = answer.transforms.indices.map { s in
@@ -25,6 +30,14 @@ extension Simlay_V1_SweepResponse {
             $0.x = Int32(clamping: t.cell.x)
             $0.inBounds = t.cell.inBounds
             $0.similarity = t.similarity
+            $0.pointY = t.cell.point.y
+            $0.pointX = t.cell.point.x
+            if let best = t.best {
+              $0.bestFound = true
+              $0.bestY = Int32(best.y)
+              $0.bestX = Int32(best.x)
+              $0.bestSimilarity = best.value
+            }
           }
         }
       }

@@ -20,6 +20,7 @@ extension SimlayService {
       $0.maxNmfWork = Int64(configuration.maxNMFWork)
       $0.maxRenderPixels = Int64(configuration.maxRenderPixels)
       $0.maxSweepSteps = Int32(clamping: configuration.maxSweepSteps)
+      $0.maxSweepQueries = Int32(clamping: configuration.maxSweepQueries)
       $0.maxBatchQueries = Int32(clamping: configuration.maxBatchQueries)
       $0.maxBatchValues = Int64(configuration.maxBatchValues)
       $0.maxModelBytes = Int64(configuration.maxModelBytes)

@@ -18,29 +18,31 @@ extension DaemonState {
     if let strip {
       try checkRenderPixels(tiles: request.params.count, tileSize: strip.tileSize, what: "the sweep strip")
     }
-    guard !request.queries.isEmpty else {
-      throw ServiceError(.invalidArgument, "queries is empty: give at least one cell to track")
+    let count = request.queries.count + request.queryPoints.count
+    guard count > 0 else {
+      throw ServiceError(.invalidArgument, "queries and query_points are empty: give at least one query to track")
     }
-    try checkLimit(request.queries.count, configuration.maxImagesPerRequest, "sweep queries")
+    try checkLimit(count, configuration.maxSweepQueries, "sweep queries (--max-sweep-queries)")
     let metric = try request.metric.similarityMetric()
     let fill = try Self.sweepFill(request.fill)
-    let (fillValues, h, w) = (model.pipeline.fillValues(fill), layer.height, layer.width)
-    let queries = try request.queries.map { c -> (y: Int, x: Int) in
-      guard c.y >= 0, c.y < h, c.x >= 0, c.x < w else {
-        throw ServiceError(
-          .outOfRange,
-          "query cell (\(c.y), \(c.x)) is outside the grid: layer '\(layer.name)' has a grid of \(h) x \(w) cells (y in 0..<\(h), x in 0..<\(w))"
-        )
+    let space = try Self.sweepSpace(request.transformSpace)
+    var trackRadius: Int?
+    if request.hasTrackRadius {
+      guard (0...1000).contains(request.trackRadius) else {
+        throw ServiceError(.invalidArgument, "track_radius \(request.trackRadius) outside 0...1000 (cells)")
       }
-      return (Int(c.y), Int(c.x))
+      trackRadius = Int(request.trackRadius)
     }
-    let labels = queries.indices.map { i in
-      i < request.queryLabels.count && !request.queryLabels[i].isEmpty ? request.queryLabels[i] : "q\(i)"
+    let queries = try sweepQueries(request, image: image, layer: layer)
+    let photoFill = fill == .black ? [Float](repeating: 0, count: 3) : model.pipeline.preprocessing.mean
+    let transforms = request.params.map {
+      SweepTransform(
+        kind: kind, param: $0, fill: model.pipeline.fillValues(fill), fillName: fill, space: space,
+        photoFill: photoFill)
     }
-    let transforms = request.params.map { SweepTransform(kind: kind, param: $0, fill: fillValues, fillName: fill) }
     return SweepJob(
-      model: model, layer: layer, image: image, kind: kind, transforms: transforms, queries: queries, labels: labels,
-      metric: metric, chart: request.chart, strip: strip)
+      model: model, layer: layer, image: image, kind: kind, transforms: transforms, queries: queries, space: space,
+      trackRadius: trackRadius, metric: metric, chart: request.chart, strip: strip)
   }
 
   static func sweepKind(_ transform: Simlay_V1_Transform) throws -> SweepKind {
@@ -48,6 +50,14 @@ extension DaemonState {
     case .rotate: return .rotate
     case .scale: return .scale
     case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown transform \(v) (use ROTATE or SCALE)")
+    }
+  }
+
+  static func sweepSpace(_ space: Simlay_V1_TransformSpace) throws -> SweepSpace {
+    switch space {
+    case .input: return .input
+    case .photo: return .photo
+    case .UNRECOGNIZED(let v): throw ServiceError(.invalidArgument, "unknown transform_space \(v) (use INPUT or PHOTO)")
     }
   }
 

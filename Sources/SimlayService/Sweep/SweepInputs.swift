@@ -10,6 +10,10 @@ struct SweepTransform: Sendable {
   var fill: TransformFill
   /// The fill's name, for the cache key.
   var fillName: SweepFill
+  /// Where the transform acts.
+  var space: SweepSpace = .input
+  /// The fill in pixel values (R, G, B), for photo-space transforms.
+  var photoFill: [Float] = [0, 0, 0]
 
   /// The crop box (scale only).
   var box: CropAndResize.Box? { kind == .scale ? .centred(scale: param) : nil }
@@ -22,19 +26,41 @@ struct SweepTransform: Sendable {
     }
   }
 
-  /// Where cell (y, x) of an h x w grid moves.
-  func track(y: Int, x: Int, height h: Int, width w: Int) -> TransformTracking.Tracked {
+  /// The transformed photo (photo space).
+  func apply(photo: RGBImage) -> RGBImage {
     switch kind {
-    case .scale: return TransformTracking.scaled(y: y, x: x, scale: param, height: h, width: w)
-    case .rotate: return TransformTracking.rotated(y: y, x: x, degrees: param, height: h, width: w)
+    case .scale: return PhotoTransform.scaled(photo, scale: param, fill: photoFill)
+    case .rotate: return PhotoTransform.rotated(photo, degrees: param, fill: photoFill)
     }
   }
 
-  /// The activation cache's variant: the key names the transform, its parameter and the fill (e.g.
-  /// "rotate:30.0:mean"), so transformed activations are cached beside the plain ones.
-  var variant: InputVariant {
+  /// Where `query`'s point moves, and its cell on an h x w grid: the point is moved in the space the
+  /// transform acts on (the `input` size, or the photo's), whose squash to the grid is a rescale.
+  func track(
+    _ query: SweepQuery, grid: (height: Int, width: Int), input: (height: Int, width: Int),
+    photo: (height: Int, width: Int)
+  ) -> TransformTracking.Tracked {
+    let size = space == .photo ? photo : input
+    let p = query.point(
+      height: size.height, width: size.width, gridHeight: grid.height, gridWidth: grid.width,
+      photoHeight: photo.height, photoWidth: photo.width)
+    let moved =
+      kind == .scale
+      ? PointTracking.scaled(p, scale: param, height: size.height, width: size.width)
+      : PointTracking.rotated(p, degrees: param, height: size.height, width: size.width)
+    return PointTracking.cell(
+      of: moved, height: size.height, width: size.width, gridHeight: grid.height, gridWidth: grid.width)
+  }
+
+  /// The activation cache's variant: the key names the space, the transform, its parameter and the fill
+  /// (e.g. "rotate:30.0:mean", "photo:rotate:30.0:mean"), so transformed activations are cached beside the
+  /// plain ones. A photo-space variant ignores the prepared input: it transforms `photo` and squashes that.
+  func variant(photo: RGBImage, pipeline: InputPipeline) -> InputVariant {
     let transform = self
-    let key = "\(kind.rawValue):\(param):\(fillName.rawValue)"
+    let key = "\(space == .photo ? "photo:" : "")\(kind.rawValue):\(param):\(fillName.rawValue)"
+    if space == .photo {
+      return InputVariant(key: key) { _ in pipeline.tensor(for: [transform.apply(photo: photo)]) }
+    }
     return InputVariant(key: key) { input in
       guard input.rank == 4, input.shape[0] == 1 else {
         throw ServiceError(.internalError, "sweep expects a [1, C, H, W] input, got \(input.shape)")

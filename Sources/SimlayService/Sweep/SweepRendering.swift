@@ -6,25 +6,13 @@ extension DaemonState {
   /// left the grid are omitted (the line breaks there).
   func sweepChart(_ answer: SweepAnswer, kind: SweepKind, metric: SimilarityMetric) -> RGBImage {
     let params = answer.transforms.map(\.param)
-    let series = answer.queries.indices.map { q in
-      LineChart.Series(
-        name: "\(answer.labels[q]) (\(answer.queries[q].y),\(answer.queries[q].x))",
-        color: LineChart.palette[q % LineChart.palette.count],
-        points: params.indices.map { s in
-          let v = answer.tracked[s][q].similarity
-          return (x: params[s], y: v.isFinite ? Double(v) : nil)
-        })
-    }
-    var xStep: Double?
-    if kind == .rotate, let lo = params.min(), let hi = params.max() {
-      // Angles read best on multiples of 15 degrees: the smallest such step giving at most 12 ticks.
-      xStep = [15.0, 30, 45, 90, 180, 360, 720].first { (hi - lo) / $0 <= 12 }
-    }
-    return LineChart(
-      title: "\(answer.layer): tracked-patch similarity (\(metric))",
-      xLabel: kind == .scale ? "scale" : "angle (degrees)",
-      yLabel: "similarity", series: series, xStep: xStep
-    ).render()
+    return SweepChart.render(
+      title: "\(answer.layer): tracked-patch similarity (\(metric))", rotate: kind == .rotate,
+      curves: answer.queries.indices.map { q in
+        SweepChart.Curve(
+          name: "\(answer.queries[q].label) \(answer.queries[q].text)", params: params,
+          values: answer.tracked.map { $0[q].similarity })
+      })
   }
 
   /// Query q's outline colour in the strip: yellow for the first (the overlays' query colour), then the chart's

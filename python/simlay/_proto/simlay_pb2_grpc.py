@@ -147,7 +147,9 @@ class SimlayServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Sweep(self, request, context):
-        """Rotates or rescales one image through a list of parameters and tracks query cells through the sweep.
+        """Rotates or rescales one image (its model input, or the original photo) through a list of parameters
+        and tracks query cells, regions or pixels through the sweep. At most --max-sweep-steps parameters and
+        --max-sweep-queries queries (Stats.limits).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
