@@ -150,8 +150,12 @@ def test_example_notebook_runs_headless(daemon, executed_example):
     assert "'blocks.4': (3, 28, 28)" in text_of(sync_cell) and "'head': (3, 7, 7)" in text_of(sync_cell)
     assert any("image/png" in o.get("data", {}) for o in outputs_of(sync_cell)), "the overlay grid is not shown"
 
-    frames = html_outputs(cell_with(nb, "c.show("))
+    frames = html_outputs(cell_with(nb, "nmf_k=4, nmf_policy"))
     assert len(frames) == 1, f"the viewer is displayed {len(frames)} times"
+    # The live widget's cell shows a widget view (the kernel side is test_live_widget*.py's).
+    live_cell = cell_with(nb, "live=True")
+    views = [o for o in outputs_of(live_cell) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1, f"the live widget is displayed {len(views)} times: {outputs_of(live_cell)}"
     shown = srcdoc(frames[0])
     assert shown == page, "the iframe does not hold the daemon's viewer page"
     assert "window.simlay" in shown and shown.lstrip().lower().startswith("<!doctype html")
@@ -228,7 +232,7 @@ def test_shown_viewer_works_inside_its_iframe_in_chromium(daemon, executed_examp
 
     binary = cdp.require_chromium()
     simlay = _client_module()
-    frame = html_outputs(cell_with(executed_example, "c.show("))[0]
+    frame = html_outputs(cell_with(executed_example, "nmf_k=4, nmf_policy"))[0]
     host = tmp_path / "cell.html"
     host.write_text(f"<!DOCTYPE html><html><body><div class=\"output\">{frame}</div></body></html>", encoding="utf-8")
     with simlay.Client(daemon.unix_target()) as c:
