@@ -14,7 +14,7 @@
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
   function create(E) {
-    let gate = null, frame = null, current = null;
+    let gate = null, frame = null, current = null, shown = null;
     let focus = { image: 0, fy: 0.5, fx: 0.5 }, pinned = false, cursor = null, lastKey = '';
     const sent = new Map(), latencies = [], phases = [];
     let marks = 0, generation = 0, waiting = null;  // generation: bumped by build(), whose tiles old answers no longer fit
@@ -89,7 +89,7 @@
     }
 
     function paint(f, q) {
-      frame = f;
+      frame = f; shown = q;
       const table = E.S.colormap === 'mask' ? null : E.colormaps[E.S.colormap];
       E.rows.forEach((row, r) => {
         const fr = f.rows[r];
@@ -109,8 +109,10 @@
     }
     function showStatus() {
       if (!frame || !images.length) return;
-      const im = images[focus.image], r0 = E.rows[0], c0 = LS.cellsFor([r0], focus.fy, focus.fx)[0];
-      let html = `<b>${esc(im.name)}</b> · ${esc(r0.label)} cell (${c0.y}, ${c0.x})`;
+      // The query the tiles show (during fast movement an answer or two behind the pointer).
+      const im = images[shown.image], c0 = shown.cells[0];
+      if (!im) return;
+      let html = `<b>${esc(im.name)}</b> · ${esc(E.rows[0].label)} cell (${c0.y}, ${c0.x})`;
       if (cursor && frame.rows[cursor.row]) {
         const row = E.rows[cursor.row], c = LS.cellsFor([row], cursor.fy, cursor.fx)[0];
         const v = LC.valueAt(frame.rows[cursor.row], cursor.image, c.y, c.x);
