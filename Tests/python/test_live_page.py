@@ -348,6 +348,30 @@ def test_sixty_four_images_at_an_early_layer(live, browser):
     assert_clean(page)
 
 
+@pytest.mark.parametrize("metric, number", [("dot", 1), ("euclidean", 2)])
+def test_metric_from_the_address(live, browser, metric, number):
+    page = open_live(browser, live.url(f"images={','.join(live.ids)}&layer=blocks.10&metric={metric}&colormap=diverging"))
+    page.evaluate("window.simlay.hover(2, 8, 1)", await_promise=True)
+    req = live.client.similarity_request("blocks.10", live.ids[2], live.ids, cell=(8, 1), metric=number)
+    assert_values(page, tensor(live.client.call("Similarity", req).maps))
+    assert_clean(page)
+
+
+def test_drop_files_onto_the_page(live, browser, photos):
+    page = open_live(browser, live.url(f"images={live.ids[0]}&layer=blocks.10"))
+    data = {"items": [], "files": [str(photos["square"])], "dragOperationsMask": 1}
+    for kind in ("dragEnter", "dragOver", "drop"):
+        page.send("Input.dispatchDragEvent", type=kind, x=400, y=600, data=data)
+    deadline = time.monotonic() + 60
+    while len(state(page)["images"]) < 2:
+        assert time.monotonic() < deadline, page.evaluate("document.getElementById('status').textContent")
+        time.sleep(0.1)
+    (info,) = live.client.add([photos["square"]])
+    assert info.existed and list(state(page)["images"][1]["ids"].values()) == [info.id]
+    assert page.evaluate("document.getElementById('drop').hidden") is True
+    assert_clean(page)
+
+
 def test_unknown_image_id_is_named(live, browser):
     page = cdp.open_page(browser, live.url("images=0123456789abcdef&layer=blocks.10"))
     with pytest.raises(cdp.CDPError):
