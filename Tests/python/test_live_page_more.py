@@ -38,6 +38,26 @@ def test_add_image_through_the_file_input(live, browser, photos):
     assert_clean(page)
 
 
+def test_add_a_photo_over_one_mebibyte_as_a_message(live, browser):
+    """astronaut.png (791,555 bytes) is a 1.05 MB message in base64: under the daemon's --max-message-mb
+    (64), which hello reports, so the page sends it in one AddImages call and it must be added."""
+    from daemon_support import EXAMPLES
+    path = EXAMPLES / "astronaut.png"
+    page = open_live(browser, live.url(f"images={live.ids[0]}&layer=blocks.10"))
+    page.send("DOM.enable")
+    root = page.send("DOM.getDocument")["root"]["nodeId"]
+    node = page.send("DOM.querySelector", nodeId=root, selector="#files")["nodeId"]
+    page.send("DOM.setFileInputFiles", nodeId=node, files=[str(path)])
+    deadline = time.monotonic() + 60
+    while len(state(page)["images"]) < 2:
+        status = page.evaluate("document.getElementById('status').textContent")
+        assert time.monotonic() < deadline and "closed" not in status, status
+        time.sleep(0.1)
+    (info,) = live.client.add([path])
+    assert list(state(page)["images"][1]["ids"].values()) == [info.id]
+    assert_clean(page)
+
+
 def test_nmf_pca_and_sweep_panels_show_their_rpcs(live, browser):
     pb = live.client.pb
     page = open_live(browser, live.url(f"images={','.join(live.ids)}&layer=blocks.10"))
