@@ -226,6 +226,15 @@ let package = Package(
       path: "Tests/SimlayClientTests"
     ),
     .testTarget(
+      name: "SimlayLiveTests",
+      dependencies: [
+        "SimlayLive", "SimlayProto",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      path: "Tests/SimlayLiveTests"
+    ),
+    .testTarget(
       name: "SimlayServiceTests",
       dependencies: [
         "SimlayService",

@@ -9,12 +9,14 @@ import SimlayProto
 ///
 /// Binary rather than JSON because the maps are most of the answer: 16 images at 28x28 are 200 KB of
 /// float32, which as JSON numbers would be about 2.5 times that and need parsing per hover.
-enum HoverFrame {
-  struct Malformed: Error, CustomStringConvertible {
-    var description: String
+@_spi(Testing) public enum HoverFrame {
+  /// Maps whose shape and bytes disagree.
+  public struct Malformed: Error, CustomStringConvertible {
+    public var description: String
   }
 
-  static func encode(seq: UInt32, rows: [Simlay_V1_SimilarityResponse]) throws -> ByteBuffer {
+  /// The frame answering hover `seq` with `rows` (one SimilarityResponse per row, in order).
+  public static func encode(seq: UInt32, rows: [Simlay_V1_SimilarityResponse]) throws -> ByteBuffer {
     var metaRows: [[String: Any]] = []
     var payload = 0
     for row in rows {

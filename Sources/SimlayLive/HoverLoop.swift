@@ -41,7 +41,7 @@ struct HoverLoop: Sendable {
     }
   }
 
-  func run(_ hovers: AsyncStream<LiveSession.HoverJob>, send: AsyncStream<LiveSession.Outgoing>.Continuation) async {
+  func run(_ hovers: AsyncStream<HoverJob>, send: AsyncStream<LiveSession.Outgoing>.Continuation) async {
     var open: OpenStream?
     defer { open?.close() }
     for await job in hovers {

@@ -21,10 +21,14 @@ struct LiveBridge: Sendable {
 
   var service: Simlay_V1_Simlay.Client<InProcessTransport.Client> { .init(wrapping: client) }
 
-  /// The metadata a page's calls carry: its token, which the daemon's interceptor checks.
+  /// The metadata a page's calls carry: its token, which the daemon's interceptor checks, and a receive
+  /// limit of 1 GiB. The answer-size check guards gRPC clients whose default limit is 4 MiB; a WebSocket
+  /// message has no such limit (it is sent in 1 MiB frames), and one hover row of 64 images at a 224x224
+  /// layer is 12.8 MB.
   static func metadata(token: String?) -> Metadata {
-    guard let token else { return [:] }
-    return ["authorization": "Bearer \(token)"]
+    var metadata: Metadata = ["simlay-max-answer-bytes": "\(1 << 30)"]
+    if let token { metadata.addString("Bearer \(token)", forKey: "authorization") }
+    return metadata
   }
 
   /// Refuses an /api request without the daemon's token (401), through the daemon's own check and throttle.

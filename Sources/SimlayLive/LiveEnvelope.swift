@@ -2,24 +2,32 @@ import Foundation
 import GRPCCore
 import SimlayProto
 
+/// A hover: its sequence number and one request per row of the page.
+@_spi(Testing) public struct HoverJob: Sendable {
+  public var seq: UInt32
+  public var requests: [Simlay_V1_SimilarityRequest]
+}
+
 /// One text message from a page, parsed: `{"op": ..., ...}` with the fields its op needs.
-struct LiveEnvelope: @unchecked Sendable {
-  struct Malformed: Error, CustomStringConvertible {
-    var description: String
+@_spi(Testing) public struct LiveEnvelope: @unchecked Sendable {
+  /// A message that is not a JSON object with an "op".
+  public struct Malformed: Error, CustomStringConvertible {
+    public var description: String
   }
 
   /// `hello`, `call` or `hover`.
-  let op: String
+  public let op: String
   /// hello: the daemon's token.
-  let token: String?
+  public let token: String?
   /// call: the caller's id as JSON (a number or a string), echoed in the answer.
-  let id: String?
+  public let id: String?
   /// hover: the page's sequence number.
-  let seq: UInt32?
+  public let seq: UInt32?
   // Only JSON values (Foundation's JSON objects), never mutated after parsing: hence @unchecked Sendable.
   private let object: [String: Any]
 
-  init(_ text: String) throws {
+  /// Parses `text`, or throws ``Malformed``.
+  public init(_ text: String) throws {
     guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
       throw Malformed(description: "a live message must be a JSON object")
     }
@@ -44,7 +52,7 @@ struct LiveEnvelope: @unchecked Sendable {
   var seqField: String? { seq.map { #""seq":\#($0)"# } }
 
   /// call: the method and its request as JSON text (an empty request when none is given).
-  func call() throws -> (method: String, json: Data) {
+  public func call() throws -> (method: String, json: Data) {
     guard let method = object["method"] as? String else {
       throw RPCError(code: .invalidArgument, message: "a call needs \"method\"")
     }
@@ -57,7 +65,7 @@ struct LiveEnvelope: @unchecked Sendable {
 
   /// hover: the job, its requests decoded (INVALID_ARGUMENT naming what was wrong; RESOURCE_EXHAUSTED
   /// beyond `maxRows` rows, the daemon's layers-per-request limit).
-  func hoverJob(maxRows: Int) throws -> LiveSession.HoverJob {
+  public func hoverJob(maxRows: Int) throws -> HoverJob {
     guard let seq else {
       throw RPCError(code: .invalidArgument, message: "a hover needs \"seq\", a non-negative integer")
     }
@@ -74,6 +82,6 @@ struct LiveEnvelope: @unchecked Sendable {
       }
       return try LiveCalls.decode(Simlay_V1_SimilarityRequest.self, try JSONSerialization.data(withJSONObject: row))
     }
-    return LiveSession.HoverJob(seq: seq, requests: requests)
+    return HoverJob(seq: seq, requests: requests)
   }
 }

@@ -21,12 +21,6 @@ struct LiveSession {
     let running = Atomic<Int>(0)
   }
 
-  /// A hover: its sequence number and one request per row of the page.
-  struct HoverJob: Sendable {
-    var seq: UInt32
-    var requests: [Simlay_V1_SimilarityRequest]
-  }
-
   func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
     // One writer: answers of concurrent calls and hovers leave in the order they are ready, never
     // interleaved within a message.

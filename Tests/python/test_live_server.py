@@ -218,3 +218,15 @@ def test_sigterm_with_a_page_open_exits_cleanly(photos):
         s = LiveSocket(base)
         assert s.hover(1, [similarity_json("blocks.10", ids[0], ids, 0, 0)])[0] == 1
         # running_daemon's exit sends SIGTERM and checks exit code 0 within its timeout, socket removed.
+
+
+def test_a_hover_larger_than_a_grpc_clients_default_limit_is_answered(live):
+    """24 images at the 224x224 input grid: 4.8 MB of maps, over the 4 MiB a stock gRPC client receives, so
+    the daemon would refuse it to such a client; a WebSocket has no such limit and gets the frame."""
+    from daemon_support import noise_png
+    d, base, client, _ = live
+    ids = [i.id for i in client.add([(noise_png(32, 32, seed=100 + k), f"n{k}.png") for k in range(24)])]
+    with LiveSocket(base) as s:
+        seq, meta, maps = s.hover(1, [similarity_json("input", ids[0], ids, 100, 100)])
+        assert seq == 1 and maps[0].shape == (24, 224, 224), meta["rows"][0]
+        assert maps[0].nbytes > 4 << 20
