@@ -18,7 +18,7 @@ struct Simlay: AsyncParsableCommand {
       CommandGroup(
         name: "Daemon (simlayd)",
         subcommands: [
-          Similarity.self, SimilarityBatch.self, Sync.self, Compare.self, NMF.self, PCA.self, Sweep.self,
+          Add.self, Similarity.self, SimilarityBatch.self, Sync.self, Compare.self, NMF.self, PCA.self, Sweep.self,
           ExportHTML.self, Models.self,
           Stats.self, LoadModel.self, UnloadModel.self,
         ]),

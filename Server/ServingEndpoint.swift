@@ -2,7 +2,6 @@ import GRPCCore
 import GRPCInProcessTransport
 import GRPCNIOTransportHTTP2
 import SimlayLive
-import Synchronization
 
 /// Something the daemon serves until shutdown: a gRPC server on a socket, the in-process one behind the
 /// live page, or the live page's HTTP server. ``ShutdownSequence`` runs them all and stops them together.
@@ -31,27 +30,13 @@ struct ServingEndpoint: Sendable {
     ServingEndpoint(serve: { _ in try await server.serve() }, stop: { server.beginGracefulShutdown() })
   }
 
-  /// The live page's HTTP server, labelled with its URL once it listens. Stopping it closes its
-  /// connections at once: a page's hover has no grace period to honour, and its calls end with the
-  /// in-process server's.
+  /// The live page's HTTP server, labelled with its URL once it listens. Stopping it closes the pages'
+  /// WebSockets normally at once: a hover has no grace period to honour.
   static func live(_ server: LiveServer, scheme: String, host: String) -> ServingEndpoint {
-    let task = Mutex<Task<Void, any Error>?>(nil)
-    let stopped = Mutex(false)
-    return ServingEndpoint(
+    ServingEndpoint(
       serve: { onListening in
         let shown = host.contains(":") ? "[\(host)]" : host
-        let running = Task { try await server.run { port in onListening("\(scheme)://\(shown):\(port)/") } }
-        task.withLock { $0 = running }
-        if stopped.withLock({ $0 }) { running.cancel() }
-        try await withTaskCancellationHandler {
-          do { try await running.value } catch is CancellationError {}
-        } onCancel: {
-          running.cancel()
-        }
-      },
-      stop: {
-        stopped.withLock { $0 = true }
-        task.withLock { $0?.cancel() }
-      })
+        try await server.run { port in onListening("\(scheme)://\(shown):\(port)/") }
+      }, stop: { server.stop() })
   }
 }

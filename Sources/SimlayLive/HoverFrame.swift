@@ -5,7 +5,7 @@ import SimlayProto
 /// The binary answer to a hover: little-endian `uint32 seq`, `uint32 metaBytes`, that many bytes of UTF-8
 /// JSON (padded with spaces to a multiple of 4, so the floats that follow are aligned for a
 /// Float32Array), then every row's maps as float32, row after row ([n][h][w] each). The page decodes it
-/// with `decodeHoverFrame` in live-core.js.
+/// with `decodeMapsFrame` in live-core.js.
 ///
 /// Binary rather than JSON because the maps are most of the answer: 16 images at 28x28 are 200 KB of
 /// float32, which as JSON numbers would be about 2.5 times that and need parsing per hover.

@@ -7,7 +7,9 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import SimlayService
+import Synchronization
 
 /// `simlayd --http HOST:PORT`: serves the live page and answers its WebSocket with the daemon's own RPCs.
 ///
@@ -45,6 +47,7 @@ public struct LiveServer: Sendable {
   let state: DaemonState
   let logger: Logger
   let transport: InProcessTransport
+  private let running = LiveControl()
 
   /// A server for `state`; serve ``serverTransport`` with the daemon's services and interceptors.
   public init(configuration: Configuration, state: DaemonState, logger: Logger) {
@@ -57,14 +60,19 @@ public struct LiveServer: Sendable {
   /// The transport the daemon must serve (with its services and interceptors) for the page's calls.
   public var serverTransport: InProcessTransport.Server { transport.server }
 
-  /// Serves until the task is cancelled; `onListening` gets the bound port once the socket listens.
+  /// Begins a graceful shutdown: the listener closes and open pages' WebSockets are closed normally
+  /// (1000), so their hovers end without an error; ``run(onListening:)`` then returns.
+  public func stop() { running.stop() }
+
+  /// Serves until ``stop()`` (or cancellation); `onListening` gets the bound port once the socket listens.
   public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
     let client = GRPCClient(transport: transport.client)
     let bridge = LiveBridge(client: client, state: state, configuration: configuration, logger: logger)
     let router = LiveRoutes.router(bridge: bridge)
     let ws = WebSocketServerConfiguration(
-      // Frames beyond this are split (outbound) or reassembled up to maxMessageBytes (inbound).
-      maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30)))
+      // One frame may be a whole message: browsers split large messages into frames, but other clients
+      // (Python's websocket-client) send one frame, which a smaller limit would reset.
+      maxFrameSize: configuration.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)))
     let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(300))
     var server = HTTPServerBuilder.http1WebSocketUpgrade(
       webSocketRouter: router, configuration: .init(http1: http1, ws: ws))
@@ -79,7 +87,10 @@ public struct LiveServer: Sendable {
     try await withThrowingDiscardingTaskGroup { group in
       group.addTask { try await client.runConnections() }
       defer { client.beginGracefulShutdown() }
-      try await app.run()
+      // Its own service group, so that stop() can shut it down gracefully: cancelling it instead closes
+      // connections mid-frame and HummingbirdCore logs the cancellation as an error.
+      let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+      try await running.run(services)
     }
   }
 }
@@ -94,4 +105,26 @@ struct ConnectionLimit: AvailableConnectionsDelegate {
   mutating func connectionOpened() { open += 1 }
   mutating func connectionClosed() { open -= 1 }
   func isAcceptingNewConnections() -> Bool { open < limit }
+}
+
+/// The live server's service group once it runs, and whether it was asked to stop (possibly before).
+final class LiveControl: Sendable {
+  private let state = Mutex<(group: ServiceGroup?, stopped: Bool)>((nil, false))
+
+  func run(_ group: ServiceGroup) async throws {
+    let stopNow = state.withLock { s in
+      s.group = group
+      return s.stopped
+    }
+    if stopNow { await group.triggerGracefulShutdown() }
+    try await group.run()
+  }
+
+  func stop() {
+    let group = state.withLock { s in
+      s.stopped = true
+      return s.group
+    }
+    if let group { Task { await group.triggerGracefulShutdown() } }
+  }
 }
