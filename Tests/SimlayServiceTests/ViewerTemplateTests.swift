@@ -25,7 +25,8 @@ struct ViewerTemplateTests {
   func pageHoldsTheResources() throws {
     #expect(ViewerTemplate.html == (try Self.file("viewer.html")))
     #expect(ViewerTemplate.css == (try Self.file("viewer.css")))
-    #expect(ViewerTemplate.scripts.map { $0.file } == ["viewer-core.js", "viewer-state.js", "viewer.js"])
+    #expect(
+      ViewerTemplate.scripts.map { $0.file } == ["viewer-core.js", "viewer-state.js", "viewer-pca.js", "viewer.js"])
     for script in ViewerTemplate.scripts {
       #expect(script.source == (try Self.file(script.file)), "\(script.file) is not what is embedded")
       // Nothing in our sources needs the escaping, so the page runs exactly the files node tests.
