@@ -51,7 +51,7 @@ struct ViewerTemplateTests {
     }
     #expect(
       try Self.element(html, #"<script type="application/json" id="simlay-data">"#, "</script>") == #"{"version":1}"#)
-    #expect(html.components(separatedBy: "<script").count == 5, "the data block and three scripts")
+    #expect(html.components(separatedBy: "<script").count == 6, "the data block and four scripts")
     #expect(html.range(of: "</body>") != nil)  // the Python client inserts its embedding script before it
   }
 
