@@ -139,6 +139,7 @@ let package = Package(
         .embedInCode("Viewer/Resources/viewer.css"),
         .embedInCode("Viewer/Resources/viewer-core.js"),
         .embedInCode("Viewer/Resources/viewer-state.js"),
+        .embedInCode("Viewer/Resources/viewer-pca.js"),
         .embedInCode("Viewer/Resources/viewer.js"),
       ]
     ),

@@ -15,7 +15,11 @@ struct ExportHTML: AsyncParsableCommand {
       Open the file in a browser: moving the mouse over any image shows, on every tile, how similar each \
       patch is to the one under the pointer. Each image is a card with one tile per --layer, synchronised \
       by position (a point maps to each layer's cell by floor(p * H / image height)). With --nmf K a legend \
-      of K NMF groups lets the reader highlight a group's positions in every image. \
+      of K NMF groups lets the reader highlight a group's positions in every image. With --pca the page \
+      gets a PCA mode (its button, or the C key): every tile shows its image's first three principal \
+      components of --pca-layer as RGB, fitted jointly over the images as `simlay pca` does (same colours), \
+      with each component's explained variance; --pca-foreground-threshold T blacks out cells whose first \
+      component is at most T. \
       The page is limited to 4096 cells per layer (images x H x W): use fewer images or a coarser layer.
       """)
 
@@ -59,6 +63,24 @@ struct ExportHTML: AsyncParsableCommand {
       "Negative activations at the NMF layer: clamp (factor max(x, 0)), split (positive and negative parts) or refuse.")
   var nmfPolicy: NMFPolicy = .clamp
 
+  @Flag(help: "Add a PCA mode: each image's first three principal components as RGB (as `simlay pca`).")
+  var pca = false
+
+  @Option(name: .customLong("pca-layer"), help: "Layer the PCA is fitted at (default: the first --layer).")
+  var pcaLayer: String = ""
+
+  @Option(
+    name: .customLong("pca-components"),
+    help:
+      "Components fitted for --pca (1 to 16, at most the layer's channels; default 3); the page lists their variance.")
+  var pcaComponents: Int?
+
+  @Option(
+    name: .customLong("pca-foreground-threshold"),
+    help: ArgumentHelp(
+      "With --pca: cells whose first-component score is at most T are background (black).", valueName: "T"))
+  var pcaForegroundThreshold: Float?
+
   @Option(help: "Page title (default: one naming the model and layers).")
   var title: String = ""
 
@@ -83,6 +105,9 @@ struct ExportHTML: AsyncParsableCommand {
     }
     guard nmfK >= 0 else { throw ValidationError("--nmf must be >= 0, got \(nmfK)") }
     if !nmfLayer.isEmpty, nmfK == 0 { throw ValidationError("--nmf-layer needs --nmf K") }
+    if !pca, !pcaLayer.isEmpty || pcaComponents != nil || pcaForegroundThreshold != nil {
+      throw ValidationError("--pca-layer, --pca-components and --pca-foreground-threshold need --pca")
+    }
   }
 
   func run() async throws {
@@ -105,6 +130,10 @@ struct ExportHTML: AsyncParsableCommand {
         request.nmfK = Int32(nmfK)
         request.nmfLayer = nmfLayer
         request.nmfPolicy = nmfPolicy.proto
+        request.pca = pca
+        request.pcaLayer = pcaLayer
+        request.pcaComponents = Int32(clamping: pcaComponents ?? 0)
+        if let pcaForegroundThreshold { request.pcaForegroundThreshold = pcaForegroundThreshold }
         request.title = title
         let response = try await withProgress("computing the maps of every cell...") {
           try await daemon.exportViewer(request)

@@ -25,7 +25,8 @@ struct ViewerTemplateTests {
   func pageHoldsTheResources() throws {
     #expect(ViewerTemplate.html == (try Self.file("viewer.html")))
     #expect(ViewerTemplate.css == (try Self.file("viewer.css")))
-    #expect(ViewerTemplate.scripts.map { $0.file } == ["viewer-core.js", "viewer-state.js", "viewer.js"])
+    #expect(
+      ViewerTemplate.scripts.map { $0.file } == ["viewer-core.js", "viewer-state.js", "viewer-pca.js", "viewer.js"])
     for script in ViewerTemplate.scripts {
       #expect(script.source == (try Self.file(script.file)), "\(script.file) is not what is embedded")
       // Nothing in our sources needs the escaping, so the page runs exactly the files node tests.
@@ -50,7 +51,7 @@ struct ViewerTemplateTests {
     }
     #expect(
       try Self.element(html, #"<script type="application/json" id="simlay-data">"#, "</script>") == #"{"version":1}"#)
-    #expect(html.components(separatedBy: "<script").count == 5, "the data block and three scripts")
+    #expect(html.components(separatedBy: "<script").count == 6, "the data block and four scripts")
     #expect(html.range(of: "</body>") != nil)  // the Python client inserts its embedding script before it
   }
 

@@ -23,10 +23,10 @@ const run = (actions, s = S.initialState()) => actions.reduce((st, a) => S.reduc
 
 test('the initial state: centre of image 0, not loaded, not pinned, no group', () => {
   const s = S.initialState();
-  assert.deepEqual(s, { loaded: false, pinned: false, group: -1, focus: { image: 0, fy: 0.5, fx: 0.5, layer: 0 },
+  assert.deepEqual(s, { loaded: false, pinned: false, group: -1, pca: false, focus: { image: 0, fy: 0.5, fx: 0.5, layer: 0 },
                         cursor: { image: 0, fy: 0.5, fx: 0.5, layer: 0 } });
   assert.deepEqual(S.focusCells(s, page.layers), [[7, 7], [14, 14]]);
-  assert.deepEqual(dims, { images: 3, layers: page.layers, k: 3 });
+  assert.deepEqual(dims, { images: 3, layers: page.layers, k: 3, pca: false });
   assert.equal(S.dimensions({ ...page, nmf: undefined }).k, 0);
 });
 

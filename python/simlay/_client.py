@@ -557,29 +557,42 @@ class Client:
 
     # -- the viewer
 
-    def _viewer_request(self, images, layer, layers, model, metric, render, nmf_k, nmf_layer, nmf_policy, title):
+    def _viewer_request(self, images, layer, layers, model, metric, render, nmf_k, nmf_layer, nmf_policy, title,
+                        pca=False, pca_layer="", pca_components=0, pca_foreground_threshold=None):
         if layers is None and layer is None:
             raise ValueError("give layer= (one layer) or layers= (several, shown synchronised)")
         if layers is not None and layer is not None:
             raise ValueError("give layer= or layers=, not both")
         layer_list = [layer] if layer is not None else ([layers] if isinstance(layers, str) else list(layers))
         ids = self._ids(images, model)
-        return pb.ExportViewerRequest(
+        if not pca and (pca_layer or pca_components or pca_foreground_threshold is not None):
+            raise ValueError("pca_layer, pca_components and pca_foreground_threshold need pca=True")
+        request = pb.ExportViewerRequest(
             model=model, layers=layer_list, image_ids=ids, metric=_enum(metric, METRICS, "metric"),
             render=render_proto(render), nmf_k=int(nmf_k), nmf_layer=nmf_layer,
-            nmf_policy=_enum(nmf_policy, NMF_POLICIES, "NMF policy"), title=title)
+            nmf_policy=_enum(nmf_policy, NMF_POLICIES, "NMF policy"), title=title, pca=bool(pca),
+            pca_layer=pca_layer, pca_components=int(pca_components))
+        if pca_foreground_threshold is not None:
+            request.pca_foreground_threshold = float(pca_foreground_threshold)
+        return request
 
     def export_html(self, images: Images, *, layer: Optional[str] = None,
                     layers: Optional[Union[str, Sequence[str]]] = None, model: str = "", metric="cosine",
                     render: Optional[RenderOptions] = None, nmf_k: int = 0,
-                    nmf_layer: str = "", nmf_policy="clamp", title: str = "", path=None) -> str:
+                    nmf_layer: str = "", nmf_policy="clamp", title: str = "", pca: bool = False,
+                    pca_layer: str = "", pca_components: int = 0, pca_foreground_threshold: Optional[float] = None,
+                    path=None) -> str:
         """The self-contained interactive viewer page (HTML, everything embedded; hover a cell of any image to
         see its similarity maps over all images) for ``images`` at ``layer`` or ``layers`` (synchronised
         rows). ``render``: the page's style (a ``RenderOptions``; its ``tile_size`` is the longest displayed
         side, 0 = 256; value_range and titles do not apply); ``nmf_k`` > 0 adds NMF groups at ``nmf_layer``
-        (default: the first layer) with a legend. Written to ``path`` too when given."""
+        (default: the first layer) with a legend. ``pca=True`` adds a PCA mode (a button, key C): every tile
+        shows its image's first three principal components of ``pca_layer`` (default: the first layer) as RGB,
+        fitted jointly over the images by the daemon's ``pca`` (same colours; ``pca_components``, 0 = 3, and
+        ``pca_foreground_threshold`` as there), with each component's explained variance. Written to
+        ``path`` too when given."""
         request = self._viewer_request(images, layer, layers, model, metric, render, nmf_k, nmf_layer, nmf_policy,
-                                       title)
+                                       title, pca, pca_layer, pca_components, pca_foreground_threshold)
         page = self._call("ExportViewer", request).html
         if path is not None:
             with open(path, "w", encoding="utf-8") as f:
@@ -597,20 +610,22 @@ class Client:
             width, height = self._image_sizes.get(image_id, (1, 1))
             tallest = max(tallest, round(size * height / max(width, height, 1)))
         rows = len(request.layers) * (max(tallest, 76) + 48)
-        return 360 + rows + (64 if request.nmf_k else 0)
+        return 360 + rows + (64 if request.nmf_k else 0) + (64 if request.pca else 0)
 
     def show(self, images: Images, layer: Optional[str] = None,
              layers: Optional[Union[str, Sequence[str]]] = None, *, model: str = "", metric="cosine",
              render: Optional[RenderOptions] = None, nmf_k: int = 0,
-             nmf_layer: str = "", nmf_policy="clamp", title: str = "", height: Optional[int] = None,
-             display: Optional[bool] = None, live: bool = False) -> Any:
+             nmf_layer: str = "", nmf_policy="clamp", title: str = "", pca: bool = False,
+             pca_layer: str = "", pca_components: int = 0, pca_foreground_threshold: Optional[float] = None,
+             height: Optional[int] = None, display: Optional[bool] = None, live: bool = False) -> Any:
         """The interactive viewer (``export_html``'s page) inline in Jupyter: hover any image to see the
         similarity of the cell under the pointer over every image.
 
         In IPython/Jupyter the viewer is displayed right away (``display=False`` to not); the returned
         ``Viewer`` also displays itself as a cell's last expression (once per cell) and has ``html``,
         ``save(path)`` and ``_repr_html_`` (an ``<iframe srcdoc>``, so the page's script runs isolated).
-        ``height``: the iframe's height in pixels (default: estimated from layers and image size).
+        ``height``: the iframe's height in pixels (default: estimated from layers and image size). ``pca``
+        and its options add the PCA mode, as in ``export_html``.
 
         ``live=True`` returns a widget instead (``pip install 'simlay[widget]'``: anywidget): nothing is
         precomputed; each hover goes from the page to this kernel and on to the daemon, on one
@@ -618,14 +633,16 @@ class Client:
         answered. Several kernels may share the daemon (and its cached activations) this way. The widget
         displays as a cell's last expression (or right away with ``display=True``); ``maps`` holds its
         latest answer, ``error`` the last failure's message, ``close()`` ends its streams. ``render``'s
-        colormap, opacity, upsample, value_range and tile_size apply; NMF groups and ``height`` are the
-        static viewer's. Keep the static viewer (``export_html``) for sharing files: a live widget needs
+        colormap, opacity, upsample, value_range and tile_size apply; NMF groups, the PCA mode and ``height``
+        are the static viewer's. Keep the static viewer (``export_html``) for sharing files: a live widget needs
         its kernel and daemon.
         """
         if live:
+            if pca:
+                raise ValueError("pca is the static viewer's (live=False); the live widget shows similarity only")
             return self._live_viewer(images, layer, layers, model, metric, render, nmf_k, title, display)
         request = self._viewer_request(images, layer, layers, model, metric, render, nmf_k, nmf_layer, nmf_policy,
-                                       title)
+                                       title, pca, pca_layer, pca_components, pca_foreground_threshold)
         page = self._call("ExportViewer", request).html
         if height is None:
             height = self._viewer_height(request)

@@ -1866,47 +1866,99 @@ public nonisolated struct Simlay_V1_TrackedCell: Sendable {
   public init() {}
 }
 
-public nonisolated struct Simlay_V1_ExportViewerRequest: Sendable {
+public nonisolated struct Simlay_V1_ExportViewerRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Empty = the default model.
-  public var model: String = String()
+  public var model: String {
+    get {_storage._model}
+    set {_uniqueStorage()._model = newValue}
+  }
 
   /// One or more layers, shown synchronised (one row each).
-  public var layers: [String] = []
+  public var layers: [String] {
+    get {_storage._layers}
+    set {_uniqueStorage()._layers = newValue}
+  }
 
-  public var imageIds: [String] = []
+  public var imageIds: [String] {
+    get {_storage._imageIds}
+    set {_uniqueStorage()._imageIds = newValue}
+  }
 
-  public var metric: Simlay_V1_Metric = .cosine
+  public var metric: Simlay_V1_Metric {
+    get {_storage._metric}
+    set {_uniqueStorage()._metric = newValue}
+  }
 
   /// With nmf_k > 0: NMF groups (k = nmf_k) at nmf_layer (empty = the first layer), with a legend to
   /// highlight a group across all images.
-  public var nmfK: Int32 = 0
+  public var nmfK: Int32 {
+    get {_storage._nmfK}
+    set {_uniqueStorage()._nmfK = newValue}
+  }
 
-  public var nmfLayer: String = String()
+  public var nmfLayer: String {
+    get {_storage._nmfLayer}
+    set {_uniqueStorage()._nmfLayer = newValue}
+  }
 
-  public var nmfPolicy: Simlay_V1_NmfPolicy = .refuse
+  public var nmfPolicy: Simlay_V1_NmfPolicy {
+    get {_storage._nmfPolicy}
+    set {_uniqueStorage()._nmfPolicy = newValue}
+  }
 
   /// Page title; empty = a default naming the model.
-  public var title: String = String()
+  public var title: String {
+    get {_storage._title}
+    set {_uniqueStorage()._title = newValue}
+  }
 
   /// The page's overlay style; tile_size is the longest side of each displayed image. Unset = defaults.
   public var render: Simlay_V1_RenderOptions {
-    get {_render ?? Simlay_V1_RenderOptions()}
-    set {_render = newValue}
+    get {_storage._render ?? Simlay_V1_RenderOptions()}
+    set {_uniqueStorage()._render = newValue}
   }
   /// Returns true if `render` has been explicitly set.
-  public var hasRender: Bool {self._render != nil}
+  public var hasRender: Bool {_storage._render != nil}
   /// Clears the value of `render`. Subsequent reads from it will return its default value.
-  public mutating func clearRender() {self._render = nil}
+  public mutating func clearRender() {_uniqueStorage()._render = nil}
+
+  /// With pca: the page gets a PCA mode showing each image's first three components as RGB, fitted jointly
+  /// over the images at pca_layer (empty = the first layer) by the Pca RPC's code (same colours), and each
+  /// component's explained variance. pca_components and pca_foreground_threshold are the Pca RPC's
+  /// components (0 = 3) and foreground_threshold; either without pca is refused.
+  public var pca: Bool {
+    get {_storage._pca}
+    set {_uniqueStorage()._pca = newValue}
+  }
+
+  public var pcaLayer: String {
+    get {_storage._pcaLayer}
+    set {_uniqueStorage()._pcaLayer = newValue}
+  }
+
+  public var pcaComponents: Int32 {
+    get {_storage._pcaComponents}
+    set {_uniqueStorage()._pcaComponents = newValue}
+  }
+
+  public var pcaForegroundThreshold: Float {
+    get {_storage._pcaForegroundThreshold ?? 0}
+    set {_uniqueStorage()._pcaForegroundThreshold = newValue}
+  }
+  /// Returns true if `pcaForegroundThreshold` has been explicitly set.
+  public var hasPcaForegroundThreshold: Bool {_storage._pcaForegroundThreshold != nil}
+  /// Clears the value of `pcaForegroundThreshold`. Subsequent reads from it will return its default value.
+  public mutating func clearPcaForegroundThreshold() {_uniqueStorage()._pcaForegroundThreshold = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _render: Simlay_V1_RenderOptions? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Simlay_V1_ExportViewerResponse: Sendable {
@@ -4644,73 +4696,153 @@ nonisolated extension Simlay_V1_TrackedCell: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Simlay_V1_ExportViewerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExportViewerRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layers\0\u{3}image_ids\0\u{1}metric\0\u{4}\u{5}nmf_k\0\u{3}nmf_layer\0\u{3}nmf_policy\0\u{1}title\0\u{1}render\0\u{b}colormap\0\u{b}upsample\0\u{b}opacity\0\u{b}image_size\0\u{c}\u{5}\u{4}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}layers\0\u{3}image_ids\0\u{1}metric\0\u{4}\u{5}nmf_k\0\u{3}nmf_layer\0\u{3}nmf_policy\0\u{1}title\0\u{1}render\0\u{1}pca\0\u{3}pca_layer\0\u{3}pca_components\0\u{3}pca_foreground_threshold\0\u{b}colormap\0\u{b}upsample\0\u{b}opacity\0\u{b}image_size\0\u{c}\u{5}\u{4}")
+
+  fileprivate class _StorageClass {
+    var _model: String = String()
+    var _layers: [String] = []
+    var _imageIds: [String] = []
+    var _metric: Simlay_V1_Metric = .cosine
+    var _nmfK: Int32 = 0
+    var _nmfLayer: String = String()
+    var _nmfPolicy: Simlay_V1_NmfPolicy = .refuse
+    var _title: String = String()
+    var _render: Simlay_V1_RenderOptions? = nil
+    var _pca: Bool = false
+    var _pcaLayer: String = String()
+    var _pcaComponents: Int32 = 0
+    var _pcaForegroundThreshold: Float? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _model = source._model
+      _layers = source._layers
+      _imageIds = source._imageIds
+      _metric = source._metric
+      _nmfK = source._nmfK
+      _nmfLayer = source._nmfLayer
+      _nmfPolicy = source._nmfPolicy
+      _title = source._title
+      _render = source._render
+      _pca = source._pca
+      _pcaLayer = source._pcaLayer
+      _pcaComponents = source._pcaComponents
+      _pcaForegroundThreshold = source._pcaForegroundThreshold
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
-      case 2: try { try decoder.decodeRepeatedStringField(value: &self.layers) }()
-      case 3: try { try decoder.decodeRepeatedStringField(value: &self.imageIds) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
-      case 9: try { try decoder.decodeSingularInt32Field(value: &self.nmfK) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.nmfLayer) }()
-      case 11: try { try decoder.decodeSingularEnumField(value: &self.nmfPolicy) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self.title) }()
-      case 13: try { try decoder.decodeSingularMessageField(value: &self._render) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
+        case 2: try { try decoder.decodeRepeatedStringField(value: &_storage._layers) }()
+        case 3: try { try decoder.decodeRepeatedStringField(value: &_storage._imageIds) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._metric) }()
+        case 9: try { try decoder.decodeSingularInt32Field(value: &_storage._nmfK) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._nmfLayer) }()
+        case 11: try { try decoder.decodeSingularEnumField(value: &_storage._nmfPolicy) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._title) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._render) }()
+        case 14: try { try decoder.decodeSingularBoolField(value: &_storage._pca) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._pcaLayer) }()
+        case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._pcaComponents) }()
+        case 17: try { try decoder.decodeSingularFloatField(value: &_storage._pcaForegroundThreshold) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.model.isEmpty {
-      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._model.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._model, fieldNumber: 1)
+      }
+      if !_storage._layers.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._layers, fieldNumber: 2)
+      }
+      if !_storage._imageIds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._imageIds, fieldNumber: 3)
+      }
+      if _storage._metric != .cosine {
+        try visitor.visitSingularEnumField(value: _storage._metric, fieldNumber: 4)
+      }
+      if _storage._nmfK != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._nmfK, fieldNumber: 9)
+      }
+      if !_storage._nmfLayer.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._nmfLayer, fieldNumber: 10)
+      }
+      if _storage._nmfPolicy != .refuse {
+        try visitor.visitSingularEnumField(value: _storage._nmfPolicy, fieldNumber: 11)
+      }
+      if !_storage._title.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._title, fieldNumber: 12)
+      }
+      try { if let v = _storage._render {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      if _storage._pca != false {
+        try visitor.visitSingularBoolField(value: _storage._pca, fieldNumber: 14)
+      }
+      if !_storage._pcaLayer.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._pcaLayer, fieldNumber: 15)
+      }
+      if _storage._pcaComponents != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._pcaComponents, fieldNumber: 16)
+      }
+      try { if let v = _storage._pcaForegroundThreshold {
+        try visitor.visitSingularFloatField(value: v, fieldNumber: 17)
+      } }()
     }
-    if !self.layers.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.layers, fieldNumber: 2)
-    }
-    if !self.imageIds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.imageIds, fieldNumber: 3)
-    }
-    if self.metric != .cosine {
-      try visitor.visitSingularEnumField(value: self.metric, fieldNumber: 4)
-    }
-    if self.nmfK != 0 {
-      try visitor.visitSingularInt32Field(value: self.nmfK, fieldNumber: 9)
-    }
-    if !self.nmfLayer.isEmpty {
-      try visitor.visitSingularStringField(value: self.nmfLayer, fieldNumber: 10)
-    }
-    if self.nmfPolicy != .refuse {
-      try visitor.visitSingularEnumField(value: self.nmfPolicy, fieldNumber: 11)
-    }
-    if !self.title.isEmpty {
-      try visitor.visitSingularStringField(value: self.title, fieldNumber: 12)
-    }
-    try { if let v = self._render {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Simlay_V1_ExportViewerRequest, rhs: Simlay_V1_ExportViewerRequest) -> Bool {
-    if lhs.model != rhs.model {return false}
-    if lhs.layers != rhs.layers {return false}
-    if lhs.imageIds != rhs.imageIds {return false}
-    if lhs.metric != rhs.metric {return false}
-    if lhs.nmfK != rhs.nmfK {return false}
-    if lhs.nmfLayer != rhs.nmfLayer {return false}
-    if lhs.nmfPolicy != rhs.nmfPolicy {return false}
-    if lhs.title != rhs.title {return false}
-    if lhs._render != rhs._render {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._layers != rhs_storage._layers {return false}
+        if _storage._imageIds != rhs_storage._imageIds {return false}
+        if _storage._metric != rhs_storage._metric {return false}
+        if _storage._nmfK != rhs_storage._nmfK {return false}
+        if _storage._nmfLayer != rhs_storage._nmfLayer {return false}
+        if _storage._nmfPolicy != rhs_storage._nmfPolicy {return false}
+        if _storage._title != rhs_storage._title {return false}
+        if _storage._render != rhs_storage._render {return false}
+        if _storage._pca != rhs_storage._pca {return false}
+        if _storage._pcaLayer != rhs_storage._pcaLayer {return false}
+        if _storage._pcaComponents != rhs_storage._pcaComponents {return false}
+        if _storage._pcaForegroundThreshold != rhs_storage._pcaForegroundThreshold {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -12,6 +12,8 @@ struct ViewerJob: Sendable {
   var options: ViewerOptions
   /// The factorisation drawn as the legend, nil for none.
   var nmf: NMFJob?
+  /// The PCA mode's fit (the Pca RPC's job, without a picture), nil for none.
+  var pca: PCAJob?
   var title: String
 }
 
@@ -62,10 +64,41 @@ extension DaemonState {
           $0.k = request.nmfK
           $0.policy = request.nmfPolicy
         })
+    let pca = try pcaJob(request)
     let title =
       request.title.isEmpty
       ? "Similarity overlays: \(model.name), \(layers.map(\.name).joined(separator: ", "))" : request.title
-    return ViewerJob(model: model, layers: layers, targets: targets, options: options, nmf: nmf, title: title)
+    return ViewerJob(model: model, layers: layers, targets: targets, options: options, nmf: nmf, pca: pca, title: title)
+  }
+
+  /// The PCA mode's job: the Pca RPC's decode step (the same checks and messages) on pca_layer, or nil
+  /// without `pca`; its options without `pca` are refused rather than ignored.
+  func pcaJob(_ request: Simlay_V1_ExportViewerRequest) throws -> PCAJob? {
+    guard request.pca else {
+      guard request.pcaLayer.isEmpty, request.pcaComponents == 0, !request.hasPcaForegroundThreshold else {
+        throw ServiceError(
+          .invalidArgument, "pca_layer, pca_components and pca_foreground_threshold need pca (the PCA mode)")
+      }
+      return nil
+    }
+    do {
+      return try decode(pcaRequest(request))
+    } catch var error as ServiceError {
+      // The Pca RPC's messages name its own fields (components, foreground_threshold): say which request.
+      error.message = "pca: " + error.message
+      throw error
+    }
+  }
+
+  /// The Pca request the page's PCA mode makes: the page's model and images at pca_layer.
+  func pcaRequest(_ request: Simlay_V1_ExportViewerRequest) -> Simlay_V1_PcaRequest {
+    Simlay_V1_PcaRequest.with {
+      $0.model = request.model
+      $0.layer = request.pcaLayer.isEmpty ? request.layers[0] : request.pcaLayer
+      $0.imageIds = request.imageIds
+      $0.components = request.pcaComponents
+      if request.hasPcaForegroundThreshold { $0.foregroundThreshold = request.pcaForegroundThreshold }
+    }
   }
 
   /// The page's display options from the request's metric and render options.

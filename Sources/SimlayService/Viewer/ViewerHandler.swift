@@ -4,7 +4,8 @@ import SimlayImaging
 
 extension DaemonState {
   /// The compute step of ExportViewer: one self-contained page holding the images at display size and, per
-  /// layer, every cell's maps over every image (the quantised all-pairs triangle), plus an optional NMF legend.
+  /// layer, every cell's maps over every image (the quantised all-pairs triangle), plus an optional NMF legend
+  /// and PCA view.
   func exportViewer(_ job: ViewerJob) async throws -> ViewerPage {
     let (model, layers, targets, options) = (job.model, job.layers, job.targets, job.options)
     // NMF first: a refused layer (negative values under the refuse policy) should fail before the
@@ -16,6 +17,17 @@ extension DaemonState {
         layer: answer.layer, k: answer.k, height: answer.height, width: answer.width,
         relativeError: answer.relativeError, palette: ViewerPayload.palette, groups: answer.groups,
         strength: answer.strength.map { UInt8(min(max($0, 0), 1) * 255 + 0.5) })
+    }
+
+    // The Pca RPC's own compute step, so the page's colours are the RPC's byte for byte.
+    var pca: ViewerPayload.PCA?
+    if let pcaJob = job.pca {
+      let result = try await self.pca(pcaJob)
+      pca = .init(
+        layer: result.layer, height: result.height, width: result.width, channels: result.fit.dimension,
+        components: result.fit.components, explainedVariance: result.fit.explainedFraction,
+        foregroundThreshold: pcaJob.foregroundThreshold,
+        colors: Data(result.colors).base64EncodedString())
     }
 
     let grids = try await grids(model: model, images: targets, layers: layers.map(\.name))
@@ -61,7 +73,7 @@ extension DaemonState {
           let c = options.colormap.color(at: (Float(i) + 0.5) / 256)
           return [c.red, c.green, c.blue]
         },
-      images: shown, layers: packed, nmf: nmf)
+      images: shown, layers: packed, nmf: nmf, pca: pca)
     return ViewerPage(html: ViewerTemplate.page(title: title, dataJSON: try payload.scriptSafeJSON()))
   }
 }

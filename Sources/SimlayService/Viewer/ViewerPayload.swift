@@ -9,7 +9,11 @@ import Foundation
 ///   `ViewerTriangle`), zlib-compressed when `encoding` is "deflate" (`length` = bytes after inflating);
 /// - `colormapTable`: 256 RGB bytes (matplotlib's bins) for viridis and diverging; absent for the mask;
 /// - `nmf` (optional): groups and strengths (strength * 255, rounded) per position of the NMF layer,
-///   image-major, and the legend's palette.
+///   image-major, and the legend's palette;
+/// - `pca` (optional): the Pca RPC's fit at `layer` (grid `height` x `width`, `channels`), its `components`
+///   and their `explainedVariance` (fractions of the total variance), and `colors`: base64 of the RPC's
+///   N*H*W*3 RGB bytes of the first three components (image-major, then y, then x; background black when
+///   `foregroundThreshold` is set).
 struct ViewerPayload: Encodable {
   var version = 1
   var title: String
@@ -23,6 +27,7 @@ struct ViewerPayload: Encodable {
   var images: [Image]
   var layers: [Layer]
   var nmf: NMF?
+  var pca: PCA?
 
   /// One column of the page.
   struct Image: Encodable {
@@ -58,6 +63,18 @@ struct ViewerPayload: Encodable {
     var palette: [String]
     var groups: [Int32]
     var strength: [UInt8]
+  }
+
+  /// The PCA mode's data.
+  struct PCA: Encodable {
+    var layer: String
+    var height: Int
+    var width: Int
+    var channels: Int
+    var components: Int
+    var explainedVariance: [Double]
+    var foregroundThreshold: Float?
+    var colors: String
   }
 
   /// The JSON text, safe inside a `<script>` element: every `<` is escaped (as `\u003c`) so no string

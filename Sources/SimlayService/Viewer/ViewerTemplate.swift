@@ -1,7 +1,7 @@
 import Foundation
 
 /// The viewer page: `Resources/viewer.html` with its slots filled by the style (`viewer.css`), the data block
-/// (`ViewerPayload`) and the scripts (`viewer-core.js`, `viewer-state.js`, `viewer.js`). The files are
+/// (`ViewerPayload`) and the scripts (`viewer-core.js`, `viewer-state.js`, `viewer-pca.js`, `viewer.js`). The files are
 /// package resources embedded in the binary (`.embedInCode` in Package.swift; SwiftPM generates
 /// `PackageResources.viewer_html` etc. as byte arrays), so that `simlayd` works when copied on its own
 /// and a linter, a formatter and node (`node --test Tests/js/`) see real JavaScript and CSS.
@@ -14,6 +14,7 @@ import Foundation
   public static let scripts: [(file: String, source: String)] = [
     ("viewer-core.js", String(decoding: PackageResources.viewer_core_js, as: UTF8.self)),
     ("viewer-state.js", String(decoding: PackageResources.viewer_state_js, as: UTF8.self)),
+    ("viewer-pca.js", String(decoding: PackageResources.viewer_pca_js, as: UTF8.self)),
     ("viewer.js", String(decoding: PackageResources.viewer_js, as: UTF8.self)),
   ]
 

@@ -2,14 +2,15 @@
    viewer-core.js (SimlayViewerCore) and viewer-state.js (SimlayViewerState), included before this file.
    Every layer's quantised all-pairs triangle is inflated once; on every focus change each tile is
    recomputed on the CPU with the daemon's overlay formulas. Public API for scripts:
-   window.simlay.hover(image, y, x[, layer]), valueAt(image, y, x[, layer]), state(), selectGroup(g), and
-   ready (a promise). */
+   window.simlay.hover(image, y, x[, layer]), valueAt(image, y, x[, layer]), state(), selectGroup(g),
+   setPca(on) (pages made with --pca; viewer-pca.js paints its tiles), and ready (a promise). */
 (() => {
   'use strict';
-  const core = globalThis.SimlayViewerCore, S = globalThis.SimlayViewerState;
+  const core = globalThis.SimlayViewerCore, S = globalThis.SimlayViewerState, P = globalThis.SimlayViewerPca;
   const statusEl = document.getElementById('status');
   const gridEl = document.getElementById('grid');
   const legendEl = document.getElementById('legend');
+  const pcaEl = document.getElementById('pca');
   const fail = err => { statusEl.classList.add('error'); statusEl.textContent = `Cannot show the maps: ${err.message}`; throw err; };
   let D;
   try { D = core.parsePayload(document.getElementById('simlay-data').textContent); } catch (err) { fail(err); }
@@ -22,8 +23,8 @@
   let state = S.initialState();
   // What drawing derives from the data and the state: per layer the codes, the focus's row and its range
   // (and the range's labels); per image the display image's RGBA; [layer][image] the tiles; the focus key
-  // last drawn.
-  const view = { codes: [], rows: [], ranges: [], rangeEls: [], base: [], tiles: [], top: [], lastKey: '' };
+  // last drawn; the PCA colours (null without --pca).
+  const view = { codes: [], rows: [], ranges: [], rangeEls: [], base: [], tiles: [], top: [], lastKey: '', pca: null };
 
   document.getElementById('subtitle').textContent = S.subtitle(D);
 
@@ -65,7 +66,9 @@
   function drawTile(l, i, cell) {
     const g = D.layers[l], im = D.images[i], t = view.tiles[l][i];
     const w = im.displayWidth, h = im.displayHeight, o = t.out.data, s = view.base[i];
-    if (state.group >= 0) {
+    if (state.pca) {
+      P.shadePca(o, view.pca, D.pca, i, w, h);
+    } else if (state.group >= 0) {
       core.shadeGroup(o, s, D.nmf, i, state.group, w, h);
     } else {
       const [lo, hi] = view.ranges[l], plane = g.height * g.width;
@@ -74,7 +77,7 @@
       if (bilinear && !t.axes) t.axes = { ay: core.bilinearAxis(g.height, h), ax: core.bilinearAxis(g.width, w) };
       core.shadeTile(o, s, n, g, w, h, style, bilinear ? t.axes : null);
     }
-    if (state.group < 0) {
+    if (state.group < 0 && !state.pca) {
       for (const m of view.top[l]) {
         if (m.image === i) core.drawOutline(o, w, core.outlineBox(w, h, m.y, m.x, g.height, g.width), [0, 255, 255]);
       }
@@ -126,6 +129,16 @@
       });
     });
     if (D.nmf) legend();
+    if (D.pca) pcaBar();
+  }
+  function pcaBar() {
+    pcaEl.hidden = false;
+    const b = document.createElement('button'); b.type = 'button'; b.id = 'pca-toggle'; b.setAttribute('aria-pressed', 'false');
+    b.textContent = 'PCA';
+    b.title = 'Show each image\'s first three principal components as RGB (key C)';
+    b.addEventListener('click', () => setPca(!state.pca));
+    const cap = document.createElement('span'); cap.className = 'caption'; cap.textContent = S.pcaCaption(D.pca);
+    pcaEl.append(b, cap);
   }
   function legend() {
     legendEl.hidden = false;
@@ -142,12 +155,19 @@
   }
   function syncLegend() {
     legendEl.querySelectorAll('button').forEach(b => b.setAttribute('aria-pressed', String(Number(b.dataset.group) === state.group)));
+    pcaEl.querySelectorAll('button').forEach(b => b.setAttribute('aria-pressed', String(state.pca)));
   }
 
   function selectGroup(g) {
     state = S.reduce(state, { type: 'selectGroup', group: g }, dims);
     syncLegend();
     render(true);
+  }
+  function setPca(on) {
+    state = S.reduce(state, { type: 'setPca', on }, dims);
+    syncLegend();
+    render(true);
+    return publicState();
   }
   function hover(i, y, x, l = 0) {
     dispatch({ type: 'hover', image: i, y, x, layer: l }, false);
@@ -160,7 +180,7 @@
     return core.valueOf(g, view.codes[l], core.cellIndex(g, state.focus.image, fy, fx), core.cellIndex(g, i, y, x));
   }
   function publicState() {
-    return { loaded: state.loaded, pinned: state.pinned, group: state.group, image: state.focus.image,
+    return { loaded: state.loaded, pinned: state.pinned, group: state.group, pca: state.pca, image: state.focus.image,
              cells: S.focusCells(state, D.layers), ranges: view.ranges.map(r => r.slice()),
              top: view.top.map(t => t.map(m => ({ ...m }))) };
   }
@@ -175,11 +195,12 @@
 
   const ready = (async () => {
     layout();
+    if (D.pca) view.pca = P.pcaColours(D.pca, N);
     [view.codes, view.base] = await Promise.all([Promise.all(D.layers.map(g => core.layerCodes(g))),
                                                  Promise.all(D.images.map(loadImage))]);
     state = S.reduce(state, { type: 'loaded' }, dims);
     render(true);
   })().catch(fail);
-  window.simlay = { ready, hover, valueAt, state: publicState, selectGroup, version: D.version,
+  window.simlay = { ready, hover, valueAt, state: publicState, selectGroup, setPca, version: D.version,
                     images: D.images.map(im => im.name), layers: D.layers.map(g => ({ name: g.name, height: g.height, width: g.width })) };
 })();
