@@ -1,5 +1,9 @@
-"""Similarity maps from simlayd equal a numpy reference computed from ``simlay activations`` (in-process,
-no daemon) for every metric, for cell, region and pixel queries, at layers of 28, 14 and 7 cells.
+"""Similarity maps from simlayd equal a numpy reference for every metric, for cell, region and pixel
+queries, at layers of 28, 14 and 7 cells. The reference takes the daemon's own activations (Activations
+RPC), so it checks the maps' maths alone; those activations in turn equal ``simlay activations``
+(in-process, no daemon, one image per pass) within float32 reordering: the daemon runs new images in
+batches, and a batch's GEMM blocking sums in another order (measured 1.9e-5 at activations up to 6,
+3e-6 relative), which on ``head``'s 1280-channel dot products exceeded the maps' own tolerance.
 
 Reference, for the query vector u (a cell's activations [0,:,y,x], or the mean over a region's cells)
 and each target cell's v: cosine (u.v)/((|u|+1e-4)(|v|+1e-4)), dot u.v, euclidean -|u-v|.
@@ -16,7 +20,7 @@ import numpy as np
 import pytest
 
 from daemon_support import (KNOWN_LAYERS, METRICS, activations, image_size, map_tolerance, pixel_to_cell,
-                            query_vector, reference_map)
+                            query_vector, reference_map, tensor)
 
 LAYERS = ["blocks.4", "blocks.10", "head"]  # 28x28, 14x14, 7x7
 IMAGE_KEYS = ["portrait", "landscape", "tall", "square"]  # query from image 1 (landscape, 512x341)
@@ -38,10 +42,22 @@ def setup(daemon, photos, tmp_path_factory):
     paths = [photos[k] for k in IMAGE_KEYS]
     client = daemon.client()
     infos = client.add(paths)
-    acts = activations(paths, LAYERS, tmp_path_factory.mktemp("reference-acts"))
-    for layer in LAYERS:
-        assert acts[0][layer].shape == KNOWN_LAYERS[layer], (layer, acts[0][layer].shape)
-    return client, [i.id for i in infos], [image_size(p) for p in paths], acts
+    ids = [i.id for i in infos]
+    client.similarity(LAYERS[0], ids[0], ids, cell=(0, 0))  # the daemon's own (batched) forward pass
+    in_process = activations(paths, LAYERS, tmp_path_factory.mktemp("reference-acts"))
+    acts = []
+    for i, image_id in enumerate(ids):
+        acts.append({})
+        for layer in LAYERS:
+            reply = client.call("Activations", client.pb.ActivationsRequest(image_id=image_id, layer=layer))
+            a = tensor(reply.activations)
+            assert a.shape == (1, *KNOWN_LAYERS[layer]), (layer, a.shape)
+            acts[i][layer] = a[0]
+            ref = in_process[i][layer]
+            # Float32 reordering across batch sizes: a few ulps of the layer's largest activation.
+            scale = float(np.abs(ref).max())
+            assert np.abs(a[0] - ref).max() <= 1e-5 * scale + 1e-6, (i, layer, float(np.abs(a[0] - ref).max()), scale)
+    return client, ids, [image_size(p) for p in paths], acts
 
 
 @pytest.mark.parametrize("kind", ["cell", "region", "pixel"])
