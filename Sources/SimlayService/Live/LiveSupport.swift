@@ -26,13 +26,16 @@ extension DaemonState {
   /// the bin centre lands in bin i under `floor(v * 256)`, as the renderer looks values up.
   package static func colormapTables() -> [String: [UInt8]] {
     var tables: [String: [UInt8]] = [:]
-    for colormap in Colormap.allCases where colormap != .mask {
-      tables[colormap.rawValue] = (0..<256).flatMap { i -> [UInt8] in
-        let c = colormap.color(at: (Float(i) + 0.5) / 256)
-        return [c.red, c.green, c.blue]
-      }
-    }
+    for colormap in Colormap.allCases where colormap != .mask { tables[colormap.rawValue] = colormapBins(colormap) }
     return tables
+  }
+
+  /// `colormap` as 256 RGB bins, the table the static viewer and the live page shade with.
+  static func colormapBins(_ colormap: Colormap) -> [UInt8] {
+    (0..<256).flatMap { i -> [UInt8] in
+      let c = colormap.color(at: (Float(i) + 0.5) / 256)
+      return [c.red, c.green, c.blue]
+    }
   }
 
   /// The static viewer's pure functions (shading, outlines, colour bar), which the live page reuses.

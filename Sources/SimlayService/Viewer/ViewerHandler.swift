@@ -66,13 +66,7 @@ extension DaemonState {
     let payload = ViewerPayload(
       title: title, model: model.name, metric: options.metric.rawValue, colormap: options.colormap.rawValue,
       upsample: options.upsample.rawValue, opacity: options.opacity, imageSize: options.imageSize,
-      colormapTable: options.colormap == .mask
-        ? nil
-        : (0..<256).flatMap { i -> [UInt8] in
-          // The bin centre lands in bin i under matplotlib's floor(v * 256), as the daemon's renderer looks it up.
-          let c = options.colormap.color(at: (Float(i) + 0.5) / 256)
-          return [c.red, c.green, c.blue]
-        },
+      colormapTable: options.colormap == .mask ? nil : Self.colormapBins(options.colormap),
       images: shown, layers: packed, nmf: nmf, pca: pca)
     return ViewerPage(html: ViewerTemplate.page(title: title, dataJSON: try payload.scriptSafeJSON()))
   }
