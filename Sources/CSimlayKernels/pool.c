@@ -5,8 +5,13 @@
 // - a loop is `count` chunks claimed one at a time through one atomic word, by the caller as well as the
 //   workers, so a worker that is slow to wake simply claims nothing and the caller does its share;
 // - the caller waits only for chunks that were claimed and are still running, never for a worker to arrive;
-// - idle workers spin for ~30 us (back-to-back kernels of a forward pass follow within microseconds), then
-//   sleep on a condition variable, so they never burn a core another process needs.
+// - idle workers spin for up to 1 ms, then sleep on a condition variable. Why 1 ms: a forward pass has
+//   gaps of 50-500 us between parallel loops (single-threaded steps), and a worker that slept in one
+//   wakes through the hypervisor on a VM; with a 30 us spin, 2 threads were bimodal (11.5 or 22 ms a pass
+//   of EfficientNet-Lite0, the latter no faster than 1 thread), with 1 ms they stay at 11.4;
+// - when loops keep waiting on chunks whose thread was descheduled (another process wants the cores), the
+//   pool runs loops on the caller alone for a while (see `contended`), then tries the workers again:
+//   threads that wait on each other on an oversubscribed machine are slower than one thread.
 #include "simlay_kernels.h"
 
 #include <pthread.h>
@@ -18,6 +23,17 @@
 
 #define MAX_WORKERS 64
 #define SPIN_NANOSECONDS 30000
+#define WORKER_SPIN_NANOSECONDS 1000000
+// Contention: over each window of this much loop time, if the workers made the loops no faster than the
+// caller alone would have been (see contended), loops run inline for a while, then the workers are tried
+// again. The while doubles from FALLBACK_MIN to FALLBACK_MAX as long as the tries fail (other work keeps
+// the cores: trying costs a window of slow loops, so try rarely) and resets when one succeeds (a blip:
+// come back soon). Why: with one busy process beside a 2-thread pass of EfficientNet-Lite0 the loops took
+// 1.6x what the caller alone would have (descheduled workers hold chunks the caller then waits for),
+// and the pass was 28.9 ms against 21.4 ms at 1 thread.
+#define WINDOW_NANOSECONDS 10000000
+#define FALLBACK_MIN_NANOSECONDS 200000000
+#define FALLBACK_MAX_NANOSECONDS 2000000000
 
 // The claim word: generation (32 bits) | chunk count (16) | next chunk (16). Tagging the counter with the
 // generation and count means a worker still holding an old job's view can never claim a chunk of a newer
@@ -42,6 +58,9 @@ static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static int started = 0;
+// Guarded by `callers`: the contention window and until when loops run inline.
+static uint64_t window_wall = 0, window_alone = 0, inline_until = 0, backoff = 0;
+static atomic_int fallbacks = 0;          // times the pool fell back to the caller alone
 static _Thread_local int is_worker = 0;
 
 static inline void cpu_pause(void) {
@@ -58,16 +77,26 @@ static inline uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/// This thread's CPU time: what the caller's chunks cost without the time it was descheduled.
+static inline uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static inline uint32_t generation_of(uint64_t word) { return (uint32_t)(word >> 32); }
 
-/// Claims chunks of generation `gen` until none is left; returns after the last one it ran.
-static void run_chunks(uint32_t gen) {
+/// Claims chunks of generation `gen` until none is left; returns after the last one it ran, with how many
+/// it ran.
+static int run_chunks(uint32_t gen) {
   uint64_t word = atomic_load_explicit(&claim, memory_order_acquire);
-  for (;;) {
+  for (int ran = 0;; ran++) {
     const uint32_t count = (uint32_t)(word >> 16) & 0xffff, next = (uint32_t)word & 0xffff;
-    if (generation_of(word) != gen || next >= count) return;
-    if (!atomic_compare_exchange_weak_explicit(&claim, &word, word + 1, memory_order_acq_rel, memory_order_acquire))
+    if (generation_of(word) != gen || next >= count) return ran;
+    if (!atomic_compare_exchange_weak_explicit(&claim, &word, word + 1, memory_order_acq_rel, memory_order_acquire)) {
+      ran--;
       continue;
+    }
     if (is_worker && job_stall_us > 0 && atomic_exchange(&job_stall_armed, 0)) {
       atomic_fetch_add(&stalls, 1);
       usleep((useconds_t)job_stall_us);
@@ -99,7 +128,7 @@ static void *worker_main(void *arg) {
   uint32_t seen = (uint32_t)(uintptr_t)arg;
   for (;;) {
     uint64_t word = atomic_load_explicit(&claim, memory_order_acquire);
-    const uint64_t deadline = now_ns() + SPIN_NANOSECONDS;
+    const uint64_t deadline = now_ns() + WORKER_SPIN_NANOSECONDS;
     for (int spins = 0; generation_of(word) == seen; spins++) {
       cpu_pause();
       if ((spins & 63) == 63 && now_ns() > deadline) {
@@ -117,11 +146,38 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/// Adds one loop to the contention window; called with `callers`. The caller's `ran` of `count` chunks took
+/// `cpu` of its CPU time (not counting while it was descheduled), so one thread running undisturbed would
+/// have taken about cpu * count / ran; the loop took end - start. When over a window the workers saved
+/// nothing, they only cost.
+static void contended(uint64_t start, uint64_t end, uint64_t cpu, int ran, int count) {
+  if (ran == 0) return;  // the workers took every chunk: no measure of the caller's pace
+  window_wall += end - start;
+  window_alone += cpu * (uint64_t)count / (uint64_t)ran;
+  if (window_wall < WINDOW_NANOSECONDS) return;
+  if (window_alone < window_wall) {
+    backoff = backoff == 0 ? FALLBACK_MIN_NANOSECONDS
+              : backoff * 2 < FALLBACK_MAX_NANOSECONDS ? backoff * 2 : FALLBACK_MAX_NANOSECONDS;
+    inline_until = end + backoff;
+    atomic_fetch_add(&fallbacks, 1);
+  } else {
+    backoff = 0;
+  }
+  window_wall = window_alone = 0;
+}
+
 void simlay_parallel_for_threads(int count, int threads, int stall_us, void (*fn)(void *ctx, int index), void *ctx) {
   // Callers pass chunk counts (a few per thread), far below the claim word's 16-bit limit.
   if (count <= 1 || threads <= 1 || count > 0xffff || pthread_mutex_trylock(&callers) != 0) {
     // One thread, or another job is running (a concurrent forward pass): run inline rather than wait.
     for (int i = 0; i < count; i++) fn(ctx, i);
+    return;
+  }
+  const uint64_t start = now_ns();
+  if (stall_us == 0 && start < inline_until) {
+    // Contended (see contended): the same chunks, in order, on this thread.
+    for (int i = 0; i < count; i++) fn(ctx, i);
+    pthread_mutex_unlock(&callers);
     return;
   }
   int helpers = threads - 1 < count - 1 ? threads - 1 : count - 1;
@@ -147,7 +203,9 @@ void simlay_parallel_for_threads(int count, int threads, int stall_us, void (*fn
     pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&sleep_lock);
   }
-  run_chunks(gen);
+  const uint64_t cpu0 = thread_cpu_ns();
+  const int ran = run_chunks(gen);
+  const uint64_t cpu = thread_cpu_ns() - cpu0;
   // Every chunk is claimed; wait for those still running on workers (spin first: they are usually mid-chunk).
   const uint64_t deadline = now_ns() + SPIN_NANOSECONDS;
   for (int spins = 0; atomic_load_explicit(&finished, memory_order_acquire) < count; spins++) {
@@ -160,6 +218,7 @@ void simlay_parallel_for_threads(int count, int threads, int stall_us, void (*fn
       pthread_mutex_unlock(&sleep_lock);
     }
   }
+  contended(start, now_ns(), cpu, ran, count);
   pthread_mutex_unlock(&callers);
 }
 
@@ -168,3 +227,5 @@ void simlay_parallel_for(int count, void (*fn)(void *ctx, int index), void *ctx)
 }
 
 int simlay_pool_stall_count(void) { return atomic_load(&stalls); }
+
+int simlay_pool_fallback_count(void) { return atomic_load(&fallbacks); }

@@ -94,7 +94,8 @@ def test_activations_match_ort(model_key, input_key, all_models, simlay_bin, tmp
     assert len(names) > 10
 
     ours_dir = tmp_path / "ours"
-    cmd = [simlay_bin, "activations", "--model", model, "--input-npy", x_path, "--out", ours_dir]
+    cmd = [simlay_bin, "activations", "--model", model, "--input-npy", x_path, "--out", ours_dir,
+           "--threads", str(threads)]
     for name in names:
         cmd += ["--layer", name]
     proc = run(cmd)
@@ -116,9 +117,12 @@ FUSED_OUTPUTS = {  # block outputs and the final output only: the engine fuses e
 
 @pytest.mark.parametrize("input_key", list(INPUTS))
 @pytest.mark.parametrize("model_key", list(FUSED_OUTPUTS))
-def test_fused_blocks_match_ort(model_key, input_key, all_models, simlay_bin, tmp_path):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_fused_blocks_match_ort(model_key, input_key, threads, all_models, simlay_bin, tmp_path):
     """With the expansions and depthwise outputs not kept, the engine runs each inverted bottleneck as one
-    channels-last step (DepthwiseBlock); its outputs must still match onnxruntime at the same tolerance."""
+    channels-last step (DepthwiseBlock); its outputs must still match onnxruntime at the same tolerance,
+    whichever way the threads split it: one thread, bands of rows of one image (batch 1 at 2 threads,
+    batch 2 at 3), whole images per thread (batch 2 at 2 threads)."""
     model = all_models[model_key]
     x_path = tmp_path / "input.npy"
     np.save(x_path, _seeded_input(model_key, input_key))
@@ -127,7 +131,8 @@ def test_fused_blocks_match_ort(model_key, input_key, all_models, simlay_bin, tm
     assert proc.returncode == 0, describe(proc)
     names = FUSED_OUTPUTS[model_key]
     ours_dir = tmp_path / "ours"
-    cmd = [simlay_bin, "activations", "--model", model, "--input-npy", x_path, "--out", ours_dir]
+    cmd = [simlay_bin, "activations", "--model", model, "--input-npy", x_path, "--out", ours_dir,
+           "--threads", str(threads)]
     for name in names:
         cmd += ["--layer", name]
     proc = run(cmd)

@@ -67,6 +67,10 @@ void simlay_parallel_for(int count, void (*fn)(void *ctx, int index), void *ctx)
 /// Test hook: how many stalls (see simlay_parallel_for_threads) workers have performed in this process.
 int simlay_pool_stall_count(void);
 
+/// Test hook: how many times the pool, finding its loops waiting on descheduled workers, has fallen back
+/// to running loops on the calling thread alone for a while.
+int simlay_pool_fallback_count(void);
+
 /// erf of n floats by a rational approximation (|error| < 5e-7), vectorised; y may not alias x.
 void simlay_erf(const float *x, float *y, size_t n);
 

@@ -87,4 +87,8 @@ extension ExecutionContext {
 
   /// Test hook: stalls pool workers have performed so far in this process (see `workerStallMicroseconds`).
   @_spi(Testing) public static var workerStallCount: Int { Int(simlay_pool_stall_count()) }
+
+  /// Test hook: times the pool has fallen back to running loops on the calling thread alone, having found
+  /// that its workers made loops no faster (descheduled by other work on the machine).
+  @_spi(Testing) public static var poolFallbackCount: Int { Int(simlay_pool_fallback_count()) }
 }

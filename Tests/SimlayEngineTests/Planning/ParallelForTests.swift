@@ -65,6 +65,29 @@ struct ParallelForTests {
     }
   }
 
+  @Test func contendedLoopsFallBackToTheCaller() {
+    // A worker that stops for 200 ms in a loop made that loop slower than the caller alone would have
+    // been, so the pool runs the next loops on the calling thread alone for a while: on a machine where
+    // other work deschedules the workers, threads waiting on each other cost more than they save.
+    var fallbacks = 0
+    for _ in 0..<40 where fallbacks == 0 {
+      let before = ExecutionContext.poolFallbackCount
+      let v = Self.visits(count: 64, threads: 2, stallMicroseconds: 200_000, workPerChunk: 1000)
+      #expect(v == [Int](repeating: 1, count: 64))
+      fallbacks = ExecutionContext.poolFallbackCount - before
+    }
+    #expect(fallbacks > 0, "a loop held up 200 ms by its worker did not make the pool fall back")
+    // Within the fallback the same loop (chunks of 1 ms, which a worker would claim) runs on this thread only.
+    let caller = pthread_self()
+    let others = Atomic(0)
+    let context = ExecutionContext(threads: 2)
+    context.parallelFor(64) { _ in
+      usleep(1000)
+      if pthread_equal(pthread_self(), caller) == 0 { others.add(1, ordering: .relaxed) }
+    }
+    #expect(others.load(ordering: .relaxed) == 0, "chunks ran on workers during the fallback")
+  }
+
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Fixtures/models")
 
