@@ -150,3 +150,25 @@ def test_standalone_matches_ort(simlay_bin, tmp_path, kind):
     model = tmp_path / f"alone_{kind}.onnx"
     standalone(model, kind)
     compare(simlay_bin, model, tmp_path, False)
+
+
+def squeeze_excite(path, size):
+    """Global average pooling and the per-plane Add and Mul that follow it in squeeze-and-excitation
+    blocks: planes of `size` (odd, partly off the pooling kernel's 256-cell blocks), the per-plane operand
+    on either side, one value per channel and one for all."""
+    g = Graph(4)
+    x = g.conv("input", "c", 3, 13, 3)
+    pooled = g.node("GlobalAveragePool", [x], "pooled")
+    scaled = g.node("Mul", [x, g.node("Sigmoid", [pooled], "gate")], "scaled")
+    scaled = g.node("Mul", [pooled, scaled], "scaled_again")
+    bias = g.rng.normal(0, 1, (1, 13, 1, 1)).astype(np.float32)
+    g.inits += [numpy_helper.from_array(bias, "bias"), numpy_helper.from_array(np.float32([[[[0.5]]]]), "half")]
+    shifted = g.node("Add", ["bias", scaled], "shifted")
+    g.save(path, g.node("Add", [shifted, "half"], "out"), size)
+
+
+@pytest.mark.parametrize("size", [(124, 41), (3, 5), (257, 1)], ids=["124x41", "3x5", "257x1"])
+def test_squeeze_excite_matches_ort(simlay_bin, tmp_path, size):
+    model = tmp_path / "se.onnx"
+    squeeze_excite(model, size)
+    compare(simlay_bin, model, tmp_path, True)

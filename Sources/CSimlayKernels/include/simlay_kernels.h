@@ -48,6 +48,9 @@ void simlay_depthwise_hwc_rows(const float *padded, int channels, const float *w
 /// For each of `channels` planes of `size` floats: y = clamp(y + bias[c], lo, hi); bias may be NULL.
 void simlay_bias_clamp(float *y, int channels, ptrdiff_t size, const float *bias, float lo, float hi);
 
+/// y[p] = the mean of plane p, for `planes` consecutive planes of `size` floats (float lanes, double blocks).
+void simlay_plane_means(const float *x, int planes, ptrdiff_t size, float *y);
+
 /// y[r] = a[r, :] . x for a row-major [rows, cols] matrix.
 void simlay_matvec_rows(const float *a, int rows, int cols, const float *x, float *y);
 

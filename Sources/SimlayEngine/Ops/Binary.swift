@@ -48,6 +48,9 @@ struct Binary: CompiledOperator {
       }
       return [Tensor(shape: shape, int64s: out)]
     }
+    if op == .add || op == .mul, let (full, values, strides, size) = planeOperands(a, b), size >= 16 {
+      return [planewise(full, values, strides, size: size, context)]
+    }
     return [
       Tensor(shape: shape) { y in
         let (pa, pb) = (UnsafePointer(a.pointer), UnsafePointer(b.pointer))
@@ -91,6 +94,42 @@ struct Binary: CompiledOperator {
         }
       }
     ]
+  }
+
+  /// For an Add or Mul of a whole [N, C, spatial...] tensor and one value per plane ([N or 1, C or 1, 1...],
+  /// a squeeze-and-excitation scale, a per-channel bias): the operands in that order and the plane size.
+  func planeOperands(_ a: Tensor, _ b: Tensor) -> (Tensor, Tensor, (batch: Int, channel: Int), Int)? {
+    let shape = outputTypes[0].shape
+    guard shape.count >= 3 else { return nil }
+    var contiguous = [Int](repeating: 1, count: shape.count)
+    for d in stride(from: shape.count - 2, through: 0, by: -1) { contiguous[d] = contiguous[d + 1] * shape[d + 1] }
+    for (full, fullStrides, other, otherStrides) in [(a, stridesA, b, stridesB), (b, stridesB, a, stridesA)]
+    where fullStrides == contiguous && otherStrides[2...].allSatisfy({ $0 == 0 }) {
+      return (full, other, (otherStrides[0], otherStrides[1]), contiguous[1])
+    }
+    return nil
+  }
+
+  /// The plane case of planeOperands, split over the threads by plane: the generic path walks rows of the
+  /// innermost dimension one closure call each (10752 calls for a 96x112x112 scale in EfficientNet-B0).
+  func planewise(
+    _ full: Tensor, _ values: Tensor, _ strides: (batch: Int, channel: Int), size: Int, _ context: ExecutionContext
+  ) -> Tensor {
+    let shape = outputTypes[0].shape
+    let (channels, planes) = (shape[1], shape[0] * shape[1])
+    return Tensor(shape: shape) { y in
+      context.parallelFor(planes, minimumPerThread: max(1, (1 << 15) / size)) { range in
+        for p in range {
+          let (x, d) = (UnsafePointer(full.pointer) + p * size, y + p * size)
+          let v = values.pointer[(p / channels) * strides.batch + (p % channels) * strides.channel]
+          if op == .mul {
+            for i in 0..<size { d[i] = x[i] * v }
+          } else {
+            for i in 0..<size { d[i] = x[i] + v }
+          }
+        }
+      }
+    }
   }
 
   /// One int64 element; wrapping arithmetic, and 0 for a division by zero (shape arithmetic never divides by

@@ -1,3 +1,5 @@
+import CSimlayKernels
+
 /// GlobalAveragePool and GlobalMaxPool: reduce every spatial dimension to 1.
 struct GlobalPool: CompiledOperator {
   let outputTypes: [TensorType]
@@ -17,17 +19,18 @@ struct GlobalPool: CompiledOperator {
     let size = x.shape[2...].reduce(1, *)
     return [
       Tensor(shape: outputTypes[0].shape) { y in
-        for p in 0..<planes {
-          let src = x.pointer + p * size
+        // Planes split over the threads once there is enough to share (EfficientNet-B0's squeeze and
+        // excitation blocks average 32 to 1152 planes of 7x7 to 112x112 cells).
+        context.parallelFor(planes, minimumPerThread: max(1, (1 << 14) / max(size, 1))) { range in
           if isMax {
-            var m = -Float.infinity
-            for i in 0..<size { m = Swift.max(m, src[i]) }
-            y[p] = m
+            for p in range {
+              let src = x.pointer + p * size
+              var m = -Float.infinity
+              for i in 0..<size { m = Swift.max(m, src[i]) }
+              y[p] = m
+            }
           } else {
-            // Double accumulation: large planes summed in float drift by more than the test tolerance.
-            var s: Double = 0
-            for i in 0..<size { s += Double(src[i]) }
-            y[p] = Float(s / Double(size))
+            simlay_plane_means(x.pointer + range.lowerBound * size, Int32(range.count), size, y + range.lowerBound)
           }
         }
       }
