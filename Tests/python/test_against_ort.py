@@ -94,8 +94,7 @@ def test_activations_match_ort(model_key, input_key, all_models, simlay_bin, tmp
     assert len(names) > 10
 
     ours_dir = tmp_path / "ours"
-    cmd = [simlay_bin, "activations", "--model", model, "--input-npy", x_path, "--out", ours_dir,
-           "--threads", str(threads)]
+    cmd = [simlay_bin, "activations", "--model", model, "--input-npy", x_path, "--out", ours_dir]
     for name in names:
         cmd += ["--layer", name]
     proc = run(cmd)
