@@ -60,6 +60,7 @@ static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static int started = 0;
 // Guarded by `callers`: the contention window and until when loops run inline.
 static uint64_t window_wall = 0, window_alone = 0, inline_until = 0, backoff = 0;
+static int strikes = 0;  // windows in a row in which the workers saved nothing, before the first fallback
 static atomic_int fallbacks = 0;          // times the pool fell back to the caller alone
 static _Thread_local int is_worker = 0;
 
@@ -131,7 +132,12 @@ static void *worker_main(void *arg) {
     const uint64_t deadline = now_ns() + WORKER_SPIN_NANOSECONDS;
     for (int spins = 0; generation_of(word) == seen; spins++) {
       cpu_pause();
-      if ((spins & 63) == 63 && now_ns() > deadline) {
+      if ((spins & 63) != 63) {
+        // sched_yield hands the core to another runnable thread, if any (and costs ~0.3 us if none).
+        // Why: a spinning worker otherwise takes its share of a core from the caller or from the other
+        // processes beside it.
+        if ((spins & 15) == 15) sched_yield();
+      } else if (now_ns() > deadline) {
         pthread_mutex_lock(&sleep_lock);
         atomic_fetch_add(&sleepers, 1);
         while (generation_of(atomic_load(&claim)) == seen) pthread_cond_wait(&wake, &sleep_lock);
@@ -155,13 +161,17 @@ static void contended(uint64_t start, uint64_t end, uint64_t cpu, int ran, int c
   window_wall += end - start;
   window_alone += cpu * (uint64_t)count / (uint64_t)ran;
   if (window_wall < WINDOW_NANOSECONDS) return;
-  if (window_alone < window_wall) {
+  if (window_alone >= window_wall) {
+    backoff = 0;
+    strikes = 0;
+  } else if (backoff > 0 || ++strikes >= 2) {
+    // From the workers' first use, two windows in a row: the first passes of a model (memory touched for
+    // the first time, workers waking for the first time) look like contention for a window, and a
+    // fallback of FALLBACK_MIN then cost a 15-pass benchmark most of its 2-thread passes.
     backoff = backoff == 0 ? FALLBACK_MIN_NANOSECONDS
               : backoff * 2 < FALLBACK_MAX_NANOSECONDS ? backoff * 2 : FALLBACK_MAX_NANOSECONDS;
     inline_until = end + backoff;
     atomic_fetch_add(&fallbacks, 1);
-  } else {
-    backoff = 0;
   }
   window_wall = window_alone = 0;
 }
