@@ -46,6 +46,8 @@ struct KernelTests {
 
   @Test(arguments: [
     (33, 124, 13, false, false), (64, 49, 192, true, false), (40, 77, 65, false, true), (37, 41, 43, true, true),
+    // One row: the matrix-vector kernels (a classifier at batch 1), both layouts of B, odd sizes.
+    (1, 1000, 131, false, true), (1, 77, 65, false, false), (1, 13, 7, false, true), (1, 124, 3, true, true),
   ])
   func gemm(_ m: Int, _ n: Int, _ k: Int, _ ta: Bool, _ tb: Bool) {
     #expect(KernelCheck.gemmMaxError(m: m, n: n, k: k, transA: ta, transB: tb) <= 1e-4)
