@@ -113,8 +113,10 @@ struct Conv: CompiledOperator {
         }
       case .depthwiseChannelsLast:
         let packed = tapsMajorWeights!.pointer
-        let chunks = min(context.threads, max(1, outChannels / 16))
-        let per = (outChannels + chunks - 1) / chunks
+        // Chunks of 64 channels whatever the thread count: the kernel's 64- and 16-wide blocks and its
+        // scalar tail round differently, so chunk edges that moved with the threads changed the result.
+        let per = 64
+        let chunks = (outChannels + per - 1) / per
         var cw = window.c
         let scratchCount = simlay_depthwise_hwc_scratch(&cw, Int32(per))
         context.parallelFor(batch * chunks) { range in

@@ -33,7 +33,7 @@ extension DepthwiseBlock {
     _ taps: UnsafePointer<Float>, context: ExecutionContext
   ) {
     let w = depthwise.window
-    if context.threads > 1 && w.inH * w.inW >= Self.bandedCells {
+    if w.inH * w.inW >= Self.bandedCells {
       banded(x, into: y, buffers, taps, context: context)
       return
     }
@@ -61,6 +61,18 @@ extension DepthwiseBlock {
       lo: project.lo, hi: project.hi, function: project.activation, context: context)
   }
 
+  /// Bands a block's rows are split into. Fixed by the shape, not the thread count: each band's GEMMs round
+  /// in their own way, and an image must come out the same at any thread count, alone or in a batch.
+  static let bands = 8
+
+  /// Band `i` of `bands` over 0..<rows (the first ones one row longer when they do not divide evenly).
+  static func band(_ i: Int, of rows: Int) -> Range<Int> {
+    let count = min(bands, rows)
+    let (base, extra) = rows.quotientAndRemainder(dividingBy: count)
+    let start = i * base + min(i, extra)
+    return start..<(start + base + (i < extra ? 1 : 0))
+  }
+
   /// The same in two parallel loops over bands of rows, each band's GEMMs on one thread: expansion and
   /// padded copy by padded rows, then depthwise, projection and epilogue by output rows.
   private func banded(
@@ -76,28 +88,41 @@ extension DepthwiseBlock {
     let rowFloats = simlay_hwc_padded_count(&dw, Int32(mid)) / rows
     var sequential = context
     sequential.threads = 1
-    context.parallelFor(rows, minimumPerThread: 4) { range in
-      // Padded rows p hold input rows p - padTop: this band's expansion is exactly the rows it pads.
-      let (iy0, iy1) = (max(0, range.lowerBound - w.padTop), min(w.inH, range.upperBound - w.padTop))
-      if iy1 > iy0 {
-        GEMM.multiply(
-          transA: true, transB: true, m: (iy1 - iy0) * w.inW, n: mid, k: cin, a: x + iy0 * w.inW, lda: inCells,
-          b: expand.weights.pointer, ldb: cin, c: work + iy0 * w.inW * mid, ldc: mid, context: sequential)
+    context.parallelFor(min(Self.bands, rows)) { bands in
+      for band in bands {
+        // Padded rows p hold input rows p - padTop: this band's expansion is exactly the rows it pads.
+        let range = Self.band(band, of: rows)
+        let (iy0, iy1) = (max(0, range.lowerBound - w.padTop), min(w.inH, range.upperBound - w.padTop))
+        if iy1 > iy0 {
+          GEMM.multiply(
+            transA: true, transB: true, m: (iy1 - iy0) * w.inW, n: mid, k: cin, a: x + iy0 * w.inW, lda: inCells,
+            b: expand.weights.pointer, ldb: cin, c: work + iy0 * w.inW * mid, ldc: mid, context: sequential)
+        }
+        pad(work, range, into: padded, rowFloats: rowFloats)
       }
-      pad(work, range, into: padded, rowFloats: rowFloats)
     }
+    context.parallelFor(min(Self.bands, w.outH)) { bands in
+      for band in bands { project(band: Self.band(band, of: w.outH), padded, taps, work: work, into: y, sequential) }
+    }
+  }
+
+  /// Phase two of `banded` for output rows `range`: depthwise into `work`, projection back to NCHW, epilogue.
+  private func project(
+    band range: Range<Int>, _ padded: UnsafeMutablePointer<Float>, _ taps: UnsafePointer<Float>,
+    work: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, _ sequential: ExecutionContext
+  ) {
+    let w = depthwise.window
+    let (mid, cout, outCells) = (depthwise.outChannels, project.outChannels, w.outH * w.outW)
+    depthwiseRows(padded, range, taps, into: work)
+    let (c0, cells) = (range.lowerBound * w.outW, range.count * w.outW)
+    GEMM.multiply(
+      transB: true, m: cout, n: cells, k: mid, a: project.weights.pointer, lda: mid, b: work + c0 * mid, ldb: mid,
+      c: y + c0, ldc: outCells, context: sequential)
     let bias = project.bias.map { UnsafePointer($0.pointer) }
-    context.parallelFor(w.outH, minimumPerThread: 2) { range in
-      depthwiseRows(padded, range, taps, into: work)
-      let (c0, cells) = (range.lowerBound * w.outW, range.count * w.outW)
-      GEMM.multiply(
-        transB: true, m: cout, n: cells, k: mid, a: project.weights.pointer, lda: mid, b: work + c0 * mid, ldb: mid,
-        c: y + c0, ldc: outCells, context: sequential)
-      for ch in 0..<cout {
-        Epilogue.apply(
-          y + ch * outCells + c0, channels: 1, size: cells, bias: bias.map { $0 + ch }, lo: project.lo,
-          hi: project.hi, function: project.activation)
-      }
+    for ch in 0..<cout {
+      Epilogue.apply(
+        y + ch * outCells + c0, channels: 1, size: cells, bias: bias.map { $0 + ch }, lo: project.lo,
+        hi: project.hi, function: project.activation)
     }
   }
 

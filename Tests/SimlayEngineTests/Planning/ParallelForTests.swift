@@ -142,6 +142,40 @@ struct ParallelForTests {
     }
   }
 
+  @Test(arguments: models)
+  func anImageIsTheSameAtAnyThreadCountAloneOrInABatch(_ file: String) throws {
+    // The daemon batches new images, so an image's activations must not depend on what else was in its
+    // batch, nor on the thread count: every split that changes rounding (GEMM blocks, a fused block's
+    // bands) is fixed by the shape. The last feature map before pooling: every block before it is fused.
+    let model = try Model(contentsOf: Self.fixtures.appendingPathComponent(file).path)
+    let shape = try #require(model.defaultInputShape(batch: 1))
+    let layer = try #require(model.layers(inputShape: shape).last { $0.shape.count == 4 && $0.shape[2] > 1 }).name
+    var first: [Float]?
+    for threads in [1, 2, 3] {
+      for batch in [1, 2, 3, 4] {
+        let input = try #require(model.defaultInputShape(batch: batch))
+        var state: UInt64 = 12345
+        let values = (0..<input.reduce(1, *)).map { _ -> Float in
+          state = state &* 6364136223846793005 &+ 1442695040888963407
+          return Float(state >> 40) / Float(1 << 24) * 2 - 1
+        }
+        let out = try #require(
+          try model.run(
+            Tensor(shape: input, floats: values), keep: [layer], context: ExecutionContext(threads: threads))[
+              layer])
+        let image = Array(out.floats.prefix(out.count / batch))
+        if let first {
+          let differ = zip(image, first).filter { $0 != $1 }.count
+          #expect(
+            image.count == first.count && differ == 0,
+            "\(file) \(layer): image 0 at \(threads) threads, batch \(batch): \(differ) values differ")
+        } else {
+          first = image
+        }
+      }
+    }
+  }
+
   @Test func sameResultsBesideABusyProcess() throws {
     // A process spinning on a core: the pool's workers are descheduled now and then, and the loops must
     // neither hang nor change a single bit of the result at a given thread count.
