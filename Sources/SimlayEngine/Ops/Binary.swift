@@ -9,6 +9,16 @@ struct Binary: CompiledOperator {
   let op: Op
   let stridesA: [Int]
   let stridesB: [Int]
+  /// Set when the operation is an Add or Mul of a whole tensor and one value per plane (see `planeLayout`).
+  let plane: PlaneLayout?
+
+  /// Which operand is whole, where the per-plane operand's values are, and the plane size.
+  struct PlaneLayout {
+    let fullIsA: Bool
+    let batchStride: Int
+    let channelStride: Int
+    let size: Int
+  }
 
   static let ops: [String: Op] = [
     "Add": .add, "Sub": .sub, "Mul": .mul, "Div": .div, "Pow": .pow, "Max": .max, "Min": .min,
@@ -28,9 +38,10 @@ struct Binary: CompiledOperator {
     }
     let op: Op =
       ctx.node.opType == "Mod" ? (ctx.node.int("fmod", default: 0) != 0 ? .fmod : .mod) : ops[ctx.node.opType] ?? .div
+    let (stridesA, stridesB) = (Broadcast.strides(a.shape, in: shape), Broadcast.strides(b.shape, in: shape))
     return Binary(
-      outputTypes: [TensorType(a.dataType, shape)], op: op,
-      stridesA: Broadcast.strides(a.shape, in: shape), stridesB: Broadcast.strides(b.shape, in: shape))
+      outputTypes: [TensorType(a.dataType, shape)], op: op, stridesA: stridesA, stridesB: stridesB,
+      plane: op == .add || op == .mul ? planeLayout(shape, stridesA, stridesB) : nil)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
@@ -48,8 +59,8 @@ struct Binary: CompiledOperator {
       }
       return [Tensor(shape: shape, int64s: out)]
     }
-    if op == .add || op == .mul, let (full, values, strides, size) = planeOperands(a, b), size >= 16 {
-      return [planewise(full, values, strides, size: size, context)]
+    if let plane, outputTypes[0].dataType == .float32 {
+      return [plane.fullIsA ? planewise(a, b, plane, context) : planewise(b, a, plane, context)]
     }
     return [
       Tensor(shape: shape) { y in
@@ -97,31 +108,31 @@ struct Binary: CompiledOperator {
   }
 
   /// For an Add or Mul of a whole [N, C, spatial...] tensor and one value per plane ([N or 1, C or 1, 1...],
-  /// a squeeze-and-excitation scale, a per-channel bias): the operands in that order and the plane size.
-  func planeOperands(_ a: Tensor, _ b: Tensor) -> (Tensor, Tensor, (batch: Int, channel: Int), Int)? {
-    let shape = outputTypes[0].shape
+  /// a squeeze-and-excitation scale, a per-channel bias) with planes of at least 16 values. Fixed by the
+  /// shapes, so found once at compile time.
+  static func planeLayout(_ shape: [Int], _ stridesA: [Int], _ stridesB: [Int]) -> PlaneLayout? {
     guard shape.count >= 3 else { return nil }
     var contiguous = [Int](repeating: 1, count: shape.count)
     for d in stride(from: shape.count - 2, through: 0, by: -1) { contiguous[d] = contiguous[d + 1] * shape[d + 1] }
-    for (full, fullStrides, other, otherStrides) in [(a, stridesA, b, stridesB), (b, stridesB, a, stridesA)]
-    where fullStrides == contiguous && otherStrides[2...].allSatisfy({ $0 == 0 }) {
-      return (full, other, (otherStrides[0], otherStrides[1]), contiguous[1])
+    guard contiguous[1] >= 16 else { return nil }
+    for (fullIsA, full, other) in [(true, stridesA, stridesB), (false, stridesB, stridesA)]
+    where full == contiguous && other[2...].allSatisfy({ $0 == 0 }) {
+      return PlaneLayout(fullIsA: fullIsA, batchStride: other[0], channelStride: other[1], size: contiguous[1])
     }
     return nil
   }
 
-  /// The plane case of planeOperands, split over the threads by plane: the generic path walks rows of the
+  /// The plane case (see planeLayout), split over the threads by plane: the generic path walks rows of the
   /// innermost dimension one closure call each (10752 calls for a 96x112x112 scale in EfficientNet-B0).
-  func planewise(
-    _ full: Tensor, _ values: Tensor, _ strides: (batch: Int, channel: Int), size: Int, _ context: ExecutionContext
-  ) -> Tensor {
+  func planewise(_ full: Tensor, _ values: Tensor, _ layout: PlaneLayout, _ context: ExecutionContext) -> Tensor {
     let shape = outputTypes[0].shape
+    let size = layout.size
     let (channels, planes) = (shape[1], shape[0] * shape[1])
     return Tensor(shape: shape) { y in
       context.parallelFor(planes, minimumPerThread: max(1, (1 << 15) / size)) { range in
         for p in range {
           let (x, d) = (UnsafePointer(full.pointer) + p * size, y + p * size)
-          let v = values.pointer[(p / channels) * strides.batch + (p % channels) * strides.channel]
+          let v = values.pointer[(p / channels) * layout.batchStride + (p % channels) * layout.channelStride]
           if op == .mul {
             for i in 0..<size { d[i] = x[i] * v }
           } else {

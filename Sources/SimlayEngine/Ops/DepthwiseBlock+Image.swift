@@ -80,8 +80,7 @@ extension DepthwiseBlock {
     _ taps: UnsafePointer<Float>, context: ExecutionContext
   ) {
     let w = depthwise.window
-    let (cin, mid, cout) = (expand.inChannels, depthwise.outChannels, project.outChannels)
-    let (inCells, outCells) = (w.inH * w.inW, w.outH * w.outW)
+    let (cin, mid, inCells) = (expand.inChannels, depthwise.outChannels, w.inH * w.inW)
     var dw = w.c
     let (work, padded) = (buffers.work, buffers.padded)
     let rows = Int(simlay_hwc_padded_rows(&dw))
