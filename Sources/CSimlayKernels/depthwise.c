@@ -204,28 +204,23 @@ size_t simlay_hwc_padded_count(const simlay_window *w, int channels) {
 
 int simlay_hwc_padded_rows(const simlay_window *w) { return padded_height(w); }
 
-SIMLAY_CLONES void simlay_hwc_pad_bias_clamp(const float *x, int channels, const simlay_window *w, const float *bias,
-                                             float lo, float hi, int py0, int py1, float *padded) {
+void simlay_hwc_zero_border(float *padded, int channels, const simlay_window *w, int py0, int py1) {
   const int pw = padded_width(w);
   for (int py = py0; py < py1; py++) {
     const int iy = py - w->pad_top;
     float *row = padded + (ptrdiff_t)py * pw * channels;
+    if (iy < 0 || iy >= w->in_h) {
+      memset(row, 0, sizeof(float) * (size_t)pw * (size_t)channels);
+      continue;
+    }
     for (int px = 0; px < pw; px++) {
       const int ix = px - w->pad_left;
-      float *dst = row + (ptrdiff_t)px * channels;
-      if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) {
-        memset(dst, 0, sizeof(float) * (size_t)channels);
-        continue;
-      }
-      const float *src = x + ((ptrdiff_t)iy * w->in_w + ix) * channels;
-      if (bias) {
-        for (int c = 0; c < channels; c++) dst[c] = clampf(src[c] + bias[c], lo, hi);
-      } else {
-        for (int c = 0; c < channels; c++) dst[c] = clampf(src[c], lo, hi);
-      }
+      if (ix < 0 || ix >= w->in_w) memset(row + (ptrdiff_t)px * channels, 0, sizeof(float) * (size_t)channels);
     }
   }
 }
+
+size_t simlay_hwc_padded_width(const simlay_window *w) { return (size_t)padded_width(w); }
 
 void simlay_depthwise_hwc(const float *x, int channels, const float *weights, int weight_stride, const float *bias, const simlay_window *w,
                           float lo, float hi, float *y, float *scratch) {

@@ -34,14 +34,15 @@ size_t simlay_hwc_padded_count(const simlay_window *w, int channels);
 /// Rows of the padded copy (padded_h).
 int simlay_hwc_padded_rows(const simlay_window *w);
 
-/// Fills rows py0..<py1 of `padded` ([padded_h][padded_w][channels]) from a channels-last input x
-/// ([in_h*in_w][channels]) with zero borders, adding `bias` (may be NULL) and clamping to lo..hi on the way:
-/// the epilogue of the GEMM that produced x.
-void simlay_hwc_pad_bias_clamp(const float *x, int channels, const simlay_window *w, const float *bias, float lo,
-                               float hi, int py0, int py1, float *padded);
+/// Columns of the padded copy (padded_w).
+size_t simlay_hwc_padded_width(const simlay_window *w);
+
+/// Zeroes the border cells (those outside the input) of rows py0..<py1 of `padded`, for a producer that
+/// writes the interior cells itself.
+void simlay_hwc_zero_border(float *padded, int channels, const simlay_window *w, int py0, int py1);
 
 /// Output rows oy0..<oy1 of a channels-last depthwise convolution over a padded input (see
-/// simlay_hwc_pad_bias_clamp) into out ([out_h*out_w][channels]). `weights` is [taps][ldw].
+/// simlay_hwc_zero_border) into out ([out_h*out_w][channels]). `weights` is [taps][ldw].
 void simlay_depthwise_hwc_rows(const float *padded, int channels, const float *weights, int ldw, const float *bias,
                                const simlay_window *w, float lo, float hi, int oy0, int oy1, float *out);
 
@@ -102,5 +103,39 @@ void simlay_bias_activation(float *y, int channels, ptrdiff_t size, const float 
 
 /// The exp approximation the activations use (for tests: its error against double exp).
 float simlay_exp(float x);
+
+/// Tile of simlay_gemm_packed: rows of A (MR) and columns of B (NR) per panel.
+#define SIMLAY_GEMM_MR 6
+#define SIMLAY_GEMM_NR 16
+
+/// Floats of A [m, k] packed into panels of SIMLAY_GEMM_MR rows (zero-padded).
+size_t simlay_gemm_packed_a_count(int m, int k);
+
+/// Floats of B [k, n] packed into panels of SIMLAY_GEMM_NR columns (zero-padded).
+size_t simlay_gemm_packed_b_count(int n, int k);
+
+/// Packs A(i, p) = a[i * rs + p * ks] for i < m, p < k into panels [m / MR][k][MR].
+void simlay_gemm_pack_a(const float *a, ptrdiff_t rs, ptrdiff_t ks, int m, int k, float *dst);
+
+/// Packs B(p, j) = b[p * ks + j * cs] for p < k, j < n into panels [n / NR][k][NR].
+void simlay_gemm_pack_b(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n, float *dst);
+
+/// What simlay_gemm_packed does to each element it writes: x = f(clamp(x + bias, lo, hi)), the bias indexed by
+/// column or by row (bias may be NULL), f the function `kind` of simlay_activation.
+typedef struct {
+  const float *bias;
+  int bias_per_column;
+  float lo, hi;
+  int kind;
+  float alpha, beta;
+} simlay_gemm_epilogue;
+
+/// C = A B with the epilogue, from packed panels of A [m, k] and B [k, n] (see the pack functions). Row i of C
+/// is at c + row_offsets[i] (a negative offset drops the row) or, when row_offsets is NULL, at c + i * ldc;
+/// its n columns are contiguous. Each element is the whole sum over k in order, so the result does not depend
+/// on how a caller splits C. `columns_outer` walks B's panels in the outer loop (keep whichever operand's
+/// panel is reused in cache outer).
+void simlay_gemm_packed(int m, int n, int k, const float *pa, const float *pb, float *c, ptrdiff_t ldc,
+                        const ptrdiff_t *row_offsets, const simlay_gemm_epilogue *e, int columns_outer);
 
 #endif

@@ -23,6 +23,9 @@ struct Conv: CompiledOperator {
   let activation: PointwiseFunction
   /// Depthwise weights transposed to [taps][channels], for the channels-last kernel.
   let tapsMajorWeights: Tensor?
+  /// The weights packed as GEMM's left operand, for pointwise and ungrouped im2col kernels; nil otherwise
+  /// (or when a fused block packs them its own way).
+  var packed: PackedWeights?
 
   static func make(_ ctx: OperatorContext) throws -> any CompiledOperator {
     let x = try ctx.floatType(0).shape
@@ -67,12 +70,16 @@ struct Conv: CompiledOperator {
         for ch in 0..<m { for t in 0..<taps { dst[t * m + ch] = wf.pointer[ch * taps + t] } }
       }
     }
+    let depth = c / group * kernel[0] * kernel[1]
+    let packed =
+      (kind == .pointwise || kind == .im2col) && group == 1
+      ? PackedWeights(wf.pointer, channels: m, depth: depth, side: .rows) : nil
     return Conv(
       outputTypes: [TensorType(.float32, [x[0], m, window.outH, window.outW])],
       weights: wf, bias: bias,
       window: window, group: group, inChannels: c, outChannels: m,
       lo: ctx.node.float("_act_min", default: -.infinity), hi: ctx.node.float("_act_max", default: .infinity),
-      kind: kind, activation: activation(ctx.node), tapsMajorWeights: transposed)
+      kind: kind, activation: activation(ctx.node), tapsMajorWeights: transposed, packed: packed)
   }
 
   /// The function Fusion recorded in `_act_kind`; an unknown kind (a crafted file) runs as the identity in
@@ -86,6 +93,11 @@ struct Conv: CompiledOperator {
   /// Applies the fused function in place to `count` floats of a depthwise output (whose kernels only clamp).
   func activate(_ y: UnsafeMutablePointer<Float>, count: Int) {
     if activation.kind != SIMLAY_ACT_IDENTITY { Elementwise.apply(activation, y, y, count: count) }
+  }
+
+  /// What the packed GEMM adds, clamps and applies as it writes.
+  var epilogue: GEMMEpilogue {
+    GEMMEpilogue(bias: bias.map { UnsafePointer($0.pointer) }, lo: lo, hi: hi, function: activation)
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {
@@ -137,6 +149,12 @@ struct Conv: CompiledOperator {
       case .pointwise:
         for n in 0..<batch {
           let dst = y + n * outChannels * outPlane
+          if let packed {
+            PackedGEMM.rows(
+              packed, b: x.pointer + n * inChannels * inPlane, ks: inPlane, cs: 1, n: outPlane, c: dst,
+              ldc: outPlane, epilogue: epilogue, context: context)
+            continue
+          }
           GEMM.multiply(
             m: outChannels, n: outPlane, k: inChannels, a: w, lda: inChannels,
             b: x.pointer + n * inChannels * inPlane, ldb: outPlane, c: dst, ldc: outPlane, context: context)
@@ -154,10 +172,17 @@ struct Conv: CompiledOperator {
             Im2col.unfold(
               x.pointer + (n * inChannels + g * cg) * inPlane, channels: cg, window: window, into: cols,
               context: context)
+            if let packed {
+              PackedGEMM.rows(
+                packed, b: cols, ks: outPlane, cs: 1, n: outPlane, c: y + n * outChannels * outPlane,
+                ldc: outPlane, epilogue: epilogue, context: context)
+              continue
+            }
             GEMM.multiply(
               m: mg, n: outPlane, k: k, a: w + g * mg * k, lda: k, b: cols, ldb: outPlane,
               c: y + (n * outChannels + g * mg) * outPlane, ldc: outPlane, context: context)
           }
+          if packed != nil { continue }
           Epilogue.apply(
             y + n * outChannels * outPlane, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi,
             function: activation, context: context)

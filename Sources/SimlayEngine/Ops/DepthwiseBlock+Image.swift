@@ -1,8 +1,8 @@
 import CSimlayKernels
 
 extension DepthwiseBlock {
-  /// Work memory of one image in flight: the expansion's output (later the depthwise output, never
-  /// larger) channels-last, and the zero-padded copy the depthwise kernel reads.
+  /// Work memory of one image in flight: the zero-padded channels-last copy the expansion writes and the
+  /// depthwise kernel reads, and the depthwise output (channels-last) the projection reads.
   struct Buffers {
     let work: UnsafeMutablePointer<Float>
     let padded: UnsafeMutablePointer<Float>
@@ -11,7 +11,7 @@ extension DepthwiseBlock {
       let w = block.depthwise.window
       var dw = w.c
       let mid = block.depthwise.outChannels
-      work = .allocate(capacity: w.inH * w.inW * mid)
+      work = .allocate(capacity: w.outH * w.outW * mid)
       padded = .allocate(capacity: simlay_hwc_padded_count(&dw, Int32(mid)))
     }
 
@@ -21,10 +21,8 @@ extension DepthwiseBlock {
     }
   }
 
-  /// Up to this many input cells the block splits its GEMMs by columns (channels); from here up by bands
-  /// of rows. Why: a band's GEMM packs the whole weight matrix again, which on 7x7 and 14x14 maps (few
-  /// cells, up to 1152 channels) costs as much as the band's product; on larger maps it is small beside it,
-  /// and bands need two parallel loops per image where the column split needs five.
+  /// Up to this many input cells the block splits each GEMM over the threads; from here up it runs by bands
+  /// of rows, each band's GEMMs on one thread, in two parallel loops per image where the split needs four.
   static let bandedCells = 28 * 28
 
   /// One image: x is its [cin, H, W] input, y its [cout, H', W'] output.
@@ -37,32 +35,18 @@ extension DepthwiseBlock {
       banded(x, into: y, buffers, taps, context: context)
       return
     }
-    let (cin, mid, cout) = (expand.inChannels, depthwise.outChannels, project.outChannels)
-    let (inCells, outCells) = (w.inH * w.inW, w.outH * w.outW)
     var dw = w.c
-    let (work, padded) = (buffers.work, buffers.padded)
-    let rowFloats = simlay_hwc_padded_count(&dw, Int32(mid)) / Int(simlay_hwc_padded_rows(&dw))
-    // E[cells, mid] = X^T W_a^T: channels-last straight out of the GEMM.
-    GEMM.multiply(
-      transA: true, transB: true, m: inCells, n: mid, k: cin, a: x, lda: inCells,
-      b: expand.weights.pointer, ldb: cin, c: work, ldc: mid, context: context)
-    context.parallelFor(Int(simlay_hwc_padded_rows(&dw)), minimumPerThread: 4) { range in
-      pad(work, range, into: padded, rowFloats: rowFloats)
-    }
+    let rows = Int(simlay_hwc_padded_rows(&dw))
+    expand(x, rows: 0..<rows, into: buffers.padded, context: context)
     context.parallelFor(w.outH, minimumPerThread: 2) { range in
-      depthwiseRows(padded, range, taps, into: work)
+      depthwiseRows(buffers.padded, range, taps, into: buffers.work)
     }
-    // Y[cout, cells] = W_c D^T, back to NCHW.
-    GEMM.multiply(
-      transB: true, m: cout, n: outCells, k: mid, a: project.weights.pointer, lda: mid, b: work, ldb: mid,
-      c: y, ldc: outCells, context: context)
-    Epilogue.apply(
-      y, channels: cout, size: outCells, bias: project.bias.map { UnsafePointer($0.pointer) },
-      lo: project.lo, hi: project.hi, function: project.activation, context: context)
+    project(buffers.work, cells: 0..<(w.outH * w.outW), into: y, context: context)
   }
 
-  /// Bands a block's rows are split into. Fixed by the shape, not the thread count: each band's GEMMs round
-  /// in their own way, and an image must come out the same at any thread count, alone or in a batch.
+  /// Bands a block's rows are split into. Fixed by the shape, not the thread count, so that a batch's
+  /// images and an image's bands share the threads the same way at every size (the results do not depend
+  /// on it: the packed GEMM gives the same bits however it is split).
   static let bands = 8
 
   /// Band `i` of `bands` over 0..<rows (the first ones one row longer when they do not divide evenly).
@@ -73,68 +57,59 @@ extension DepthwiseBlock {
     return start..<(start + base + (i < extra ? 1 : 0))
   }
 
-  /// The same in two parallel loops over bands of rows, each band's GEMMs on one thread: expansion and
-  /// padded copy by padded rows, then depthwise, projection and epilogue by output rows.
+  /// The same in two parallel loops over bands of rows, each band's GEMMs on one thread: expansion into the
+  /// padded copy by padded rows, then depthwise and projection by output rows.
   private func banded(
     _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ buffers: Buffers,
     _ taps: UnsafePointer<Float>, context: ExecutionContext
   ) {
     let w = depthwise.window
-    let (cin, mid, inCells) = (expand.inChannels, depthwise.outChannels, w.inH * w.inW)
     var dw = w.c
-    let (work, padded) = (buffers.work, buffers.padded)
     let rows = Int(simlay_hwc_padded_rows(&dw))
-    let rowFloats = simlay_hwc_padded_count(&dw, Int32(mid)) / rows
     var sequential = context
     sequential.threads = 1
     context.parallelFor(min(Self.bands, rows)) { bands in
-      for band in bands {
-        // Padded rows p hold input rows p - padTop: this band's expansion is exactly the rows it pads.
-        let range = Self.band(band, of: rows)
-        let (iy0, iy1) = (max(0, range.lowerBound - w.padTop), min(w.inH, range.upperBound - w.padTop))
-        if iy1 > iy0 {
-          GEMM.multiply(
-            transA: true, transB: true, m: (iy1 - iy0) * w.inW, n: mid, k: cin, a: x + iy0 * w.inW, lda: inCells,
-            b: expand.weights.pointer, ldb: cin, c: work + iy0 * w.inW * mid, ldc: mid, context: sequential)
-        }
-        pad(work, range, into: padded, rowFloats: rowFloats)
-      }
+      for band in bands { expand(x, rows: Self.band(band, of: rows), into: buffers.padded, context: sequential) }
     }
     context.parallelFor(min(Self.bands, w.outH)) { bands in
-      for band in bands { project(band: Self.band(band, of: w.outH), padded, taps, work: work, into: y, sequential) }
+      for band in bands {
+        let range = Self.band(band, of: w.outH)
+        depthwiseRows(buffers.padded, range, taps, into: buffers.work)
+        project(
+          buffers.work, cells: (range.lowerBound * w.outW)..<(range.upperBound * w.outW), into: y, context: sequential)
+      }
     }
   }
 
-  /// Phase two of `banded` for output rows `range`: depthwise into `work`, projection back to NCHW, epilogue.
-  private func project(
-    band range: Range<Int>, _ padded: UnsafeMutablePointer<Float>, _ taps: UnsafePointer<Float>,
-    work: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, _ sequential: ExecutionContext
+  /// Padded rows `range` of the depthwise input: the expansion of the input rows they hold, written in place
+  /// with its bias, clamp and function, and zeros around them.
+  private func expand(
+    _ x: UnsafePointer<Float>, rows range: Range<Int>, into padded: UnsafeMutablePointer<Float>,
+    context: ExecutionContext
   ) {
     let w = depthwise.window
-    let (mid, cout, outCells) = (depthwise.outChannels, project.outChannels, w.outH * w.outW)
-    depthwiseRows(padded, range, taps, into: work)
-    let (c0, cells) = (range.lowerBound * w.outW, range.count * w.outW)
-    GEMM.multiply(
-      transB: true, m: cout, n: cells, k: mid, a: project.weights.pointer, lda: mid, b: work + c0 * mid, ldb: mid,
-      c: y + c0, ldc: outCells, context: sequential)
-    let bias = project.bias.map { UnsafePointer($0.pointer) }
-    for ch in 0..<cout {
-      Epilogue.apply(
-        y + ch * outCells + c0, channels: 1, size: cells, bias: bias.map { $0 + ch }, lo: project.lo,
-        hi: project.hi, function: project.activation)
+    var dw = w.c
+    // Padded rows p hold input rows p - padTop.
+    let (iy0, iy1) = (max(0, range.lowerBound - w.padTop), min(w.inH, range.upperBound - w.padTop))
+    if iy1 > iy0 {
+      paddedOffsets.withUnsafeBufferPointer { offsets in
+        PackedGEMM.columns(
+          expandPacked!, a: x + iy0 * w.inW, rs: 1, ks: w.inH * w.inW, m: (iy1 - iy0) * w.inW, c: padded, ldc: 0,
+          rowOffsets: offsets.baseAddress! + iy0 * w.inW, epilogue: expand.epilogue, context: context)
+      }
     }
+    simlay_hwc_zero_border(
+      padded, Int32(depthwise.outChannels), &dw, Int32(range.lowerBound), Int32(range.upperBound))
   }
 
-  /// Padded rows `range` from the expansion's output: bias, clamp and the expansion's function.
-  private func pad(
-    _ work: UnsafeMutablePointer<Float>, _ range: Range<Int>, into padded: UnsafeMutablePointer<Float>,
-    rowFloats: Int
+  /// Output cells `cells` of the projection, from the channels-last depthwise output back to NCHW.
+  private func project(
+    _ work: UnsafePointer<Float>, cells: Range<Int>, into y: UnsafeMutablePointer<Float>, context: ExecutionContext
   ) {
-    var cw = depthwise.window.c
-    simlay_hwc_pad_bias_clamp(
-      work, Int32(depthwise.outChannels), &cw, expand.bias.map { UnsafePointer($0.pointer) }, expand.lo, expand.hi,
-      Int32(range.lowerBound), Int32(range.upperBound), padded)
-    expand.activate(padded + range.lowerBound * rowFloats, count: range.count * rowFloats)
+    let mid = depthwise.outChannels
+    PackedGEMM.rows(
+      project.packed!, b: work + cells.lowerBound * mid, ks: 1, cs: mid, n: cells.count, c: y + cells.lowerBound,
+      ldc: depthwise.window.outH * depthwise.window.outW, epilogue: project.epilogue, context: context)
   }
 
   /// Depthwise output rows `range` (channels-last) with its fused function.

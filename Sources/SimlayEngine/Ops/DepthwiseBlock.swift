@@ -16,6 +16,12 @@ struct DepthwiseBlock: CompiledOperator {
   /// Depthwise weights as [taps][channels]; nil when the parts do not fit the channels-last path (then
   /// they simply run one after the other).
   let tapsMajor: Tensor?
+  /// The expansion's weights packed as the right operand: its GEMM writes cells (rows) by channels.
+  let expandPacked: PackedWeights?
+  /// Where each input cell's expansion goes in the depthwise kernel's zero-padded channels-last copy
+  /// (-1 for a cell the depthwise never reads): the expansion writes there directly, with its bias, clamp
+  /// and function, so no separate padding pass runs.
+  let paddedOffsets: [Int]
 
   var outputTypes: [TensorType] { project.outputTypes }
 
@@ -40,22 +46,41 @@ struct DepthwiseBlock: CompiledOperator {
       }
       return conv
     }
-    let expand = try part("a:", [0, 1, 2], try ctx.floatType(0))
+    var expand = try part("a:", [0, 1, 2], try ctx.floatType(0))
     let depthwise = try part("b:", [0, 3, 4], expand.outputTypes[0])
     let project = try part("c:", [0, 5, 6], depthwise.outputTypes[0])
     guard expand.kind == .pointwise, depthwise.group == depthwise.inChannels, depthwise.group > 1,
-      depthwise.window.kH * depthwise.window.kW <= 64, project.kind == .pointwise,
-      // The expansion's function runs over the zero-padded copy, borders included (see run).
-      expand.activation.keepsZero
+      depthwise.window.kH * depthwise.window.kW <= 64, project.kind == .pointwise, project.packed != nil
     else {
-      return DepthwiseBlock(expand: expand, depthwise: depthwise, project: project, tapsMajor: nil)
+      return DepthwiseBlock(
+        expand: expand, depthwise: depthwise, project: project, tapsMajor: nil, expandPacked: nil,
+        paddedOffsets: [])
     }
     let (m, taps) = (depthwise.outChannels, depthwise.window.kH * depthwise.window.kW)
     let w = depthwise.weights
     let tapsMajor = Tensor(shape: [taps, m]) { dst in
       for ch in 0..<m { for t in 0..<taps { dst[t * m + ch] = w.pointer[ch * taps + t] } }
     }
-    return DepthwiseBlock(expand: expand, depthwise: depthwise, project: project, tapsMajor: tapsMajor)
+    let expandPacked = PackedWeights(
+      expand.weights.pointer, channels: expand.outChannels, depth: expand.inChannels, side: .columns)
+    expand.packed = nil
+    return DepthwiseBlock(
+      expand: expand, depthwise: depthwise, project: project, tapsMajor: tapsMajor, expandPacked: expandPacked,
+      paddedOffsets: offsets(depthwise.window, channels: m))
+  }
+
+  /// Offsets of each input cell in the padded copy (see paddedOffsets).
+  private static func offsets(_ w: Window2D, channels: Int) -> [Int] {
+    var c = w.c
+    let (rows, columns) = (Int(simlay_hwc_padded_rows(&c)), simlay_hwc_padded_width(&c))
+    var offsets = [Int](repeating: -1, count: w.inH * w.inW)
+    for iy in 0..<w.inH {
+      for ix in 0..<w.inW {
+        let (py, px) = (iy + w.padTop, ix + w.padLeft)
+        if py < rows && px < columns { offsets[iy * w.inW + ix] = (py * columns + px) * channels }
+      }
+    }
+    return offsets
   }
 
   func run(_ inputs: [Tensor?], _ context: ExecutionContext) throws -> [Tensor] {

@@ -1,0 +1,137 @@
+import CSimlayKernels
+
+/// A convolution's weights [channels, depth] packed once, at compile time, into the panels
+/// `simlay_gemm_packed` reads: as the left operand (C[channels, n] = W B, panels of 6 channels) or as the
+/// right one (C[m, channels] = A W^T, panels of 16 channels).
+package struct PackedWeights: Sendable {
+  /// Whether the weights' channels are C's rows or its columns.
+  package enum Side: Sendable { case rows, columns }
+
+  let panels: Tensor
+  let channels: Int
+  let depth: Int
+  let side: Side
+
+  /// Packs `w`, row-major [channels, depth].
+  package init(_ w: UnsafePointer<Float>, channels: Int, depth: Int, side: Side) {
+    (self.channels, self.depth, self.side) = (channels, depth, side)
+    let (c, d) = (Int32(channels), Int32(depth))
+    switch side {
+    case .rows:
+      panels = Tensor(shape: [simlay_gemm_packed_a_count(c, d)]) { simlay_gemm_pack_a(w, depth, 1, c, d, $0) }
+    case .columns:
+      panels = Tensor(shape: [simlay_gemm_packed_b_count(c, d)]) { simlay_gemm_pack_b(w, 1, depth, d, c, $0) }
+    }
+  }
+}
+
+/// What a packed product does to each element it writes: f(clamp(x + bias, lo, hi)), the bias per weight
+/// channel.
+package struct GEMMEpilogue {
+  package var bias: UnsafePointer<Float>?
+  package var lo: Float
+  package var hi: Float
+  package var function: PointwiseFunction
+
+  package init(
+    bias: UnsafePointer<Float>? = nil, lo: Float = -.infinity, hi: Float = .infinity,
+    function: PointwiseFunction = .identity
+  ) {
+    (self.bias, self.lo, self.hi, self.function) = (bias, lo, hi, function)
+  }
+}
+
+/// Products with packed weights on the engine's pool. Work is split into chunks of the activation operand
+/// sized to stay in L2 (each packed once by the thread that runs it), and, when those are fewer than the
+/// threads want, into groups of weight panels. Any split gives the same bits (see simlay_gemm_packed).
+package enum PackedGEMM {
+  /// Floats of one depth block (the kernel's, up to 512 deep) of a packed activation chunk: ~256 KB, what
+  /// one core's L2 holds beside the weights' panel.
+  static let chunkFloats = 1 << 16
+
+  /// C[channels, n] = W B + epilogue, where B(p, j) = b[p * ks + j * cs] for p < depth; row ch of C at
+  /// c + ch * ldc.
+  package static func rows(
+    _ w: PackedWeights, b: UnsafePointer<Float>, ks: Int, cs: Int, n: Int, c: UnsafeMutablePointer<Float>,
+    ldc: Int, epilogue: GEMMEpilogue, context: ExecutionContext?
+  ) {
+    precondition(w.side == .rows)
+    tasks(w, extent: n, context: context) { columns, channels, packed in
+      simlay_gemm_pack_b(b + columns.lowerBound * cs, ks, cs, Int32(w.depth), Int32(columns.count), packed)
+      var e = epilogue.c(offset: channels.lowerBound, perColumn: false)
+      simlay_gemm_packed(
+        Int32(channels.count), Int32(columns.count), Int32(w.depth), w.panels.pointer + channels.lowerBound * w.depth,
+        packed, c + channels.lowerBound * ldc + columns.lowerBound, ldc, nil, &e, 0)
+    }
+  }
+
+  /// C[m, channels] = A W^T + epilogue, where A(i, p) = a[i * rs + p * ks] for p < depth; row i of C at
+  /// c + rowOffsets[i] (dropped when negative) or, without offsets, at c + i * ldc.
+  package static func columns(
+    _ w: PackedWeights, a: UnsafePointer<Float>, rs: Int, ks: Int, m: Int, c: UnsafeMutablePointer<Float>,
+    ldc: Int, rowOffsets: UnsafePointer<Int>? = nil, epilogue: GEMMEpilogue, context: ExecutionContext?
+  ) {
+    precondition(w.side == .columns)
+    tasks(w, extent: m, context: context) { rows, channels, packed in
+      simlay_gemm_pack_a(a + rows.lowerBound * rs, rs, ks, Int32(rows.count), Int32(w.depth), packed)
+      var e = epilogue.c(offset: channels.lowerBound, perColumn: true)
+      let offsets = rowOffsets.map { $0 + rows.lowerBound }
+      simlay_gemm_packed(
+        Int32(rows.count), Int32(channels.count), Int32(w.depth), packed,
+        w.panels.pointer + channels.lowerBound * w.depth,
+        (offsets == nil ? c + rows.lowerBound * ldc : c) + channels.lowerBound, ldc, offsets, &e, 1)
+    }
+  }
+
+  /// Runs `body(activations, channels, buffer)` over chunks of the activation operand's `extent` rows or
+  /// columns times groups of weight channels, on the pool; `buffer` holds the chunk packed.
+  ///
+  /// A chunk is a multiple of the kernel's panel, at most 512 columns or 384 rows and ~chunkFloats floats
+  /// per depth block, and the chunks are balanced (49 columns in chunks of 48 would leave a chunk of one
+  /// that costs a whole pass over the weights). Weights split into groups of panels only when there are
+  /// fewer chunks than two per thread, each group packing the chunk again.
+  private static func tasks(
+    _ w: PackedWeights, extent: Int, context: ExecutionContext?,
+    _ body: (Range<Int>, Range<Int>, UnsafeMutablePointer<Float>) -> Void
+  ) {
+    if extent == 0 || w.channels == 0 { return }
+    let (mr, nr) = (Int(SIMLAY_GEMM_MR), Int(SIMLAY_GEMM_NR))
+    let (unit, channelUnit, most) = w.side == .rows ? (nr, mr, 512) : (mr, nr, 384)
+    let size = min(max(unit, chunkFloats / min(max(w.depth, 1), 512) / unit * unit), most)
+    let chunks = (extent + size - 1) / size
+    let chunk = ((extent + chunks - 1) / chunks + unit - 1) / unit * unit
+    let panels = (w.channels + channelUnit - 1) / channelUnit
+    let threads = context?.threads ?? 1
+    let groups = threads > 1 && chunks < 2 * threads ? min(panels, (2 * threads + chunks - 1) / chunks) : 1
+    let capacity = chunk * w.depth
+    func task(_ t: Int) {
+      let (i, g) = t.quotientAndRemainder(dividingBy: groups)
+      let p = range(g, of: groups, panels)
+      let channels = (p.lowerBound * channelUnit)..<min(w.channels, p.upperBound * channelUnit)
+      let buffer = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+      defer { buffer.deallocate() }
+      body((i * chunk)..<min(extent, (i + 1) * chunk), channels, buffer)
+    }
+    if let context, threads > 1, chunks * groups > 1 {
+      context.parallelFor(chunks * groups) { for t in $0 { task(t) } }
+    } else {
+      for t in 0..<(chunks * groups) { task(t) }
+    }
+  }
+
+  /// Group `i` of `count` over 0..<total.
+  private static func range(_ i: Int, of count: Int, _ total: Int) -> Range<Int> {
+    let (base, extra) = total.quotientAndRemainder(dividingBy: count)
+    let start = i * base + min(i, extra)
+    return start..<(start + base + (i < extra ? 1 : 0))
+  }
+}
+
+extension GEMMEpilogue {
+  /// The C struct for weight channels from `offset` on.
+  fileprivate func c(offset: Int, perColumn: Bool) -> simlay_gemm_epilogue {
+    simlay_gemm_epilogue(
+      bias: bias.map { $0 + offset }, bias_per_column: perColumn ? 1 : 0, lo: lo, hi: hi, kind: function.kind,
+      alpha: function.alpha, beta: function.beta)
+  }
+}
