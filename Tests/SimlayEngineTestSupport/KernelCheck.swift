@@ -66,7 +66,8 @@ public enum KernelCheck {
     return (maxDiff(fast), maxDiff(last))
   }
 
-  /// Max |im2col + GEMM convolution - direct convolution| for a grouped, strided, padded 2-D convolution.
+  /// Max |im2col + GEMM convolution - direct convolution| for a grouped, strided, padded 2-D convolution,
+  /// and for ungrouped ones also of the packed GEMM's im2col path.
   public static func convolutionMaxError(
     inChannels: Int, outChannels: Int, group: Int, height: Int, width: Int,
     kernel: Int, stride: Int, pad: Int, dilation: Int = 1
@@ -97,6 +98,20 @@ public enum KernelCheck {
         }
       }
     }
+    // Ungrouped convolutions run on the packed GEMM, packing the unfolded columns straight from the image.
+    var packed = fast
+    if group == 1 {
+      let weights = wt.withUnsafeBufferPointer {
+        PackedWeights($0.baseAddress!, channels: outChannels, depth: k, side: .rows)
+      }
+      x.withUnsafeBufferPointer { xp in
+        packed.withUnsafeMutableBufferPointer { out in
+          PackedGEMM.rows(
+            weights, im2col: xp.baseAddress!, channels: inChannels, window: w, c: out.baseAddress!,
+            epilogue: GEMMEpilogue(), context: ExecutionContext(threads: 2))
+        }
+      }
+    }
     var worst: Float = 0
     for m in 0..<outChannels {
       let g = m / mg
@@ -113,7 +128,8 @@ public enum KernelCheck {
               }
             }
           }
-          worst = max(worst, abs(acc - fast[(m * w.outH + oy) * w.outW + ox]))
+          let i = (m * w.outH + oy) * w.outW + ox
+          worst = max(worst, abs(acc - fast[i]), abs(acc - packed[i]))
         }
       }
     }

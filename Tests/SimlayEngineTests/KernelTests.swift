@@ -36,6 +36,9 @@ struct KernelTests {
   @Test(arguments: [
     (3, 8, 1, 13, 13, 3, 2, 1), (6, 9, 3, 17, 11, 3, 1, 1), (16, 32, 1, 14, 14, 1, 2, 0), (4, 4, 2, 9, 23, 5, 3, 2),
     (8, 16, 1, 31, 7, 7, 2, 3),
+    // The packed im2col path: a 3-channel stem (panels within one output row, stride 2), odd maps whose
+    // panels straddle rows and the padding, and a depth over the kernel's 512-deep blocks.
+    (3, 32, 1, 30, 30, 3, 2, 1), (5, 13, 1, 13, 124, 3, 1, 1), (64, 7, 1, 9, 11, 3, 1, 1),
   ])
   func convolution(_ cin: Int, _ cout: Int, _ group: Int, _ h: Int, _ w: Int, _ k: Int, _ s: Int, _ p: Int) {
     #expect(

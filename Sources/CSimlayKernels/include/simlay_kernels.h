@@ -114,11 +114,18 @@ size_t simlay_gemm_packed_a_count(int m, int k);
 /// Floats of B [k, n] packed into panels of SIMLAY_GEMM_NR columns (zero-padded).
 size_t simlay_gemm_packed_b_count(int n, int k);
 
-/// Packs A(i, p) = a[i * rs + p * ks] for i < m, p < k into panels [m / MR][k][MR].
+/// Packs A(i, p) = a[i * rs + p * ks] for i < m, p < k into panels of SIMLAY_GEMM_MR rows (zero-padded), in
+/// blocks of depth: block [p0, p0 + kc) of panel q starts at p0 * panels * MR + q * kc * MR and holds
+/// [kc][MR]. Blocks are at most 512 deep, balanced (see gemm.c).
 void simlay_gemm_pack_a(const float *a, ptrdiff_t rs, ptrdiff_t ks, int m, int k, float *dst);
 
-/// Packs B(p, j) = b[p * ks + j * cs] for p < k, j < n into panels [n / NR][k][NR].
+/// Packs B(p, j) = b[p * ks + j * cs] for p < k, j < n the same way, in panels of SIMLAY_GEMM_NR columns.
 void simlay_gemm_pack_b(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n, float *dst);
+
+/// Packs columns j0..<j0+n of the im2col matrix of x ([channels, in_h, in_w]) for window w, whose row
+/// p = (c * k_h + ky) * k_w + kx and column j = oy * out_w + ox hold x[c, iy, ix] (zero outside the image),
+/// into panels laid out as simlay_gemm_pack_b's, without unfolding the whole matrix first.
+void simlay_gemm_pack_b_im2col(const float *x, int channels, const simlay_window *w, int j0, int n, float *dst);
 
 /// What simlay_gemm_packed does to each element it writes: x = f(clamp(x + bias, lo, hi)), the bias indexed by
 /// column or by row (bias may be NULL), f the function `kind` of simlay_activation.
@@ -130,12 +137,14 @@ typedef struct {
   float alpha, beta;
 } simlay_gemm_epilogue;
 
-/// C = A B with the epilogue, from packed panels of A [m, k] and B [k, n] (see the pack functions). Row i of C
+/// C = A B with the epilogue, from packed panels of A [m, k] and B [k, n] (see the pack functions): A's are
+/// panels a_first... of a packed buffer of a_panels panels, B's likewise. Row i of C
 /// is at c + row_offsets[i] (a negative offset drops the row) or, when row_offsets is NULL, at c + i * ldc;
 /// its n columns are contiguous. Each element is the whole sum over k in order, so the result does not depend
 /// on how a caller splits C. `columns_outer` walks B's panels in the outer loop (keep whichever operand's
 /// panel is reused in cache outer).
-void simlay_gemm_packed(int m, int n, int k, const float *pa, const float *pb, float *c, ptrdiff_t ldc,
-                        const ptrdiff_t *row_offsets, const simlay_gemm_epilogue *e, int columns_outer);
+void simlay_gemm_packed(int m, int n, int k, const float *pa, int a_panels, int a_first, const float *pb, int b_panels,
+                        int b_first, float *c, ptrdiff_t ldc, const ptrdiff_t *row_offsets,
+                        const simlay_gemm_epilogue *e, int columns_outer);
 
 #endif

@@ -12,6 +12,11 @@ package struct PackedWeights: Sendable {
   let depth: Int
   let side: Side
 
+  /// Channels per panel.
+  var lanes: Int { Int(side == .rows ? SIMLAY_GEMM_MR : SIMLAY_GEMM_NR) }
+  /// Panels the packed weights hold.
+  var panelCount: Int { (channels + lanes - 1) / lanes }
+
   /// Packs `w`, row-major [channels, depth].
   package init(_ w: UnsafePointer<Float>, channels: Int, depth: Int, side: Side) {
     (self.channels, self.depth, self.side) = (channels, depth, side)
@@ -55,13 +60,37 @@ package enum PackedGEMM {
     _ w: PackedWeights, b: UnsafePointer<Float>, ks: Int, cs: Int, n: Int, c: UnsafeMutablePointer<Float>,
     ldc: Int, epilogue: GEMMEpilogue, context: ExecutionContext?
   ) {
+    rows(w, n: n, c: c, ldc: ldc, epilogue: epilogue, context: context) { columns, packed in
+      simlay_gemm_pack_b(b + columns.lowerBound * cs, ks, cs, Int32(w.depth), Int32(columns.count), packed)
+    }
+  }
+
+  /// The same for a convolution over x ([channels, H, W]) by im2col, packing the unfolded matrix's columns
+  /// straight from the image.
+  package static func rows(
+    _ w: PackedWeights, im2col x: UnsafePointer<Float>, channels: Int, window: Window2D,
+    c: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue, context: ExecutionContext?
+  ) {
+    var cw = window.c
+    let n = window.outH * window.outW
+    rows(w, n: n, c: c, ldc: n, epilogue: epilogue, context: context) { columns, packed in
+      simlay_gemm_pack_b_im2col(x, Int32(channels), &cw, Int32(columns.lowerBound), Int32(columns.count), packed)
+    }
+  }
+
+  /// C[channels, n] = W B + epilogue, with `pack(columns, buffer)` packing B's columns.
+  private static func rows(
+    _ w: PackedWeights, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GEMMEpilogue,
+    context: ExecutionContext?, pack: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+  ) {
     precondition(w.side == .rows)
     tasks(w, extent: n, context: context) { columns, channels, packed in
-      simlay_gemm_pack_b(b + columns.lowerBound * cs, ks, cs, Int32(w.depth), Int32(columns.count), packed)
+      pack(columns, packed)
       var e = epilogue.c(offset: channels.lowerBound, perColumn: false)
       simlay_gemm_packed(
-        Int32(channels.count), Int32(columns.count), Int32(w.depth), w.panels.pointer + channels.lowerBound * w.depth,
-        packed, c + channels.lowerBound * ldc + columns.lowerBound, ldc, nil, &e, 0)
+        Int32(channels.count), Int32(columns.count), Int32(w.depth), w.panels.pointer, Int32(w.panelCount),
+        Int32(channels.lowerBound / w.lanes), packed, Int32(panels(columns.count, Int(SIMLAY_GEMM_NR))), 0,
+        c + channels.lowerBound * ldc + columns.lowerBound, ldc, nil, &e, 0)
     }
   }
 
@@ -78,7 +107,8 @@ package enum PackedGEMM {
       let offsets = rowOffsets.map { $0 + rows.lowerBound }
       simlay_gemm_packed(
         Int32(rows.count), Int32(channels.count), Int32(w.depth), packed,
-        w.panels.pointer + channels.lowerBound * w.depth,
+        Int32(panels(rows.count, Int(SIMLAY_GEMM_MR))),
+        0, w.panels.pointer, Int32(w.panelCount), Int32(channels.lowerBound / w.lanes),
         (offsets == nil ? c + rows.lowerBound * ldc : c) + channels.lowerBound, ldc, offsets, &e, 1)
     }
   }
@@ -118,6 +148,9 @@ package enum PackedGEMM {
       for t in 0..<(chunks * groups) { task(t) }
     }
   }
+
+  /// Panels of `lanes` that hold `count` rows or columns.
+  private static func panels(_ count: Int, _ lanes: Int) -> Int { (count + lanes - 1) / lanes }
 
   /// Group `i` of `count` over 0..<total.
   private static func range(_ i: Int, of count: Int, _ total: Int) -> Range<Int> {

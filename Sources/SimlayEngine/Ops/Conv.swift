@@ -162,6 +162,14 @@ struct Conv: CompiledOperator {
             dst, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi, function: activation, context: context)
         }
       case .im2col:
+        if let packed {
+          for n in 0..<batch {
+            PackedGEMM.rows(
+              packed, im2col: x.pointer + n * inChannels * inPlane, channels: inChannels, window: window,
+              c: y + n * outChannels * outPlane, epilogue: epilogue, context: context)
+          }
+          return
+        }
         let cg = inChannels / group
         let mg = outChannels / group
         let k = cg * window.kH * window.kW
@@ -172,17 +180,10 @@ struct Conv: CompiledOperator {
             Im2col.unfold(
               x.pointer + (n * inChannels + g * cg) * inPlane, channels: cg, window: window, into: cols,
               context: context)
-            if let packed {
-              PackedGEMM.rows(
-                packed, b: cols, ks: outPlane, cs: 1, n: outPlane, c: y + n * outChannels * outPlane,
-                ldc: outPlane, epilogue: epilogue, context: context)
-              continue
-            }
             GEMM.multiply(
               m: mg, n: outPlane, k: k, a: w + g * mg * k, lda: k, b: cols, ldb: outPlane,
               c: y + (n * outChannels + g * mg) * outPlane, ldc: outPlane, context: context)
           }
-          if packed != nil { continue }
           Epilogue.apply(
             y + n * outChannels * outPlane, channels: outChannels, size: outPlane, bias: b, lo: lo, hi: hi,
             function: activation, context: context)
