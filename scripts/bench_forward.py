@@ -280,6 +280,9 @@ def main(argv=None) -> int:
             if runs:
                 row[f"{side}_median_ms"] = round(float(np.median([r["median_ms"] for r in runs])), 3)
                 row[f"{side}_p90_ms"] = round(float(np.median([r["p90_ms"] for r in runs])), 3)
+        if samples[(t, b)]["simlay"]:
+            # How often the engine's pool ran loops on the caller alone (its workers descheduled), summed.
+            row["simlay_pool_fallbacks"] = sum(r.get("pool_fallbacks", 0) for r in samples[(t, b)]["simlay"])
         if "simlay_median_ms" in row:
             row["ratio"] = round(row["simlay_median_ms"] / row["ort_median_ms"], 3)
             row["ratio_p90"] = round(row["simlay_p90_ms"] / row["ort_p90_ms"], 3)

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SimlayEngine
+@_spi(Testing) import SimlayEngine
 
 /// `simlay bench`: benchmarks. `forward` times the in-process forward pass; `query` (BenchQuery.swift)
 /// load-tests the daemon.
@@ -52,6 +52,8 @@ struct Bench: AsyncParsableCommand {
           "model": try modelOptions.modelPath(), "threads": context.threads, "batch": shape[0], "runs": times.count,
           "input": shape, "median_ms": pct(0.5), "p90_ms": pct(0.9), "min_ms": times[0],
           "mean_ms": times.reduce(0, +) / Double(times.count),
+          // Times the pool found its workers no help (descheduled) and ran loops on the caller alone.
+          "pool_fallbacks": ExecutionContext.poolFallbackCount,
         ]
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
