@@ -47,6 +47,17 @@ struct KernelTests {
         kernel: k, stride: s, pad: p) <= 1e-4)
   }
 
+  /// Dilated windows, through OpenBLAS (grouped) and the packed im2col path (ungrouped).
+  @Test(arguments: [(3, 8, 1, 17, 13, 3, 1, 2, 2), (4, 6, 2, 15, 16, 3, 2, 1, 3), (6, 5, 1, 9, 20, 5, 1, 4, 2)])
+  func dilatedConvolution(
+    _ cin: Int, _ cout: Int, _ group: Int, _ h: Int, _ w: Int, _ k: Int, _ s: Int, _ p: Int, _ d: Int
+  ) {
+    #expect(
+      KernelCheck.convolutionMaxError(
+        inChannels: cin, outChannels: cout, group: group, height: h, width: w,
+        kernel: k, stride: s, pad: p, dilation: d) <= 1e-4)
+  }
+
   @Test(arguments: [
     (33, 124, 13, false, false), (64, 49, 192, true, false), (40, 77, 65, false, true), (37, 41, 43, true, true),
     // One row: the matrix-vector kernels (a classifier at batch 1), both layouts of B, odd sizes.
