@@ -132,7 +132,13 @@ package enum PackedGEMM {
     let chunk = ((extent + chunks - 1) / chunks + unit - 1) / unit * unit
     let panels = (w.channels + channelUnit - 1) / channelUnit
     let threads = context?.threads ?? 1
-    let groups = threads > 1 && chunks < 2 * threads ? min(panels, (2 * threads + chunks - 1) / chunks) : 1
+    // Two tasks per thread balance the load when one is descheduled, but each group packs the chunk again:
+    // worth it for small packs (EfficientNet-Lite0's 14x14 blocks, 2t: 11.9 against 15.2 ms a pass with one
+    // task per thread), not for a 512-channel 3x3 convolution's 1.2 MB im2col pack (resnet18, 2t: 45.0
+    // against 51.1 ms with two).
+    let perThread = chunk * w.depth <= chunkFloats ? 2 : 1
+    let wanted = perThread * threads
+    let groups = threads > 1 && chunks < wanted ? min(panels, (wanted + chunks - 1) / chunks) : 1
     let capacity = chunk * w.depth
     func task(_ t: Int) {
       let (i, g) = t.quotientAndRemainder(dividingBy: groups)
