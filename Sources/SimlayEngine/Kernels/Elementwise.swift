@@ -30,17 +30,6 @@ package struct PointwiseFunction: Sendable, Equatable {
     PointwiseFunction(kind: SIMLAY_ACT_HARDSIGMOID, alpha: alpha, beta: beta)
   }
 
-  /// Whether f(0) == 0, so that the function commutes with zero padding (a fused block may apply it to a
-  /// padded buffer, borders included).
-  package var keepsZero: Bool {
-    switch kind {
-    case SIMLAY_ACT_SIGMOID: return false
-    case SIMLAY_ACT_HARDSIGMOID: return beta == 0
-    case SIMLAY_ACT_CLIP: return alpha <= 0 && beta >= 0
-    default: return true
-    }
-  }
-
   /// The plain reference: libm's exp, erf and tanh in float, one element at a time.
   package func reference(_ v: Float) -> Float {
     switch kind {

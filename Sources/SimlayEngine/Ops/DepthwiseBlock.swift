@@ -5,8 +5,8 @@ import CSimlayKernels
 ///
 /// Why: the depthwise kernel is fastest channels-last (it vectorises across channels), but the graph is
 /// NCHW, and transposing its input and output costs more than the convolution on small planes. Here the
-/// expansion GEMM writes channels-last directly (OpenBLAS transposes while packing, for free) and the
-/// projection GEMM reads it back, so no transpose runs. The intermediate tensors never exist as NCHW, so
+/// expansion's packed GEMM writes channels-last directly into the depthwise kernel's padded input, and the
+/// projection's packs the depthwise output back (8x8 transposes), so no separate transpose runs. The intermediate tensors never exist as NCHW, so
 /// the fusion is skipped when a caller keeps them.
 struct DepthwiseBlock: CompiledOperator {
   /// The three convolutions as compiled on their own (geometry, weights, fused activations).
