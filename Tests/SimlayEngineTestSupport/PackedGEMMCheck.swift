@@ -30,7 +30,7 @@ package enum PackedGEMMCheck {
   }
 
   /// Worst |fast - reference| / (sum over the depth of |a b| + 1) over C, and whether 1, 2 and 3 threads
-  /// gave the same bits.
+  /// and both tile widths gave the same bits. Toggles the tile width: callers run one case at a time.
   package static func run(_ t: Case) -> (error: Double, sameAtAnyThreadCount: Bool) {
     let (m, n) = t.weightsAreRows ? (t.channels, t.cells) : (t.cells, t.channels)
     let w = KernelCheck.fill(t.channels * t.depth, seed: 11)
@@ -50,7 +50,10 @@ package enum PackedGEMMCheck {
     let packed = w.withUnsafeBufferPointer {
       PackedWeights($0.baseAddress!, channels: t.channels, depth: t.depth, side: t.weightsAreRows ? .rows : .columns)
     }
-    for threads in 1...3 {
+    // The 6x32 tile (where the CPU has AVX-512) and the 6x16 one must agree too.
+    defer { _ = simlay_gemm_use_wide_tiles(1) }
+    for (threads, wide) in [(1, true), (2, true), (3, true), (2, false)] {
+      _ = simlay_gemm_use_wide_tiles(wide ? 1 : 0)
       var c = [Float](repeating: .nan, count: m * n)
       let context = ExecutionContext(threads: threads)
       bias.withUnsafeBufferPointer { bp in
@@ -99,5 +102,79 @@ package enum PackedGEMMCheck {
     }
     let same = results.dropFirst().allSatisfy { r in zip(r, results[0]).allSatisfy { $0.bitPattern == $1.bitPattern } }
     return (worst, same)
+  }
+}
+
+extension PackedGEMMCheck {
+  /// One im2col packing: `channels` planes of `window`'s input, the columns j0..<j0+n of the unfolded matrix.
+  package struct Im2colCase: Sendable {
+    package var window: Window2D
+    package var channels, j0, n: Int
+
+    /// A window of kernel k, stride s, dilation d and padding (top, left, bottom, right) over an h x w input;
+    /// n nil takes every column from j0 on.
+    package init(
+      _ h: Int, _ w: Int, channels: Int, k: (Int, Int), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
+      pad: (Int, Int, Int, Int) = (0, 0, 0, 0), j0: Int = 0, n: Int? = nil
+    ) {
+      let outH = (h + pad.0 + pad.2 - dilation.0 * (k.0 - 1) - 1) / stride.0 + 1
+      let outW = (w + pad.1 + pad.3 - dilation.1 * (k.1 - 1) - 1) / stride.1 + 1
+      window = Window2D(
+        inH: h, inW: w, kH: k.0, kW: k.1, strideH: stride.0, strideW: stride.1, dilationH: dilation.0,
+        dilationW: dilation.1, padTop: pad.0, padLeft: pad.1, outH: outH, outW: outW)
+      (self.channels, self.j0) = (channels, j0)
+      self.n = n ?? outH * outW - j0
+    }
+
+    package var testDescription: String {
+      let w = window
+      return "\(channels)x\(w.inH)x\(w.inW) k\(w.kH)x\(w.kW) s\(w.strideH),\(w.strideW) d\(w.dilationH),\(w.dilationW)"
+        + " pad \(w.padTop),\(w.padLeft) columns \(j0)+\(n)"
+    }
+  }
+
+  /// Whether the vector im2col packer writes the plain one's panels bit for bit, every slot included (the
+  /// two start from different fillings, so a slot either leaves unwritten differs).
+  package static func im2colPacksAgree(_ t: Im2colCase) -> Bool {
+    let x = KernelCheck.fill(t.channels * t.window.inH * t.window.inW, seed: 21)
+    let count = simlay_gemm_packed_b_count(Int32(t.n), Int32(t.channels * t.window.kH * t.window.kW))
+    var fast = [Float](repeating: .nan, count: count)
+    var plain = [Float](repeating: 7, count: count)
+    var w = t.window.c
+    simlay_gemm_pack_b_im2col(x, Int32(t.channels), &w, Int32(t.j0), Int32(t.n), &fast)
+    simlay_gemm_pack_b_im2col_plain(x, Int32(t.channels), &w, Int32(t.j0), Int32(t.n), &plain)
+    return zip(fast, plain).allSatisfy { $0.bitPattern == $1.bitPattern }
+  }
+
+  /// For a stride-1 window: whether the convolution reading the padded image in place gives the packed
+  /// path's bits, with either tile width and at 1 and 2 threads.
+  package static func inPlaceMatchesPacked(_ t: Im2colCase) -> Bool {
+    let outChannels = 13
+    let depth = t.channels * t.window.kH * t.window.kW
+    let x = KernelCheck.fill(t.channels * t.window.inH * t.window.inW, seed: 31)
+    let w = KernelCheck.fill(outChannels * depth, seed: 32)
+    let bias = KernelCheck.fill(outChannels, seed: 33)
+    let packed = w.withUnsafeBufferPointer {
+      PackedWeights($0.baseAddress!, channels: outChannels, depth: depth, side: .rows)
+    }
+    let cells = t.window.outH * t.window.outW
+    defer { _ = simlay_gemm_use_wide_tiles(1) }
+    var results: [[Float]] = []
+    for (inPlace, wide, threads) in [
+      (false, true, 1), (true, true, 1), (true, false, 1), (true, true, 2), (false, false, 2),
+    ] {
+      _ = simlay_gemm_use_wide_tiles(wide ? 1 : 0)
+      var c = [Float](repeating: .nan, count: outChannels * cells)
+      bias.withUnsafeBufferPointer { bp in
+        c.withUnsafeMutableBufferPointer { cp in
+          PackedGEMM.rows(
+            packed, im2col: x, channels: t.channels, window: t.window, c: cp.baseAddress!,
+            epilogue: GEMMEpilogue(bias: bp.baseAddress!, lo: -1, hi: 1.5, function: .silu),
+            context: ExecutionContext(threads: threads), inPlace: inPlace)
+        }
+      }
+      results.append(c)
+    }
+    return results.allSatisfy { r in zip(r, results[0]).allSatisfy { $0.bitPattern == $1.bitPattern && !$0.isNaN } }
   }
 }

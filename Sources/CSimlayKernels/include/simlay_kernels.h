@@ -18,6 +18,10 @@ size_t simlay_depthwise_scratch(const simlay_window *w);
 void simlay_depthwise_plane(const float *x, const float *weights, float bias, const simlay_window *w,
                             float lo, float hi, float *y, float *scratch);
 
+/// Max pooling of one plane (windows with no tap inside the image give -inf; NaN inputs are skipped).
+/// `scratch` holds in_w floats.
+void simlay_max_pool_plane(const float *x, const simlay_window *w, float *y, float *scratch);
+
 /// Floats of scratch memory simlay_depthwise_hwc needs.
 size_t simlay_depthwise_hwc_scratch(const simlay_window *w, int channels);
 
@@ -127,6 +131,9 @@ void simlay_gemm_pack_b(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n
 /// into panels laid out as simlay_gemm_pack_b's, without unfolding the whole matrix first.
 void simlay_gemm_pack_b_im2col(const float *x, int channels, const simlay_window *w, int j0, int n, float *dst);
 
+/// The plain packer simlay_gemm_pack_b_im2col uses without AVX2: the same panels, value for value.
+void simlay_gemm_pack_b_im2col_plain(const float *x, int channels, const simlay_window *w, int j0, int n, float *dst);
+
 /// What simlay_gemm_packed does to each element it writes: x = f(clamp(x + bias, lo, hi)), the bias indexed by
 /// column or by row (bias may be NULL), f the function `kind` of simlay_activation.
 typedef struct {
@@ -146,5 +153,28 @@ typedef struct {
 void simlay_gemm_packed(int m, int n, int k, const float *pa, int a_panels, int a_first, const float *pb, int b_panels,
                         int b_first, float *c, ptrdiff_t ldc, const ptrdiff_t *row_offsets,
                         const simlay_gemm_epilogue *e, int columns_outer);
+
+/// Test hook: whether the packed products may use the 6x32 AVX-512 tile (on by default where the CPU has
+/// AVX-512F); returns whether the CPU has it. Both tiles give the same bits.
+int simlay_gemm_use_wide_tiles(int on);
+
+/// The same product with B read in place instead of packed: B(p, j) = b[offsets[p] + j], and reads run up to
+/// 2 SIMLAY_GEMM_NR - 1 floats past the last column (rows side only: C[m, n], biases per row). The same sums
+/// in the same order as simlay_gemm_packed's over the packed B.
+void simlay_gemm_packed_direct(int m, int n, int k, const float *pa, int a_panels, int a_first, const float *b,
+                               const int *offsets, float *c, ptrdiff_t ldc, const simlay_gemm_epilogue *e);
+
+/// A stride-1 convolution as simlay_gemm_packed_direct's B: the input's planes zero-padded to the window's
+/// extent ([channels][out_h + dh (k_h - 1)][out_w + dw (k_w - 1)], then 2 SIMLAY_GEMM_NR floats of slack the
+/// caller zeroes), one offset per im2col row, and simlay_direct_columns(w) columns, of which each output
+/// row's first out_w are the convolution's (simlay_direct_compact drops the rest).
+size_t simlay_direct_padded_count(const simlay_window *w, int channels);
+size_t simlay_direct_columns(const simlay_window *w);
+/// Pads channels c0..<c1 of x into dst (laid out for all channels).
+void simlay_direct_pad(const float *x, int c0, int c1, const simlay_window *w, float *dst);
+/// offsets[p] for the channels * k_h * k_w rows.
+void simlay_direct_offsets(int channels, const simlay_window *w, int *offsets);
+/// Copies rows c0..<c1 of the product t (simlay_direct_columns(w) columns each) into y ([rows][out_h][out_w]).
+void simlay_direct_compact(const float *t, int c0, int c1, const simlay_window *w, float *y);
 
 #endif

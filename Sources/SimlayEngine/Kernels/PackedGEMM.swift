@@ -67,15 +67,66 @@ package enum PackedGEMM {
 
   /// The same for a convolution over x ([channels, H, W]) by im2col, packing the unfolded matrix's columns
   /// straight from the image.
+  /// Stride-1 windows read the image in place unless `inPlace` is false (for tests: both give the same bits).
   package static func rows(
     _ w: PackedWeights, im2col x: UnsafePointer<Float>, channels: Int, window: Window2D,
-    c: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue, context: ExecutionContext?
+    c: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue, context: ExecutionContext?, inPlace: Bool = true
   ) {
+    if inPlace && window.strideH == 1 && window.strideW == 1 {
+      direct(w, x, channels: channels, window: window, c: c, epilogue: epilogue, context: context)
+      return
+    }
     var cw = window.c
     let n = window.outH * window.outW
     rows(w, n: n, c: c, ldc: n, epilogue: epilogue, context: context) { columns, packed in
       simlay_gemm_pack_b_im2col(x, Int32(channels), &cw, Int32(columns.lowerBound), Int32(columns.count), packed)
     }
+  }
+
+  /// A stride-1 convolution reading its im2col matrix in place from a zero-padded copy of x (see
+  /// simlay_direct_pad): no pack per chunk, for a product over a few more columns (each row's seam) and a
+  /// copy of C that drops them. Same bits as the packed path.
+  private static func direct(
+    _ w: PackedWeights, _ x: UnsafePointer<Float>, channels: Int, window: Window2D, c: UnsafeMutablePointer<Float>,
+    epilogue: GEMMEpilogue, context: ExecutionContext?
+  ) {
+    precondition(w.side == .rows && w.depth == channels * window.kH * window.kW)
+    var cw = window.c
+    let padded = simlay_direct_padded_count(&cw, Int32(channels))
+    let n = simlay_direct_columns(&cw)
+    if n == 0 || w.channels == 0 { return }
+    let planes = UnsafeMutablePointer<Float>.allocate(capacity: padded)
+    let product = UnsafeMutablePointer<Float>.allocate(capacity: w.channels * n)
+    var offsets = [Int32](repeating: 0, count: w.depth)
+    defer {
+      planes.deallocate()
+      product.deallocate()
+    }
+    (planes + (padded - 2 * Int(SIMLAY_GEMM_NR))).initialize(repeating: 0, count: 2 * Int(SIMLAY_GEMM_NR))
+    simlay_direct_offsets(Int32(channels), &cw, &offsets)
+    // Each range reads its own copy of the window: the closures run on several threads at once.
+    forEach(channels, context: context) {
+      var cw = window.c
+      simlay_direct_pad(x, Int32($0.lowerBound), Int32($0.upperBound), &cw, planes)
+    }
+    offsets.withUnsafeBufferPointer { offsets in
+      tasks(w, extent: n, context: context, packs: false) { columns, rows, _ in
+        var e = epilogue.c(offset: rows.lowerBound, perColumn: false)
+        simlay_gemm_packed_direct(
+          Int32(rows.count), Int32(columns.count), Int32(w.depth), w.panels.pointer, Int32(w.panelCount),
+          Int32(rows.lowerBound / w.lanes), planes + columns.lowerBound, offsets.baseAddress,
+          product + rows.lowerBound * n + columns.lowerBound, n, &e)
+      }
+    }
+    forEach(w.channels, context: context) {
+      var cw = window.c
+      simlay_direct_compact(product, Int32($0.lowerBound), Int32($0.upperBound), &cw, c)
+    }
+  }
+
+  /// Copies over `count` planes, on the pool when there are enough to share.
+  private static func forEach(_ count: Int, context: ExecutionContext?, _ body: (Range<Int>) -> Void) {
+    if let context { context.parallelFor(count, minimumPerThread: 16, body) } else { body(0..<count) }
   }
 
   /// C[channels, n] = W B + epilogue, with `pack(columns, buffer)` packing B's columns.
@@ -85,6 +136,7 @@ package enum PackedGEMM {
   ) {
     precondition(w.side == .rows)
     tasks(w, extent: n, context: context) { columns, channels, packed in
+      let packed = packed!
       pack(columns, packed)
       var e = epilogue.c(offset: channels.lowerBound, perColumn: false)
       simlay_gemm_packed(
@@ -102,6 +154,7 @@ package enum PackedGEMM {
   ) {
     precondition(w.side == .columns)
     tasks(w, extent: m, context: context) { rows, channels, packed in
+      let packed = packed!
       simlay_gemm_pack_a(a + rows.lowerBound * rs, rs, ks, Int32(rows.count), Int32(w.depth), packed)
       var e = epilogue.c(offset: channels.lowerBound, perColumn: true)
       let offsets = rowOffsets.map { $0 + rows.lowerBound }
@@ -121,8 +174,8 @@ package enum PackedGEMM {
   /// that costs a whole pass over the weights). Weights split into groups of panels only when there are
   /// fewer chunks than two per thread, each group packing the chunk again.
   private static func tasks(
-    _ w: PackedWeights, extent: Int, context: ExecutionContext?,
-    _ body: (Range<Int>, Range<Int>, UnsafeMutablePointer<Float>) -> Void
+    _ w: PackedWeights, extent: Int, context: ExecutionContext?, packs: Bool = true,
+    _ body: (Range<Int>, Range<Int>, UnsafeMutablePointer<Float>?) -> Void
   ) {
     if extent == 0 || w.channels == 0 { return }
     let (mr, nr) = (Int(SIMLAY_GEMM_MR), Int(SIMLAY_GEMM_NR))
@@ -136,7 +189,7 @@ package enum PackedGEMM {
     // worth it for small packs (EfficientNet-Lite0's 14x14 blocks, 2t: 11.9 against 15.2 ms a pass with one
     // task per thread), not for a 512-channel 3x3 convolution's 1.2 MB im2col pack (resnet18, 2t: 45.0
     // against 51.1 ms with two).
-    let perThread = chunk * w.depth <= chunkFloats ? 2 : 1
+    let perThread = !packs || chunk * w.depth <= chunkFloats ? 2 : 1
     let wanted = perThread * threads
     let groups = threads > 1 && chunks < wanted ? min(panels, (wanted + chunks - 1) / chunks) : 1
     let capacity = chunk * w.depth
@@ -144,8 +197,8 @@ package enum PackedGEMM {
       let (i, g) = t.quotientAndRemainder(dividingBy: groups)
       let p = range(g, of: groups, panels)
       let channels = (p.lowerBound * channelUnit)..<min(w.channels, p.upperBound * channelUnit)
-      let buffer = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-      defer { buffer.deallocate() }
+      let buffer = packs ? UnsafeMutablePointer<Float>.allocate(capacity: capacity) : nil
+      defer { buffer?.deallocate() }
       body((i * chunk)..<min(extent, (i + 1) * chunk), channels, buffer)
     }
     if let context, threads > 1, chunks * groups > 1 {

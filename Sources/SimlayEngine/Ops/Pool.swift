@@ -1,5 +1,7 @@
+import CSimlayKernels
+
 /// MaxPool and AveragePool over 2-D windows (ceil_mode, dilations, explicit or auto_pad padding,
-/// count_include_pad both ways). Rows are reduced tap by tap, like the depthwise kernel.
+/// count_include_pad both ways). MaxPool runs simlay_max_pool_plane; AveragePool reduces rows tap by tap.
 struct Pool: CompiledOperator {
   let outputTypes: [TensorType]
   let window: Window2D
@@ -54,6 +56,18 @@ struct Pool: CompiledOperator {
     let inPlane = w.inH * w.inW
     let outPlane = w.outH * w.outW
     let columns = (0..<w.kW).map { w.validColumns(kx: $0) }
+    if isMax {
+      return [
+        Tensor(shape: outputTypes[0].shape) { y in
+          context.parallelFor(planes, minimumPerThread: 8) { range in
+            var cw = w.c
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(w.inW, 1))
+            defer { scratch.deallocate() }
+            for p in range { simlay_max_pool_plane(x.pointer + p * inPlane, &cw, y + p * outPlane, scratch) }
+          }
+        }
+      ]
+    }
     return [
       Tensor(shape: outputTypes[0].shape) { y in
         context.parallelFor(planes, minimumPerThread: 8) { range in
@@ -61,24 +75,18 @@ struct Pool: CompiledOperator {
             let src = x.pointer + p * inPlane
             for oy in 0..<w.outH {
               let row = y + p * outPlane + oy * w.outW
-              row.update(repeating: isMax ? -.infinity : 0, count: w.outW)
+              row.update(repeating: 0, count: w.outW)
               for ky in 0..<w.kH {
                 let iy = oy * w.strideH - w.padTop + ky * w.dilationH
                 if iy < 0 || iy >= w.inH { continue }
                 for kx in 0..<w.kW {
                   let s = src + iy * w.inW + kx * w.dilationW - w.padLeft
                   let valid = columns[kx]
-                  if isMax {
-                    for ox in valid { row[ox] = Swift.max(row[ox], s[ox * w.strideW]) }
-                  } else {
-                    for ox in valid { row[ox] += s[ox * w.strideW] }
-                  }
+                  for ox in valid { row[ox] += s[ox * w.strideW] }
                 }
               }
-              if !isMax {
-                reciprocal.withUnsafeBufferPointer { r in
-                  for ox in 0..<w.outW { row[ox] *= r[oy * w.outW + ox] }
-                }
+              reciprocal.withUnsafeBufferPointer { r in
+                for ox in 0..<w.outW { row[ox] *= r[oy * w.outW + ox] }
               }
             }
           }

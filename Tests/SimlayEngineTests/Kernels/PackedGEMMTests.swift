@@ -5,7 +5,8 @@ import Testing
 /// The packed-weight GEMM against a double-precision loop on odd shapes: panels that do not fill (13
 /// channels, 124 cells), one row or column, depths over the kernel's 512-deep blocks, channels-last
 /// activations (the 8x8-transposing pack), scattered output rows, and fused functions.
-@Suite("Packed GEMM against its reference")
+// Serialized: the cases switch the tile width, a process-wide setting.
+@Suite("Packed GEMM against its reference", .serialized)
 struct PackedGEMMTests {
   @Test(arguments: [
     PackedGEMMCheck.Case(13, 124, 7, rows: true, channelsLast: false),
@@ -28,6 +29,42 @@ struct PackedGEMMTests {
     #expect(r.error <= 1e-6)
     #expect(r.sameAtAnyThreadCount)
   }
+
+  /// The vector im2col packer against the plain one, bit for bit: panels straddling output rows (a 56-wide
+  /// map), rows narrower than a panel (up to 16 runs in one), taps off every border, strides 2 and 3
+  /// (gathers), dilation, asymmetric padding and column ranges that start and end mid-panel.
+  @Test(arguments: [
+    PackedGEMMCheck.Im2colCase(56, 56, channels: 3, k: (3, 3), pad: (1, 1, 1, 1), j0: 40, n: 300),
+    PackedGEMMCheck.Im2colCase(13, 17, channels: 5, k: (3, 3), pad: (1, 1, 1, 1)),
+    PackedGEMMCheck.Im2colCase(3, 1, channels: 2, k: (3, 3), pad: (1, 1, 1, 1)),
+    PackedGEMMCheck.Im2colCase(7, 7, channels: 4, k: (3, 3), pad: (1, 1, 1, 1), j0: 5, n: 37),
+    PackedGEMMCheck.Im2colCase(15, 15, channels: 3, k: (3, 3), stride: (2, 2), pad: (1, 1, 1, 1)),
+    PackedGEMMCheck.Im2colCase(23, 29, channels: 3, k: (7, 7), stride: (2, 2), pad: (3, 3, 3, 3), j0: 17, n: 124),
+    PackedGEMMCheck.Im2colCase(11, 13, channels: 2, k: (3, 3), dilation: (2, 3), pad: (2, 3, 2, 3)),
+    PackedGEMMCheck.Im2colCase(9, 31, channels: 3, k: (1, 5), stride: (1, 3), pad: (0, 2, 0, 1)),
+    PackedGEMMCheck.Im2colCase(12, 10, channels: 1, k: (2, 2), pad: (0, 0, 1, 1)),
+    PackedGEMMCheck.Im2colCase(4, 40, channels: 6, k: (5, 5), pad: (4, 4, 4, 4), j0: 1),
+  ])
+  func im2colPacking(_ t: PackedGEMMCheck.Im2colCase) {
+    #expect(PackedGEMMCheck.im2colPacksAgree(t))
+  }
+
+  /// Stride-1 convolutions read in place from a padded copy against the packed path, bit for bit: seams
+  /// between rows, a last pair of panels that does not fill, dilation and asymmetric padding.
+  @Test(arguments: [
+    PackedGEMMCheck.Im2colCase(56, 56, channels: 3, k: (3, 3), pad: (1, 1, 1, 1)),
+    PackedGEMMCheck.Im2colCase(13, 17, channels: 5, k: (3, 3), pad: (1, 1, 1, 1)),
+    PackedGEMMCheck.Im2colCase(3, 1, channels: 2, k: (3, 3), pad: (1, 1, 1, 1)),
+    PackedGEMMCheck.Im2colCase(7, 7, channels: 70, k: (3, 3), pad: (1, 1, 1, 1)),
+    PackedGEMMCheck.Im2colCase(11, 13, channels: 2, k: (3, 3), dilation: (2, 3), pad: (2, 3, 2, 3)),
+    PackedGEMMCheck.Im2colCase(12, 10, channels: 1, k: (2, 2), pad: (0, 0, 1, 1)),
+    PackedGEMMCheck.Im2colCase(4, 40, channels: 6, k: (5, 5), pad: (4, 4, 4, 4)),
+    PackedGEMMCheck.Im2colCase(9, 9, channels: 4, k: (3, 3)),
+  ])
+  func inPlaceConvolution(_ t: PackedGEMMCheck.Im2colCase) {
+    #expect(PackedGEMMCheck.inPlaceMatchesPacked(t))
+  }
 }
 
 extension PackedGEMMCheck.Case: CustomTestStringConvertible {}
+extension PackedGEMMCheck.Im2colCase: CustomTestStringConvertible {}
