@@ -30,9 +30,11 @@
 // the cores: trying costs a window of slow loops, so try rarely) and resets when one succeeds (a blip:
 // come back soon). Why: with one busy process beside a 2-thread pass of EfficientNet-Lite0 the loops took
 // 1.6x what the caller alone would have (descheduled workers hold chunks the caller then waits for),
-// and the pass was 28.9 ms against 21.4 ms at 1 thread.
+// and the pass was 28.9 ms against 21.4 ms at 1 thread. Why the first while is short (50 ms): a VM's
+// vCPU stolen by the host for a moment looks the same, and one run in six of a quiet 20-pass benchmark
+// (2 threads, 7.6 ms a pass) then spent 200 ms, all of it, on one thread (14.2 ms median).
 #define WINDOW_NANOSECONDS 10000000
-#define FALLBACK_MIN_NANOSECONDS 200000000
+#define FALLBACK_MIN_NANOSECONDS 50000000
 #define FALLBACK_MAX_NANOSECONDS 2000000000
 
 // The claim word: generation (32 bits) | chunk count (16) | next chunk (16). Tagging the counter with the
