@@ -521,57 +521,71 @@ void simlay_gemm_packed_direct(int m, int n, int k, const float *pa, int a_panel
   gemm(m, n, k, pa, a_panels, a_first, b, 0, 0, offsets, c, ldc, NULL, e, 1);
 }
 
-// A stride-1 window's im2col matrix over planes padded to ph x pw (the output's rows and columns plus the
-// kernel's extent) is, column j = oy * pw + ox, row p = (c, ky, kx): padded[c][oy + ky dh][ox + kx dw] =
-// padded[offsets[p] + j]. The columns ox >= out_w of each row are the seam between rows, computed and then
-// dropped: on a 56-wide map 2 in 58, against a pack of every value (14% of a ResNet-18 pass).
-static int direct_height(const simlay_window *w) { return w->out_h + w->dilation_h * (w->k_h - 1); }
-static int direct_width(const simlay_window *w) { return w->out_w + w->dilation_w * (w->k_w - 1); }
+// A window's im2col matrix read in place. With stride 1, over planes zero-padded to ph x pw (the output's
+// rows and columns plus the kernel's extent), column j = oy * pw + ox of row p = (c, ky, kx) is
+// padded[c][oy + ky dh][ox + kx dw] = padded[offsets[p] + j]. A stride s splits each padded plane into
+// s_h x s_w phase planes, phase (a, b) holding the padded rows s y + a and columns s x + b: the tap at
+// padded row s oy + ky dh is row oy + (ky dh) / s of phase (ky dh) % s, again a plane shifted by a constant,
+// so any stride and dilation reads in place. The columns ox >= out_w of each row are the seam between rows,
+// computed and then dropped: on a 56-wide map 2 in 58, against a pack of every value (14% of a ResNet-18
+// pass; the stride-2 stem's gathers took 5% of EfficientNet-Lite0's).
+static int direct_height(const simlay_window *w) { return w->out_h + (w->dilation_h * (w->k_h - 1)) / w->stride_h; }
+static int direct_width(const simlay_window *w) { return w->out_w + (w->dilation_w * (w->k_w - 1)) / w->stride_w; }
+static size_t direct_plane(const simlay_window *w) { return (size_t)direct_height(w) * (size_t)direct_width(w); }
 
 size_t simlay_direct_padded_count(const simlay_window *w, int channels) {
   // 2 NR floats of slack: a last partial pair of panels' loads run up to 2 NR - 1 floats past the last column.
-  return (size_t)channels * (size_t)direct_height(w) * (size_t)direct_width(w) + 2 * NR;
+  return (size_t)channels * (size_t)(w->stride_h * w->stride_w) * direct_plane(w) + 2 * NR;
 }
 
-// Up to the last row's last output column: a panel's loads then stay within the planes and the NR of slack.
+// Up to the last row's last output column: a panel's loads then stay within the planes and the slack.
 size_t simlay_direct_columns(const simlay_window *w) {
   return w->out_h == 0 ? 0 : (size_t)(w->out_h - 1) * (size_t)direct_width(w) + (size_t)w->out_w;
 }
 
 void simlay_direct_pad(const float *x, int c0, int c1, const simlay_window *w, float *dst) {
-  const int ph = direct_height(w), pw = direct_width(w);
+  const int qh = direct_height(w), qw = direct_width(w), sh = w->stride_h, sw = w->stride_w;
   for (int ch = c0; ch < c1; ch++) {
     const float *plane = x + (ptrdiff_t)ch * w->in_h * w->in_w;
-    float *out = dst + (ptrdiff_t)ch * ph * pw;
-    for (int py = 0; py < ph; py++) {
-      float *row = out + (ptrdiff_t)py * pw;
-      const int iy = py - w->pad_top;
-      if (iy < 0 || iy >= w->in_h) {
-        memset(row, 0, sizeof(float) * (size_t)pw);
-        continue;
+    for (int a = 0; a < sh; a++) {
+      for (int b = 0; b < sw; b++) {
+        float *out = dst + ((size_t)(ch * sh + a) * sw + b) * direct_plane(w);
+        // Phase column x holds input column x sw + b - pad_left: inside the image for x in [lo, hi).
+        const int first = w->pad_left - b, lo = first > 0 ? (first + sw - 1) / sw : 0;
+        int hi = (w->in_w + w->pad_left - b + sw - 1) / sw;
+        if (hi > qw) hi = qw;
+        for (int y = 0; y < qh; y++) {
+          float *row = out + (ptrdiff_t)y * qw;
+          const int iy = y * sh + a - w->pad_top;
+          if (iy < 0 || iy >= w->in_h || lo >= hi) {
+            memset(row, 0, sizeof(float) * (size_t)qw);
+            continue;
+          }
+          const float *src = plane + (ptrdiff_t)iy * w->in_w + (b - w->pad_left);
+          memset(row, 0, sizeof(float) * (size_t)lo);
+          if (sw == 1) {
+            memcpy(row + lo, src + lo, sizeof(float) * (size_t)(hi - lo));
+          } else {
+            for (int x = lo; x < hi; x++) row[x] = src[(ptrdiff_t)x * sw];
+          }
+          memset(row + hi, 0, sizeof(float) * (size_t)(qw - hi));
+        }
       }
-      // Padded column px holds input column px - pad_left (negative padding crops).
-      const int lo = w->pad_left > 0 ? w->pad_left : 0;
-      int hi = w->in_w + w->pad_left;
-      if (hi > pw) hi = pw;
-      if (lo >= hi) {
-        memset(row, 0, sizeof(float) * (size_t)pw);
-        continue;
-      }
-      memset(row, 0, sizeof(float) * (size_t)lo);
-      memcpy(row + lo, plane + (ptrdiff_t)iy * w->in_w + (lo - w->pad_left), sizeof(float) * (size_t)(hi - lo));
-      memset(row + hi, 0, sizeof(float) * (size_t)(pw - hi));
     }
   }
 }
 
 void simlay_direct_offsets(int channels, const simlay_window *w, int *offsets) {
-  const int ph = direct_height(w), pw = direct_width(w);
+  const int qw = direct_width(w), sh = w->stride_h, sw = w->stride_w;
+  const size_t plane = direct_plane(w);
   int p = 0;
   for (int ch = 0; ch < channels; ch++)
     for (int ky = 0; ky < w->k_h; ky++)
-      for (int kx = 0; kx < w->k_w; kx++)
-        offsets[p++] = (ch * ph + ky * w->dilation_h) * pw + kx * w->dilation_w;
+      for (int kx = 0; kx < w->k_w; kx++) {
+        const int ty = ky * w->dilation_h, tx = kx * w->dilation_w;
+        const size_t phase = ((size_t)(ch * sh + ty % sh) * sw + tx % sw) * plane;
+        offsets[p++] = (int)(phase + (size_t)(ty / sh) * qw + (size_t)(tx / sw));
+      }
 }
 
 void simlay_direct_compact(const float *t, int c0, int c1, const simlay_window *w, float *y) {

@@ -164,10 +164,11 @@ int simlay_gemm_use_wide_tiles(int on);
 void simlay_gemm_packed_direct(int m, int n, int k, const float *pa, int a_panels, int a_first, const float *b,
                                const int *offsets, float *c, ptrdiff_t ldc, const simlay_gemm_epilogue *e);
 
-/// A stride-1 convolution as simlay_gemm_packed_direct's B: the input's planes zero-padded to the window's
-/// extent ([channels][out_h + dh (k_h - 1)][out_w + dw (k_w - 1)], then 2 SIMLAY_GEMM_NR floats of slack the
-/// caller zeroes), one offset per im2col row, and simlay_direct_columns(w) columns, of which each output
-/// row's first out_w are the convolution's (simlay_direct_compact drops the rest).
+/// A convolution as simlay_gemm_packed_direct's B: the input's planes zero-padded to the window's extent and
+/// split by the stride into phase planes ([channels][stride_h][stride_w][qh][qw], qh = out_h + dh (k_h - 1) /
+/// stride_h, qw likewise, then 2 SIMLAY_GEMM_NR floats of slack the caller zeroes), one offset per im2col
+/// row, and simlay_direct_columns(w) columns, of which each output row's first out_w are the
+/// convolution's (simlay_direct_compact drops the rest).
 size_t simlay_direct_padded_count(const simlay_window *w, int channels);
 size_t simlay_direct_columns(const simlay_window *w);
 /// Pads channels c0..<c1 of x into dst (laid out for all channels).

@@ -67,12 +67,13 @@ package enum PackedGEMM {
 
   /// The same for a convolution over x ([channels, H, W]) by im2col, packing the unfolded matrix's columns
   /// straight from the image.
-  /// Stride-1 windows read the image in place unless `inPlace` is false (for tests: both give the same bits).
+  /// The product reads the image in place (see `direct`) unless `inPlace` is false (for tests: both give
+  /// the same bits).
   package static func rows(
     _ w: PackedWeights, im2col x: UnsafePointer<Float>, channels: Int, window: Window2D,
     c: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue, context: ExecutionContext?, inPlace: Bool = true
   ) {
-    if inPlace && window.strideH == 1 && window.strideW == 1 {
+    if inPlace {
       direct(w, x, channels: channels, window: window, c: c, epilogue: epilogue, context: context)
       return
     }
@@ -83,9 +84,9 @@ package enum PackedGEMM {
     }
   }
 
-  /// A stride-1 convolution reading its im2col matrix in place from a zero-padded copy of x (see
-  /// simlay_direct_pad): no pack per chunk, for a product over a few more columns (each row's seam) and a
-  /// copy of C that drops them. Same bits as the packed path.
+  /// A convolution reading its im2col matrix in place from a zero-padded copy of x, split into phase planes
+  /// for strides over 1 (see simlay_direct_pad): no pack per chunk, for a product over a few more columns
+  /// (each row's seam) and a copy of C that drops them. Same bits as the packed path.
   private static func direct(
     _ w: PackedWeights, _ x: UnsafePointer<Float>, channels: Int, window: Window2D, c: UnsafeMutablePointer<Float>,
     epilogue: GEMMEpilogue, context: ExecutionContext?

@@ -49,8 +49,9 @@ struct PackedGEMMTests {
     #expect(PackedGEMMCheck.im2colPacksAgree(t))
   }
 
-  /// Stride-1 convolutions read in place from a padded copy against the packed path, bit for bit: seams
-  /// between rows, a last pair of panels that does not fill, dilation and asymmetric padding.
+  /// Convolutions read in place from a padded copy (phase planes for strides over 1) against the packed
+  /// path, bit for bit: seams between rows, a last pair of panels that does not fill, strides 2 and 3,
+  /// dilation with and without a stride, and asymmetric padding.
   @Test(arguments: [
     PackedGEMMCheck.Im2colCase(56, 56, channels: 3, k: (3, 3), pad: (1, 1, 1, 1)),
     PackedGEMMCheck.Im2colCase(13, 17, channels: 5, k: (3, 3), pad: (1, 1, 1, 1)),
@@ -60,6 +61,12 @@ struct PackedGEMMTests {
     PackedGEMMCheck.Im2colCase(12, 10, channels: 1, k: (2, 2), pad: (0, 0, 1, 1)),
     PackedGEMMCheck.Im2colCase(4, 40, channels: 6, k: (5, 5), pad: (4, 4, 4, 4)),
     PackedGEMMCheck.Im2colCase(9, 9, channels: 4, k: (3, 3)),
+    PackedGEMMCheck.Im2colCase(15, 15, channels: 3, k: (3, 3), stride: (2, 2), pad: (1, 1, 1, 1)),
+    PackedGEMMCheck.Im2colCase(23, 29, channels: 3, k: (7, 7), stride: (2, 2), pad: (3, 3, 3, 3)),
+    PackedGEMMCheck.Im2colCase(9, 31, channels: 3, k: (1, 5), stride: (1, 3), pad: (0, 2, 0, 1)),
+    PackedGEMMCheck.Im2colCase(17, 14, channels: 2, k: (3, 3), stride: (2, 2), dilation: (2, 3), pad: (2, 1, 2, 3)),
+    PackedGEMMCheck.Im2colCase(8, 8, channels: 40, k: (3, 3), stride: (2, 2)),
+    PackedGEMMCheck.Im2colCase(10, 11, channels: 2, k: (2, 2), stride: (3, 2), pad: (0, 1, 0, 0)),
   ])
   func inPlaceConvolution(_ t: PackedGEMMCheck.Im2colCase) {
     #expect(PackedGEMMCheck.inPlaceMatchesPacked(t))
