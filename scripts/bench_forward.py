@@ -283,6 +283,10 @@ def main(argv=None) -> int:
         if samples[(t, b)]["simlay"]:
             # How often the engine's pool ran loops on the caller alone (its workers descheduled), summed.
             row["simlay_pool_fallbacks"] = sum(r.get("pool_fallbacks", 0) for r in samples[(t, b)]["simlay"])
+            # And the share of offered chunks its workers ran, per round: ~0.5 at 2 threads when they keep up.
+            row["simlay_pool_worker_share"] = [r.get("pool_worker_share") for r in samples[(t, b)]["simlay"]]
+            # The rounds' medians: a 2-thread row whose rounds differ by 1.7x is the machine, not the median.
+            row["simlay_round_medians_ms"] = [round(r["median_ms"], 3) for r in samples[(t, b)]["simlay"]]
         if "simlay_median_ms" in row:
             row["ratio"] = round(row["simlay_median_ms"] / row["ort_median_ms"], 3)
             row["ratio_p90"] = round(row["simlay_p90_ms"] / row["ort_p90_ms"], 3)

@@ -54,6 +54,8 @@ struct Bench: AsyncParsableCommand {
           "mean_ms": times.reduce(0, +) / Double(times.count),
           // Times the pool found its workers no help (descheduled) and ran loops on the caller alone.
           "pool_fallbacks": ExecutionContext.poolFallbackCount,
+          // Of the chunks offered to the workers, the fraction they ran (0.5 at 2 threads when they keep up).
+          "pool_worker_share": (ExecutionContext.poolWorkerShare * 1000).rounded() / 1000,
         ]
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

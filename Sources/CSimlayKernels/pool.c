@@ -64,6 +64,7 @@ static int started = 0;
 static uint64_t window_wall = 0, window_alone = 0, inline_until = 0, backoff = 0;
 static int strikes = 0;  // windows in a row in which the workers saved nothing, before the first fallback
 static atomic_int fallbacks = 0;          // times the pool fell back to the caller alone
+static atomic_llong chunks_total = 0, chunks_by_workers = 0;  // for simlay_pool_worker_share
 static _Thread_local int is_worker = 0;
 
 static inline void cpu_pause(void) {
@@ -105,6 +106,7 @@ static int run_chunks(uint32_t gen) {
       usleep((useconds_t)job_stall_us);
     }
     job_fn(job_ctx, (int)next);
+    if (is_worker) atomic_fetch_add_explicit(&chunks_by_workers, 1, memory_order_relaxed);
     // seq_cst with the load of caller_sleeping (the caller stores it, then reads `finished`): no lost wake-up.
     if (atomic_fetch_add(&finished, 1) + 1 == (int)count &&
         atomic_load(&caller_sleeping)) {
@@ -215,6 +217,7 @@ void simlay_parallel_for_threads(int count, int threads, int stall_us, void (*fn
     pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&sleep_lock);
   }
+  atomic_fetch_add_explicit(&chunks_total, count, memory_order_relaxed);
   const uint64_t cpu0 = thread_cpu_ns();
   const int ran = run_chunks(gen);
   const uint64_t cpu = thread_cpu_ns() - cpu0;
@@ -241,3 +244,8 @@ void simlay_parallel_for(int count, void (*fn)(void *ctx, int index), void *ctx)
 int simlay_pool_stall_count(void) { return atomic_load(&stalls); }
 
 int simlay_pool_fallback_count(void) { return atomic_load(&fallbacks); }
+
+double simlay_pool_worker_share(void) {
+  const long long total = atomic_load(&chunks_total);
+  return total > 0 ? (double)atomic_load(&chunks_by_workers) / (double)total : 0.0;
+}

@@ -79,6 +79,10 @@ int simlay_pool_stall_count(void);
 /// to running loops on the calling thread alone for a while.
 int simlay_pool_fallback_count(void);
 
+/// Of the chunks of the loops the workers were offered (not those run inline), the fraction workers ran:
+/// about (threads - 1) / threads when they keep up, near 0 when they are asleep or descheduled.
+double simlay_pool_worker_share(void);
+
 /// erf of n floats by a rational approximation (|error| < 5e-7), vectorised; y may not alias x.
 void simlay_erf(const float *x, float *y, size_t n);
 

@@ -91,4 +91,8 @@ extension ExecutionContext {
   /// Test hook: times the pool has fallen back to running loops on the calling thread alone, having found
   /// that its workers made loops no faster (descheduled by other work on the machine).
   @_spi(Testing) public static var poolFallbackCount: Int { Int(simlay_pool_fallback_count()) }
+
+  /// Of the chunks of parallel loops offered to the pool's workers so far, the fraction they ran (see
+  /// simlay_pool_worker_share): tells a 2-thread pass whose workers kept up from one they did not.
+  @_spi(Testing) public static var poolWorkerShare: Double { simlay_pool_worker_share() }
 }
