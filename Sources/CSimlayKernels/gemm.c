@@ -588,11 +588,13 @@ void simlay_direct_offsets(int channels, const simlay_window *w, int *offsets) {
       }
 }
 
-void simlay_direct_compact(const float *t, int c0, int c1, const simlay_window *w, float *y) {
-  const int pw = direct_width(w);
-  const ptrdiff_t n = (ptrdiff_t)simlay_direct_columns(w);
+int simlay_direct_width(const simlay_window *w) { return direct_width(w); }
+
+void simlay_direct_compact(const float *t, ptrdiff_t ldt, int c0, int c1, int oy0, int oy1, const simlay_window *w,
+                           float *y) {
+  const int qw = direct_width(w);
   for (int ch = c0; ch < c1; ch++)
-    for (int oy = 0; oy < w->out_h; oy++)
-      memcpy(y + ((ptrdiff_t)ch * w->out_h + oy) * w->out_w, t + ch * n + (ptrdiff_t)oy * pw,
+    for (int oy = oy0; oy < oy1; oy++)
+      memcpy(y + ((ptrdiff_t)ch * w->out_h + oy) * w->out_w, t + ch * ldt + (ptrdiff_t)(oy - oy0) * qw,
              sizeof(float) * (size_t)w->out_w);
 }

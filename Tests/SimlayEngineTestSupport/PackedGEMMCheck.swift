@@ -146,8 +146,8 @@ extension PackedGEMMCheck {
     return zip(fast, plain).allSatisfy { $0.bitPattern == $1.bitPattern }
   }
 
-  /// For a stride-1 window: whether the convolution reading the padded image in place gives the packed
-  /// path's bits, with either tile width and at 1 and 2 threads.
+  /// Whether the convolution reading the padded image in place gives the packed path's bits, with either
+  /// tile width, at 1 and 2 threads, and through a product buffer of one output row at a time.
   package static func inPlaceMatchesPacked(_ t: Im2colCase) -> Bool {
     let outChannels = 13
     let depth = t.channels * t.window.kH * t.window.kW
@@ -160,9 +160,13 @@ extension PackedGEMMCheck {
     let cells = t.window.outH * t.window.outW
     defer { _ = simlay_gemm_use_wide_tiles(1) }
     var results: [[Float]] = []
-    for (inPlace, wide, threads) in [
-      (false, true, 1), (true, true, 1), (true, false, 1), (true, true, 2), (false, false, 2),
-    ] {
+    // (in place, wide tiles, threads, product buffer: whole or a row at a time)
+    let whole = PackedGEMM.productFloats
+    let configurations = [
+      (false, true, 1, whole), (true, true, 1, whole), (true, false, 1, whole), (true, true, 2, whole),
+      (true, true, 2, 1), (false, false, 2, whole),
+    ]
+    for (inPlace, wide, threads, productFloats) in configurations {
       _ = simlay_gemm_use_wide_tiles(wide ? 1 : 0)
       var c = [Float](repeating: .nan, count: outChannels * cells)
       bias.withUnsafeBufferPointer { bp in
@@ -170,7 +174,7 @@ extension PackedGEMMCheck {
           PackedGEMM.rows(
             packed, im2col: x, channels: t.channels, window: t.window, c: cp.baseAddress!,
             epilogue: GEMMEpilogue(bias: bp.baseAddress!, lo: -1, hi: 1.5, function: .silu),
-            context: ExecutionContext(threads: threads), inPlace: inPlace)
+            context: ExecutionContext(threads: threads), inPlace: inPlace, productFloats: productFloats)
         }
       }
       results.append(c)

@@ -179,7 +179,11 @@ size_t simlay_direct_columns(const simlay_window *w);
 void simlay_direct_pad(const float *x, int c0, int c1, const simlay_window *w, float *dst);
 /// offsets[p] for the channels * k_h * k_w rows.
 void simlay_direct_offsets(int channels, const simlay_window *w, int *offsets);
-/// Copies rows c0..<c1 of the product t (simlay_direct_columns(w) columns each) into y ([rows][out_h][out_w]).
-void simlay_direct_compact(const float *t, int c0, int c1, const simlay_window *w, float *y);
+/// Columns between one output row and the next in the product (out_w plus the seam).
+int simlay_direct_width(const simlay_window *w);
+/// Copies output rows oy0..<oy1 of rows c0..<c1 of a product t computed from column oy0 * width on (row ch
+/// of t at t + ch * ldt) into y ([rows][out_h][out_w]).
+void simlay_direct_compact(const float *t, ptrdiff_t ldt, int c0, int c1, int oy0, int oy1, const simlay_window *w,
+                           float *y);
 
 #endif

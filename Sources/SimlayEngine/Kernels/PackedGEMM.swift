@@ -54,6 +54,10 @@ package enum PackedGEMM {
   /// one core's L2 holds beside the weights' panel.
   static let chunkFloats = 1 << 16
 
+  /// Floats of a convolution's product read in place (see `direct`) held at once: 4 MB, a whole image's
+  /// at 224x224 (EfficientNet-Lite0's largest, its stem's, is 32 x 12,767), bands of rows beyond.
+  package static let productFloats = 1 << 20
+
   /// C[channels, n] = W B + epilogue, where B(p, j) = b[p * ks + j * cs] for p < depth; row ch of C at
   /// c + ch * ldc.
   package static func rows(
@@ -68,13 +72,16 @@ package enum PackedGEMM {
   /// The same for a convolution over x ([channels, H, W]) by im2col, packing the unfolded matrix's columns
   /// straight from the image.
   /// The product reads the image in place (see `direct`) unless `inPlace` is false (for tests: both give
-  /// the same bits).
+  /// the same bits), through a buffer of about `productFloats` floats.
   package static func rows(
     _ w: PackedWeights, im2col x: UnsafePointer<Float>, channels: Int, window: Window2D,
-    c: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue, context: ExecutionContext?, inPlace: Bool = true
+    c: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue, context: ExecutionContext?, inPlace: Bool = true,
+    productFloats: Int = productFloats
   ) {
     if inPlace {
-      direct(w, x, channels: channels, window: window, c: c, epilogue: epilogue, context: context)
+      direct(
+        w, x, channels: channels, window: window, c: c, epilogue: epilogue, context: context,
+        productFloats: productFloats)
       return
     }
     var cw = window.c
@@ -89,15 +96,19 @@ package enum PackedGEMM {
   /// (each row's seam) and a copy of C that drops them. Same bits as the packed path.
   private static func direct(
     _ w: PackedWeights, _ x: UnsafePointer<Float>, channels: Int, window: Window2D, c: UnsafeMutablePointer<Float>,
-    epilogue: GEMMEpilogue, context: ExecutionContext?
+    epilogue: GEMMEpilogue, context: ExecutionContext?, productFloats: Int
   ) {
     precondition(w.side == .rows && w.depth == channels * window.kH * window.kW)
     var cw = window.c
     let padded = simlay_direct_padded_count(&cw, Int32(channels))
-    let n = simlay_direct_columns(&cw)
-    if n == 0 || w.channels == 0 { return }
+    if simlay_direct_columns(&cw) == 0 || w.channels == 0 { return }
+    // The product goes through a buffer by bands of output rows, at most productFloats (or one row) each:
+    // a whole large image's would double the memory of the output for a moment.
+    let width = Int(simlay_direct_width(&cw))
+    let bandRows = min(window.outH, max(1, productFloats / max(1, w.channels * width)))
+    let bandColumns = (bandRows - 1) * width + window.outW
     let planes = UnsafeMutablePointer<Float>.allocate(capacity: padded)
-    let product = UnsafeMutablePointer<Float>.allocate(capacity: w.channels * n)
+    let product = UnsafeMutablePointer<Float>.allocate(capacity: w.channels * bandColumns)
     var offsets = [Int32](repeating: 0, count: w.depth)
     defer {
       planes.deallocate()
@@ -110,18 +121,23 @@ package enum PackedGEMM {
       var cw = window.c
       simlay_direct_pad(x, Int32($0.lowerBound), Int32($0.upperBound), &cw, planes)
     }
-    offsets.withUnsafeBufferPointer { offsets in
-      tasks(w, extent: n, context: context, packs: false) { columns, rows, _ in
-        var e = epilogue.c(offset: rows.lowerBound, perColumn: false)
-        simlay_gemm_packed_direct(
-          Int32(rows.count), Int32(columns.count), Int32(w.depth), w.panels.pointer, Int32(w.panelCount),
-          Int32(rows.lowerBound / w.lanes), planes + columns.lowerBound, offsets.baseAddress,
-          product + rows.lowerBound * n + columns.lowerBound, n, &e)
+    for oy0 in stride(from: 0, to: window.outH, by: bandRows) {
+      let oy1 = min(window.outH, oy0 + bandRows)
+      let (j0, columns) = (oy0 * width, (oy1 - oy0 - 1) * width + window.outW)
+      offsets.withUnsafeBufferPointer { offsets in
+        tasks(w, extent: columns, context: context, packs: false) { range, rows, _ in
+          var e = epilogue.c(offset: rows.lowerBound, perColumn: false)
+          simlay_gemm_packed_direct(
+            Int32(rows.count), Int32(range.count), Int32(w.depth), w.panels.pointer, Int32(w.panelCount),
+            Int32(rows.lowerBound / w.lanes), planes + j0 + range.lowerBound, offsets.baseAddress,
+            product + rows.lowerBound * columns + range.lowerBound, columns, &e)
+        }
       }
-    }
-    forEach(w.channels, context: context) {
-      var cw = window.c
-      simlay_direct_compact(product, Int32($0.lowerBound), Int32($0.upperBound), &cw, c)
+      forEach(w.channels, context: context) {
+        var cw = window.c
+        simlay_direct_compact(
+          product, columns, Int32($0.lowerBound), Int32($0.upperBound), Int32(oy0), Int32(oy1), &cw, c)
+      }
     }
   }
 
