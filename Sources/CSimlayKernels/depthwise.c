@@ -53,22 +53,33 @@ void simlay_depthwise_plane(const float *x, const float *weights, float bias, co
   const int split = w->stride_w == 2 && w->dilation_w == 1;
   const int half = (pw + 1) / 2;  // columns of the even plane (the odd one has pw / 2 <= half)
   const int row_len = split ? 2 * half : pw;
-  memset(scratch, 0, sizeof(float) * (size_t)ph * (size_t)row_len);
-  // Padded column px holds input column px - pad_left; only [lo_px, hi_px) hold image data.
+  // Padded column px holds input column px - pad_left; only [lo_px, hi_px) hold image data. Only the
+  // cells outside it are zeroed (zeroing the whole buffer first wrote every cell twice).
   const int lo_px = w->pad_left > 0 ? w->pad_left : 0;
   int hi_px = w->in_w + w->pad_left;
   if (hi_px > pw) hi_px = pw;
   for (int py = 0; py < ph; py++) {
     const int iy = py - w->pad_top;
-    if (iy < 0 || iy >= w->in_h || lo_px >= hi_px) continue;
-    const float *in = x + (ptrdiff_t)iy * w->in_w - w->pad_left;
     float *dst = scratch + (ptrdiff_t)py * row_len;
+    if (iy < 0 || iy >= w->in_h || lo_px >= hi_px) {
+      memset(dst, 0, sizeof(float) * (size_t)row_len);
+      continue;
+    }
+    const float *in = x + (ptrdiff_t)iy * w->in_w - w->pad_left;
     if (split) {
+      // Even plane: columns j < half hold padded column 2j, written for 2j in [lo_px, hi_px); odd: 2j + 1.
       float *even = dst, *odd = dst + half;
-      for (int j = (lo_px + 1) / 2; 2 * j < hi_px; j++) even[j] = in[2 * j];
-      for (int j = lo_px / 2; 2 * j + 1 < hi_px; j++) odd[j] = in[2 * j + 1];
+      const int e0 = (lo_px + 1) / 2, e1 = (hi_px + 1) / 2, o0 = lo_px / 2, o1 = hi_px / 2;
+      for (int j = 0; j < e0; j++) even[j] = 0.0f;
+      for (int j = e0; j < e1; j++) even[j] = in[2 * j];
+      for (int j = e1; j < half; j++) even[j] = 0.0f;
+      for (int j = 0; j < o0; j++) odd[j] = 0.0f;
+      for (int j = o0; j < o1; j++) odd[j] = in[2 * j + 1];
+      for (int j = o1; j < half; j++) odd[j] = 0.0f;
     } else {
+      memset(dst, 0, sizeof(float) * (size_t)lo_px);
       memcpy(dst + lo_px, in + lo_px, sizeof(float) * (size_t)(hi_px - lo_px));
+      memset(dst + hi_px, 0, sizeof(float) * (size_t)(row_len - hi_px));
     }
   }
 

@@ -34,9 +34,11 @@ public enum KernelCheck {
     var ref = [Float](repeating: 0, count: channels * outPlane)
     var fast = ref
     var last = ref
-    let scratch = [Float](repeating: 0, count: Depthwise.scratchCount(w))
+    // Scratch starts as NaN, as a reused buffer would hold anything: a cell the kernels read without
+    // writing it first shows in the output.
+    let scratch = [Float](repeating: .nan, count: Depthwise.scratchCount(w))
     var cw = w.c
-    var lastScratch = [Float](repeating: 0, count: simlay_depthwise_hwc_scratch(&cw, Int32(channels)))
+    var lastScratch = [Float](repeating: .nan, count: simlay_depthwise_hwc_scratch(&cw, Int32(channels)))
     let tapsMajor = (0..<(taps * channels)).map { wt[($0 % channels) * taps + $0 / channels] }
     x.withUnsafeBufferPointer { xp in
       wt.withUnsafeBufferPointer { wp in
@@ -62,7 +64,8 @@ public enum KernelCheck {
         }
       }
     }
-    func maxDiff(_ a: [Float]) -> Float { zip(a, ref).map { abs($0 - $1) }.max() ?? 0 }
+    // A NaN counts as the worst difference (max() of floats would skip it).
+    func maxDiff(_ a: [Float]) -> Float { zip(a, ref).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? 0 }
     return (maxDiff(fast), maxDiff(last))
   }
 
@@ -153,6 +156,7 @@ public enum KernelCheck {
         transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
         beta: 0.25, c: c.baseAddress!, ldc: n)
     }
-    return zip(c1, c2).map { abs($0 - $1) }.max() ?? 0
+    // A NaN counts as the worst difference (max() of floats would skip it).
+    return zip(c1, c2).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? 0
   }
 }
