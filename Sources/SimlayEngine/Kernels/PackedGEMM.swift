@@ -69,10 +69,9 @@ package enum PackedGEMM {
     }
   }
 
-  /// The same for a convolution over x ([channels, H, W]) by im2col, packing the unfolded matrix's columns
-  /// straight from the image.
-  /// The product reads the image in place (see `direct`) unless `inPlace` is false (for tests: both give
-  /// the same bits), through a buffer of about `productFloats` floats.
+  /// The same for a convolution over x ([channels, H, W]) by im2col, never unfolding the matrix: read in
+  /// place (see `direct`) through a product buffer of about `productFloats` floats, or with `inPlace` false
+  /// (the tests' reference; the same bits) its columns packed per chunk straight from the image.
   package static func rows(
     _ w: PackedWeights, im2col x: UnsafePointer<Float>, channels: Int, window: Window2D,
     c: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue, context: ExecutionContext?, inPlace: Bool = true,

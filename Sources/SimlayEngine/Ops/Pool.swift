@@ -55,7 +55,6 @@ struct Pool: CompiledOperator {
     let w = window
     let inPlane = w.inH * w.inW
     let outPlane = w.outH * w.outW
-    let columns = (0..<w.kW).map { w.validColumns(kx: $0) }
     if isMax {
       return [
         Tensor(shape: outputTypes[0].shape) { y in
@@ -68,6 +67,7 @@ struct Pool: CompiledOperator {
         }
       ]
     }
+    let columns = (0..<w.kW).map { w.validColumns(kx: $0) }
     return [
       Tensor(shape: outputTypes[0].shape) { y in
         context.parallelFor(planes, minimumPerThread: 8) { range in
