@@ -106,12 +106,14 @@ package enum PackedGEMM {
     let width = Int(simlay_direct_width(&cw))
     let bandRows = min(window.outH, max(1, productFloats / max(1, w.channels * width)))
     let bandColumns = (bandRows - 1) * width + window.outW
-    let planes = UnsafeMutablePointer<Float>.allocate(capacity: padded)
-    let product = UnsafeMutablePointer<Float>.allocate(capacity: w.channels * bandColumns)
+    let (planeMemory, productMemory) = (
+      BufferRecycling.allocate(floats: padded), BufferRecycling.allocate(floats: w.channels * bandColumns)
+    )
+    let (planes, product) = (planeMemory.pointer, productMemory.pointer)
     var offsets = [Int32](repeating: 0, count: w.depth)
     defer {
-      planes.deallocate()
-      product.deallocate()
+      BufferRecycling.release(planeMemory)
+      BufferRecycling.release(productMemory)
     }
     (planes + (padded - 2 * Int(SIMLAY_GEMM_NR))).initialize(repeating: 0, count: 2 * Int(SIMLAY_GEMM_NR))
     simlay_direct_offsets(Int32(channels), &cw, &offsets)
@@ -213,9 +215,9 @@ package enum PackedGEMM {
       let (i, g) = t.quotientAndRemainder(dividingBy: groups)
       let p = range(g, of: groups, panels)
       let channels = (p.lowerBound * channelUnit)..<min(w.channels, p.upperBound * channelUnit)
-      let buffer = packs ? UnsafeMutablePointer<Float>.allocate(capacity: capacity) : nil
-      defer { buffer?.deallocate() }
-      body((i * chunk)..<min(extent, (i + 1) * chunk), channels, buffer)
+      let buffer = packs ? BufferRecycling.allocate(floats: capacity) : nil
+      defer { buffer.map(BufferRecycling.release) }
+      body((i * chunk)..<min(extent, (i + 1) * chunk), channels, buffer?.pointer)
     }
     if let context, threads > 1, chunks * groups > 1 {
       context.parallelFor(chunks * groups) { for t in $0 { task(t) } }

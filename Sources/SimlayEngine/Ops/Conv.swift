@@ -173,8 +173,9 @@ struct Conv: CompiledOperator {
         let cg = inChannels / group
         let mg = outChannels / group
         let k = cg * window.kH * window.kW
-        let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * outPlane)
-        defer { cols.deallocate() }
+        let colsMemory = BufferRecycling.allocate(floats: k * outPlane)
+        defer { BufferRecycling.release(colsMemory) }
+        let cols = colsMemory.pointer
         for n in 0..<batch {
           for g in 0..<group {
             Im2col.unfold(

@@ -4,20 +4,22 @@ extension DepthwiseBlock {
   /// Work memory of one image in flight: the zero-padded channels-last copy the expansion writes and the
   /// depthwise kernel reads, and the depthwise output (channels-last) the projection reads.
   struct Buffers {
-    let work: UnsafeMutablePointer<Float>
-    let padded: UnsafeMutablePointer<Float>
+    private let workMemory: BufferRecycling.Allocation
+    private let paddedMemory: BufferRecycling.Allocation
+    var work: UnsafeMutablePointer<Float> { workMemory.pointer }
+    var padded: UnsafeMutablePointer<Float> { paddedMemory.pointer }
 
     init(_ block: DepthwiseBlock) {
       let w = block.depthwise.window
       var dw = w.c
       let mid = block.depthwise.outChannels
-      work = .allocate(capacity: w.outH * w.outW * mid)
-      padded = .allocate(capacity: simlay_hwc_padded_count(&dw, Int32(mid)))
+      workMemory = BufferRecycling.allocate(floats: w.outH * w.outW * mid)
+      paddedMemory = BufferRecycling.allocate(floats: simlay_hwc_padded_count(&dw, Int32(mid)))
     }
 
     func free() {
-      work.deallocate()
-      padded.deallocate()
+      BufferRecycling.release(workMemory)
+      BufferRecycling.release(paddedMemory)
     }
   }
 

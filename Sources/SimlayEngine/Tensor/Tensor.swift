@@ -100,14 +100,15 @@ final class FloatBuffer: @unchecked Sendable {
   // thread can see it, and read-only afterwards.
   let pointer: UnsafeMutablePointer<Float>
   let count: Int
+  private let allocation: BufferRecycling.Allocation
 
   init(count: Int) {
     self.count = count
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-    pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    allocation = BufferRecycling.allocate(floats: count)
+    pointer = allocation.pointer
   }
 
-  deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+  deinit { BufferRecycling.release(allocation) }
 }
 
 /// The static description of a value: element type and shape.

@@ -1,4 +1,5 @@
 import GRPCCore
+import SimlayEngine
 import SimlayProto
 
 extension SimlayService {
@@ -15,6 +16,8 @@ extension SimlayService {
       let (model, weightsFreed) = try state.models.unload(request.name)
       let freed = state.cache.removeAll(model: model.cacheID)
       state.recentFactorisations.removeAll { $0.hasPrefix(model.cacheID + "|") }
+      // The recycled pass buffers were sized by this model's passes; other models refill theirs in one pass.
+      if weightsFreed { BufferRecycling.drain() }
       state.logger.info(
         "model unloaded",
         metadata: [
