@@ -66,17 +66,17 @@ public struct InputPipeline: Sendable, Hashable {
     return InputPipeline(preprocessing: p, bgr: order == "bgr")
   }
 
-  /// The NCHW float input for a batch of images.
+  /// The NCHW float input for a batch of images, written straight into the tensor's buffer.
   public func tensor(for images: [RGBImage]) -> Tensor {
     let (h, w) = (preprocessing.height, preprocessing.width)
-    var data = preprocessing.batch(images)
-    if bgr {
+    return Tensor.writing(shape: [images.count, 3, h, w]) { data in
+      preprocessing.batch(images, into: data)
+      guard bgr else { return }
       let plane = h * w
       for n in 0..<images.count {
         let base = n * 3 * plane
         for i in 0..<plane { data.swapAt(base + i, base + 2 * plane + i) }
       }
     }
-    return Tensor(shape: [images.count, 3, h, w], floats: data)
   }
 }

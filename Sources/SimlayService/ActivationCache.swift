@@ -300,11 +300,7 @@ final class ActivationCache: Sendable {
     var byShape: [[Int]: [Int]] = [:]
     for (i, t) in inputs.enumerated() { byShape[t.shape, default: []].append(i) }
     for (shape, members) in byShape {
-      let input =
-        members.count == 1
-        ? inputs[members[0]]
-        : Tensor(
-          shape: [members.count] + shape.dropFirst(), floats: members.flatMap { inputs[$0].floats })
+      let input = Tensor.batch(members.map { inputs[$0] })
       let values = try model.model.run(
         input, keep: layers, context: ExecutionContext(threads: threads, shouldStop: { stop.isCancelled }))
       for name in layers {

@@ -43,6 +43,32 @@ public struct Tensor: Sendable {
     self.init(shape: shape, buffer: buffer)
   }
 
+  /// A float tensor whose every element `body` writes (it receives uninitialised memory): no intermediate
+  /// array to copy from.
+  public static func writing(shape: [Int], _ body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows
+    -> Tensor
+  {
+    let count = shape.reduce(1, *)
+    return try Tensor(shape: shape, initializingWith: { try body(UnsafeMutableBufferPointer(start: $0, count: count)) })
+  }
+
+  /// The float tensors `parts`, all of one shape [1, ...] or [b, ...], joined along their first axis.
+  public static func batch(_ parts: [Tensor]) -> Tensor {
+    precondition(!parts.isEmpty && parts.allSatisfy { $0.dataType == .float32 && $0.rank > 0 })
+    let inner = Array(parts[0].shape.dropFirst())
+    precondition(parts.allSatisfy { Array($0.shape.dropFirst()) == inner }, "batch: parts differ in shape")
+    if parts.count == 1 { return parts[0] }
+    return Tensor(
+      shape: [parts.reduce(0) { $0 + $1.shape[0] }] + inner,
+      initializingWith: { out in
+        var at = out
+        for part in parts {
+          at.update(from: part.pointer, count: part.count)
+          at += part.count
+        }
+      })
+  }
+
   /// A float tensor filled with zeros.
   public static func zeros(_ shape: [Int]) -> Tensor {
     Tensor(shape: shape) { $0.initialize(repeating: 0, count: shape.reduce(1, *)) }

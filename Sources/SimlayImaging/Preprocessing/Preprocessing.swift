@@ -66,23 +66,30 @@ public struct Preprocessing: Sendable, Equatable, Hashable {
   /// `images.count * 3 * height * width` Floats (image `n` starts at `n * elementCount`).
   /// Each image is resized straight into its slot, so there is no per-image copy.
   public func batch(_ images: [RGBImage]) -> [Float] {
+    [Float](unsafeUninitializedCapacity: images.count * elementCount) { out, initialized in
+      batch(images, into: out)
+      initialized = out.count
+    }
+  }
+
+  /// ``batch(_:)`` written into `out` (`images.count * elementCount` Floats), so that a caller holding its
+  /// own buffer (a tensor's) needs no copy.
+  public func batch(_ images: [RGBImage], into out: UnsafeMutableBufferPointer<Float>) {
     checkPreconditions(images)
     let perImage = elementCount
     let plane = width * height
-    return [Float](unsafeUninitializedCapacity: images.count * perImage) { out, initialized in
-      for (n, image) in images.enumerated() {
-        let slot = UnsafeMutableBufferPointer(rebasing: out[(n * perImage)..<((n + 1) * perImage)])
-        Resampler.resizeBilinear(image, width: width, height: height, into: slot)
-        for c in 0..<3 {
-          let m = mean[c]
-          let s = std[c]
-          let p = slot.baseAddress! + c * plane
-          // A true division (not a multiply by 1/std) keeps results identical to the
-          // reference `(x - mean) / std` computed elsewhere, e.g. in numpy.
-          for i in 0..<plane { p[i] = (p[i] - m) / s }
-        }
+    precondition(out.count == images.count * perImage, "Preprocessing: output size does not match the images")
+    for (n, image) in images.enumerated() {
+      let slot = UnsafeMutableBufferPointer(rebasing: out[(n * perImage)..<((n + 1) * perImage)])
+      Resampler.resizeBilinear(image, width: width, height: height, into: slot)
+      for c in 0..<3 {
+        let m = mean[c]
+        let s = std[c]
+        let p = slot.baseAddress! + c * plane
+        // A true division (not a multiply by 1/std) keeps results identical to the
+        // reference `(x - mean) / std` computed elsewhere, e.g. in numpy.
+        for i in 0..<plane { p[i] = (p[i] - m) / s }
       }
-      initialized = out.count
     }
   }
 

@@ -12,6 +12,9 @@ public enum MapResize: String, Sendable, Hashable, CaseIterable {
 
 /// Pillow-compatible resampling.
 public enum Resampler {
+  /// The most floats of horizontally resized rows a resize holds at once (128 KB).
+  public static let defaultBandFloats = 1 << 15
+
   /// Resizes with exactly Pillow's `Image.resize((width, height), Image.BILINEAR)` algorithm,
   /// computed in Float and returned planar.
   ///
@@ -28,10 +31,19 @@ public enum Resampler {
   ///   then green, then blue, each row-major). Same size in, same values out (as Floats).
   ///   Returns an empty array when `width` or `height` is not positive, or the image is empty
   ///   or not well-formed (see ``RGBImage/isWellFormed``).
-  public static func resizeBilinear(_ image: RGBImage, width: Int, height: Int) -> [Float] {
+  ///
+  /// `bandFloats` bounds the intermediate (horizontally resized rows) computed at once; the result does not
+  /// depend on it (tests check that), only memory and speed do.
+  public static func resizeBilinear(
+    _ image: RGBImage, width: Int, height: Int, bandFloats: Int = defaultBandFloats
+  ) -> [Float] {
     guard isResizable(image, width: width, height: height) else { return [] }
     return [Float](unsafeUninitializedCapacity: 3 * width * height) { out, initialized in
-      resizeBilinear(image, width: width, height: height, into: out)
+      image.pixels.withUnsafeBufferPointer { src in
+        SeparableResize.resize(
+          .rgb(src), width: image.width, height: image.height, outWidth: width, outHeight: height, into: out,
+          bandFloats: bandFloats)
+      }
       initialized = out.count
     }
   }

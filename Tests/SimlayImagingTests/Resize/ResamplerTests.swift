@@ -123,3 +123,29 @@ struct ResamplerTests {
     #expect(Resampler.resizeBilinear(malformed, width: 4, height: 4).isEmpty)
   }
 }
+
+/// The resize runs by bands of output rows (each band's source rows resized horizontally, then
+/// vertically); the band size must not change a single bit, including bands of one output row and
+/// odd sizes where bands share source rows.
+@Suite struct ResizeBandTests {
+  static let cases: [(inW: Int, inH: Int, outW: Int, outH: Int)] = [
+    (513, 389, 224, 224), (97, 131, 13, 124), (31, 17, 64, 45), (300, 7, 224, 224), (7, 300, 5, 3),
+  ]
+
+  @Test(arguments: cases)
+  func bandsGiveTheSameBits(_ c: (inW: Int, inH: Int, outW: Int, outH: Int)) {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    let pixels = (0..<(c.inW * c.inH * 3)).map { _ -> UInt8 in
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return UInt8(truncatingIfNeeded: state >> 56)
+    }
+    let image = RGBImage(width: c.inW, height: c.inH, pixels: pixels)
+    let whole = Resampler.resizeBilinear(image, width: c.outW, height: c.outH, bandFloats: .max)
+    #expect(whole.count == 3 * c.outW * c.outH)
+    for band in [1, 3 * c.outW * 2, 1000, Resampler.defaultBandFloats] {
+      let banded = Resampler.resizeBilinear(image, width: c.outW, height: c.outH, bandFloats: band)
+      let differing = zip(whole, banded).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+      #expect(banded.count == whole.count && differing == 0, "band \(band): \(differing) values differ")
+    }
+  }
+}
