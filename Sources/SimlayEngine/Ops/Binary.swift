@@ -62,6 +62,9 @@ struct Binary: CompiledOperator {
     if let plane, outputTypes[0].dataType == .float32 {
       return [plane.fullIsA ? planewise(a, b, plane, context) : planewise(b, a, plane, context)]
     }
+    if a.shape == shape, b.shape == shape, [.add, .sub, .mul, .div].contains(op) {
+      return [sameShape(a, b, context)]
+    }
     return [
       Tensor(shape: shape) { y in
         let (pa, pb) = (UnsafePointer(a.pointer), UnsafePointer(b.pointer))
@@ -138,6 +141,25 @@ struct Binary: CompiledOperator {
           } else {
             for i in 0..<size { d[i] = x[i] + v }
           }
+        }
+      }
+    }
+  }
+
+  /// Two whole tensors of one shape (a residual Add), split over the threads by blocks of 16K values: the
+  /// generic path ran on one thread (EfficientNet-Lite0 batch 8: 1.06 ms of Add at 1 and at 2 threads).
+  func sameShape(_ a: Tensor, _ b: Tensor, _ context: ExecutionContext) -> Tensor {
+    let (count, block) = (a.count, 1 << 14)
+    return Tensor(shape: outputTypes[0].shape) { y in
+      let (pa, pb) = (UnsafePointer(a.pointer), UnsafePointer(b.pointer))
+      context.parallelFor((count + block - 1) / block, minimumPerThread: 2) { range in
+        let (lo, hi) = (range.lowerBound * block, min(count, range.upperBound * block))
+        let (x, z, d, n) = (pa + lo, pb + lo, y + lo, hi - lo)
+        switch op {
+        case .add: for i in 0..<n { d[i] = x[i] + z[i] }
+        case .sub: for i in 0..<n { d[i] = x[i] - z[i] }
+        case .mul: for i in 0..<n { d[i] = x[i] * z[i] }
+        default: for i in 0..<n { d[i] = x[i] / z[i] }
         }
       }
     }
