@@ -107,9 +107,28 @@ final class ExecutionPlan: Sendable {
     self.weightSlots = weightSlots
   }
 
-  /// Runs the plan. Returns the values named in `keep` (any slot, including constants) plus nothing else;
-  /// every other intermediate is freed as soon as its last reader has run. Throws `CancellationError`, with
-  /// nothing returned, when `context.shouldStop` says so before a step.
+  /// The steps that `keep` depends on, and for each slot the last of them that reads it (-1: none).
+  /// Why: a query at a middle layer needs only the steps up to it; the whole plan ran every time, so a first
+  /// Similarity at EfficientNet-Lite0's blocks.10 paid for blocks 11-15 and the head as well.
+  func schedule(keep keepSlots: Set<Int>) -> (needed: [Bool], lastUse: [Int]) {
+    var wanted = [Bool](repeating: false, count: names.count)
+    for s in keepSlots { wanted[s] = true }
+    var needed = [Bool](repeating: false, count: steps.count)
+    for i in steps.indices.reversed() where steps[i].outputs.contains(where: { wanted[$0] }) {
+      needed[i] = true
+      for case let s? in steps[i].inputs { wanted[s] = true }
+    }
+    if needed.allSatisfy({ $0 }) { return (needed, self.lastUse) }
+    var lastUse = [Int](repeating: -1, count: names.count)
+    for (i, step) in steps.enumerated() where needed[i] {
+      for case let s? in step.inputs { lastUse[s] = i }
+    }
+    return (needed, lastUse)
+  }
+
+  /// Runs the steps that the values named in `keep` (any slot, including constants) depend on, and returns
+  /// those values only; every other intermediate is freed as soon as its last reader has run. Throws
+  /// `CancellationError`, with nothing returned, when `context.shouldStop` says so before a step.
   func run(inputs: [String: Tensor], keep: Set<String>, context: ExecutionContext) throws -> [String: Tensor] {
     var values = [Tensor?](repeating: nil, count: names.count)
     for (name, tensor) in inputs {
@@ -120,10 +139,11 @@ final class ExecutionPlan: Sendable {
       values[s] = tensor
     }
     let keepSlots = Set(keep.compactMap { slots[$0] })
+    let (needed, lastUse) = schedule(keep: keepSlots)
     context.configureBLAS()
     let clock = ContinuousClock()
     var timings: [String: Duration] = [:]
-    for (i, step) in steps.enumerated() {
+    for (i, step) in steps.enumerated() where needed[i] {
       if let stop = context.shouldStop, stop() { throw CancellationError() }
       let args: [Tensor?] = step.inputs.map { s in s.flatMap { values[$0] ?? constants[$0] } }
       let started = context.profile ? clock.now : nil
