@@ -53,7 +53,10 @@ public final class ImageStore: Sendable {
 
   /// The id of `bytes` under a preprocessing.
   static func id(of bytes: [UInt8], preprocessingKey: String) -> String {
-    String(SHA256.hex(bytes + [0] + Array(preprocessingKey.utf8)).prefix(32))
+    var sha = SHA256()
+    sha.update(bytes)
+    sha.update([0] + Array(preprocessingKey.utf8))
+    return String(SHA256.hex(digest: sha.finalize()).prefix(32))
   }
 
   /// Adds (or finds) an image. Decoding happens only for new ids. Returns the entry and whether it existed.

@@ -1,6 +1,11 @@
 /// SHA-256 (FIPS 180-4), for content-addressed image ids. Written out here because the only other
 /// implementations on hand (swift-crypto) would add a second BoringSSL to every build.
-struct SHA256 {
+///
+/// Incremental (`update` any number of times, then `finalize`), reading the caller's bytes in place: the
+/// first version copied each upload twice (to append the key, then the padding) and hashed through arrays
+/// with bounds checks and an array per block, 7% of AddImages' samples at about 200 MB/s, and the copies,
+/// fresh memory for a photo, page-faulted on top.
+package struct SHA256 {
   private static let k: [UInt32] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -12,49 +17,99 @@ struct SHA256 {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
   ]
 
+  private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+  )
+  /// A partial block waiting for more bytes (fewer than 64 of `pending`).
+  private var pending = [UInt8](repeating: 0, count: 64)
+  private var pendingCount = 0
+  private var length: UInt64 = 0
+
+  package init() {}
+
   /// The digest of `bytes` as 64 lowercase hex characters.
-  static func hex(_ bytes: [UInt8]) -> String {
-    digest(bytes).map { String($0, radix: 16).leftPadded(2) }.joined()
+  package static func hex(_ bytes: [UInt8]) -> String {
+    var s = SHA256()
+    s.update(bytes)
+    return Self.hex(digest: s.finalize())
   }
 
-  static func digest(_ message: [UInt8]) -> [UInt8] {
-    var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    var data = message
-    let bitLength = UInt64(message.count) * 8
-    data.append(0x80)
-    while data.count % 64 != 56 { data.append(0) }
-    for i in (0..<8).reversed() { data.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-    var w = [UInt32](repeating: 0, count: 64)
-    for chunk in stride(from: 0, to: data.count, by: 64) {
-      for i in 0..<16 {
-        let b = chunk + i * 4
-        w[i] = UInt32(data[b]) << 24 | UInt32(data[b + 1]) << 16 | UInt32(data[b + 2]) << 8 | UInt32(data[b + 3])
-      }
-      for i in 16..<64 {
-        let s0 = w[i - 15].rotr(7) ^ w[i - 15].rotr(18) ^ (w[i - 15] >> 3)
-        let s1 = w[i - 2].rotr(17) ^ w[i - 2].rotr(19) ^ (w[i - 2] >> 10)
-        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-      }
-      var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-      for i in 0..<64 {
-        let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
-        let ch = (e & f) ^ (~e & g)
-        let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
-        let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
-        let maj = (a & b) ^ (a & c) ^ (b & c)
-        let t2 = s0 &+ maj
-        (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-      }
-      for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
+  /// 32 digest bytes as 64 lowercase hex characters.
+  package static func hex(digest: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+  }
+
+  /// Hashes `bytes` after everything given before.
+  package mutating func update(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { update($0) }
+  }
+
+  /// Hashes `bytes` after everything given before.
+  package mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    guard var p = bytes.baseAddress, bytes.count > 0 else { return }
+    var left = bytes.count
+    length &+= UInt64(left)
+    if pendingCount > 0 {
+      let take = min(64 - pendingCount, left)
+      pending.withUnsafeMutableBytes { ($0.baseAddress! + pendingCount).copyMemory(from: p, byteCount: take) }
+      (pendingCount, p, left) = (pendingCount + take, p + take, left - take)
+      guard pendingCount == 64 else { return }
+      pending.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
+      pendingCount = 0
     }
-    return h.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32($0))) } }
+    let whole = left / 64
+    if whole > 0 { compress(p, blocks: whole) }
+    let rest = left - whole * 64
+    if rest > 0 {
+      pending.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: p + whole * 64, byteCount: rest) }
+      pendingCount = rest
+    }
+  }
+
+  /// The 32-byte digest of everything given (the state is used up).
+  package mutating func finalize() -> [UInt8] {
+    let bits = length &* 8
+    var tail: [UInt8] = [0x80] + [UInt8](repeating: 0, count: (119 - pendingCount) % 64)
+    for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
+    let saved = length
+    update(tail)
+    length = saved
+    precondition(pendingCount == 0)
+    return [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7].flatMap { v in
+      (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32($0))) }
+    }
+  }
+
+  private mutating func compress(_ data: UnsafeRawPointer, blocks: Int) {
+    Self.k.withUnsafeBufferPointer { k in
+      withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+        for block in 0..<blocks {
+          let bytes = data + block * 64
+          for i in 0..<16 {
+            w[i] = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
+          }
+          for i in 16..<64 {
+            let s0 = w[i - 15].rotr(7) ^ w[i - 15].rotr(18) ^ (w[i - 15] >> 3)
+            let s1 = w[i - 2].rotr(17) ^ w[i - 2].rotr(19) ^ (w[i - 2] >> 10)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+          }
+          var (a, b, c, d, e, f, g, hh) = h
+          for i in 0..<64 {
+            let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
+            let ch = (e & f) ^ (~e & g)
+            let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+            let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
+            let maj = (a & b) ^ (a & c) ^ (b & c)
+            (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ maj)
+          }
+          h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
+        }
+      }
+    }
   }
 }
 
 extension UInt32 {
   fileprivate func rotr(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
-}
-
-extension String {
-  fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
