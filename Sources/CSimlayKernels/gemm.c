@@ -121,6 +121,29 @@ void simlay_gemm_pack_b(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n
   }
 }
 
+// B(p, j) * scale[p]: a squeeze-and-excitation gate applied while packing, so the gated tensor (the Mul
+// before a 1x1 convolution) is never written. The product is the same float multiply the Mul makes, so the
+// bits are the unfused ones.
+void simlay_gemm_pack_b_scaled(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n, const float *scale,
+                               float *dst) {
+  const int panels = (n + NR - 1) / NR;
+  for (int q = 0; q < panels; q++) {
+    const int j0 = q * NR, nr = n - j0 < NR ? n - j0 : NR;
+    FOR_BLOCKS(k, panels, NR, q, dst, {
+      if (nr < NR) memset(d, 0, sizeof(float) * NR * (size_t)(p1 - p0));
+      for (int p = p0; p < p1; p++) {
+        const float s = scale[p], *row = b + (ptrdiff_t)p * ks + (ptrdiff_t)j0 * cs;
+        float *o = d + (size_t)(p - p0) * NR;
+        if (cs == 1) {
+          for (int c = 0; c < nr; c++) o[c] = row[c] * s;
+        } else {
+          for (int c = 0; c < nr; c++) o[c] = row[(ptrdiff_t)c * cs] * s;
+        }
+      }
+    })
+  }
+}
+
 // Panels of the unfolded (im2col) matrix straight from the image: B(p, j) = x[c, iy, ix] with p = (c, ky, kx),
 // j = (oy, ox), zero outside the image. Unfolding first and packing the copy read and wrote every value
 // twice: 0.8 of the 1.2 ms EfficientNet-Lite0's 3x3 stem took for 0.3 ms of multiply-adds. A panel's columns

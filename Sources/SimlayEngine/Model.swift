@@ -85,7 +85,8 @@ public final class Model: Sendable {
     }
     self.graph = graph
     self.fused = Fusion.fuseActivations(graph)
-    self.blockIntermediates = Fusion.fuseDepthwiseBlocks(fused.graph, keep: []).eliminated
+    let blocks = Fusion.fuseDepthwiseBlocks(fused.graph, keep: [])
+    self.blockIntermediates = blocks.eliminated.union(Fusion.fuseChannelScales(blocks.graph, keep: []).eliminated)
     self.input = input
     self.inputs = graph.inputs
     self.outputNames = graph.outputs.map(\.name)
@@ -171,7 +172,10 @@ public final class Model: Sendable {
       inputTypes[info.name] = TensorType(types?[i] ?? info.dataType ?? .float32, shape)
     }
     var planned = useFused ? fused.graph : graph
-    if blocks { planned = Fusion.fuseDepthwiseBlocks(planned, keep: Set(unfused)).graph }
+    if blocks {
+      planned = Fusion.fuseDepthwiseBlocks(planned, keep: Set(unfused)).graph
+      planned = Fusion.fuseChannelScales(planned, keep: Set(unfused)).graph
+    }
     let plan = try ExecutionPlan(graph: planned, inputTypes: inputTypes)
     plans.withLock { $0[key] = plan }
     return plan

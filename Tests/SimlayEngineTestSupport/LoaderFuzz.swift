@@ -74,30 +74,8 @@ public enum LoaderFuzz {
     }
     func node(_ op: String, _ inputs: [String], _ outputs: [String], _ attributes: [Onnx_AttributeProto] = [])
       -> Onnx_NodeProto
-    {
-      var n = Onnx_NodeProto()
-      n.opType = op
-      n.name = outputs[0]
-      n.input = inputs
-      n.output = outputs
-      n.attribute = attributes
-      return n
-    }
-    func value(_ name: String, _ dims: [Int64]?) -> Onnx_ValueInfoProto {
-      var v = Onnx_ValueInfoProto()
-      v.name = name
-      var t = Onnx_TypeProto.Tensor()
-      t.elemType = 1
-      if let dims {
-        t.shape.dim = dims.map { d in
-          var x = Onnx_TensorShapeProto.Dimension()
-          x.dimValue = d
-          return x
-        }
-      }
-      v.type.tensorType = t
-      return v
-    }
+    { ONNXBuilder.node(op, inputs, outputs, attributes) }
+    let value = ONNXBuilder.value
     var g = Onnx_GraphProto()
     g.name = "seed"
     g.initializer = [

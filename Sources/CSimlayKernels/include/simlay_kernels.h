@@ -129,6 +129,9 @@ void simlay_gemm_pack_a(const float *a, ptrdiff_t rs, ptrdiff_t ks, int m, int k
 
 /// Packs B(p, j) = b[p * ks + j * cs] for p < k, j < n the same way, in panels of SIMLAY_GEMM_NR columns.
 void simlay_gemm_pack_b(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n, float *dst);
+/// The same panels with row p of B multiplied by scale[p] (a per-channel gate folded into the pack).
+void simlay_gemm_pack_b_scaled(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n, const float *scale,
+                               float *dst);
 
 /// Packs columns j0..<j0+n of the im2col matrix of x ([channels, in_h, in_w]) for window w, whose row
 /// p = (c * k_h + ky) * k_w + kx and column j = oy * out_w + ox hold x[c, iy, ix] (zero outside the image),

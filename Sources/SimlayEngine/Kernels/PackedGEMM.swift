@@ -58,14 +58,19 @@ package enum PackedGEMM {
   /// at 224x224 (EfficientNet-Lite0's largest, its stem's, is 32 x 12,767), bands of rows beyond.
   package static let productFloats = 1 << 20
 
-  /// C[channels, n] = W B + epilogue, where B(p, j) = b[p * ks + j * cs] for p < depth; row ch of C at
-  /// c + ch * ldc.
+  /// C[channels, n] = W B + epilogue, where B(p, j) = b[p * ks + j * cs] for p < depth, times scale[p] when
+  /// given (see simlay_gemm_pack_b_scaled); row ch of C at c + ch * ldc.
   package static func rows(
     _ w: PackedWeights, b: UnsafePointer<Float>, ks: Int, cs: Int, n: Int, c: UnsafeMutablePointer<Float>,
-    ldc: Int, epilogue: GEMMEpilogue, context: ExecutionContext?
+    ldc: Int, scale: UnsafePointer<Float>? = nil, epilogue: GEMMEpilogue, context: ExecutionContext?
   ) {
     rows(w, n: n, c: c, ldc: ldc, epilogue: epilogue, context: context) { columns, packed in
-      simlay_gemm_pack_b(b + columns.lowerBound * cs, ks, cs, Int32(w.depth), Int32(columns.count), packed)
+      let (from, depth, count) = (b + columns.lowerBound * cs, Int32(w.depth), Int32(columns.count))
+      if let scale {
+        simlay_gemm_pack_b_scaled(from, ks, cs, depth, count, scale, packed)
+      } else {
+        simlay_gemm_pack_b(from, ks, cs, depth, count, packed)
+      }
     }
   }
 

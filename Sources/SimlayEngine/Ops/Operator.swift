@@ -109,6 +109,7 @@ package enum OperatorRegistry {
     "ReduceLogSumExp": Reduce.make,
     "LayerNormalization": LayerNormalization.make, "Split": Split.make, "ScatterND": ScatterND.make,
     Fusion.depthwiseBlockOp: DepthwiseBlock.make, Activation.siluOp: Activation.make,
+    Fusion.scaledConvOp: ScaledConv.make,
   ]
 
   /// The op types the engine runs, sorted.

@@ -57,14 +57,14 @@ extension Fusion {
   }
 
   /// The weight initializer of a Conv, with its bias (if any) also an initializer.
-  private static func weight(_ node: Node, _ graph: Graph) -> Tensor? {
+  static func weight(_ node: Node, _ graph: Graph) -> Tensor? {
     guard node.inputs.count >= 2, let w = graph.initializers[node.inputs[1]] else { return nil }
     if node.inputs.count > 2, !node.inputs[2].isEmpty, graph.initializers[node.inputs[2]] == nil { return nil }
     return w
   }
 
   /// A 1x1, stride-1, unpadded, ungrouped Conv.
-  private static func isPointwise(_ node: Node, _ graph: Graph) -> Bool {
+  static func isPointwise(_ node: Node, _ graph: Graph) -> Bool {
     guard let w = weight(node, graph), w.shape.count == 4, w.shape[2] == 1, w.shape[3] == 1,
       node.int("group", default: 1) == 1
     else { return false }

@@ -1,0 +1,30 @@
+import SimlayEngine
+
+/// The pieces of an ONNX graph that test models are written from.
+package enum ONNXBuilder {
+  /// A node named after its first output.
+  package static func node(
+    _ op: String, _ inputs: [String], _ outputs: [String], _ attributes: [Onnx_AttributeProto] = []
+  ) -> Onnx_NodeProto {
+    var n = Onnx_NodeProto()
+    (n.opType, n.name, n.input, n.output, n.attribute) = (op, outputs[0], inputs, outputs, attributes)
+    return n
+  }
+
+  /// A float tensor value, of these dimensions or of unknown shape (nil).
+  package static func value(_ name: String, _ dims: [Int64]?) -> Onnx_ValueInfoProto {
+    var v = Onnx_ValueInfoProto()
+    v.name = name
+    var t = Onnx_TypeProto.Tensor()
+    t.elemType = 1
+    if let dims {
+      t.shape.dim = dims.map { d in
+        var x = Onnx_TensorShapeProto.Dimension()
+        x.dimValue = d
+        return x
+      }
+    }
+    v.type.tensorType = t
+    return v
+  }
+}
