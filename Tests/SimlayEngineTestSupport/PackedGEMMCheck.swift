@@ -182,3 +182,41 @@ extension PackedGEMMCheck {
     return results.allSatisfy { r in zip(r, results[0]).allSatisfy { $0.bitPattern == $1.bitPattern && !$0.isNaN } }
   }
 }
+
+extension PackedGEMMCheck {
+  /// Whether a product with one column (simlay_gemv_packed) gives the bits the tiles give the same column
+  /// of a two-column product, gated or not, at 1 and 2 threads and both tile widths; B's column read with a
+  /// stride (a channel of [depth, 2]).
+  package static func columnMatchesTiles(
+    channels: Int, depth: Int, function: PointwiseFunction, bias: Bool, gated: Bool
+  ) -> Bool {
+    let w = KernelCheck.fill(channels * depth, seed: 41)
+    let x = KernelCheck.fill(depth * 2, seed: 42)
+    let biases = KernelCheck.fill(channels, seed: 43)
+    let gate = KernelCheck.fill(depth, seed: 44)
+    let packed = w.withUnsafeBufferPointer {
+      PackedWeights($0.baseAddress!, channels: channels, depth: depth, side: .rows)
+    }
+    defer { _ = simlay_gemm_use_wide_tiles(1) }
+    var agree = true
+    for (threads, wide) in [(1, true), (2, true), (1, false)] {
+      _ = simlay_gemm_use_wide_tiles(wide ? 1 : 0)
+      var (one, two) = (
+        [Float](repeating: .nan, count: channels), [Float](repeating: .nan, count: channels * 2)
+      )
+      let context = ExecutionContext(threads: threads)
+      biases.withUnsafeBufferPointer { bp in
+        gate.withUnsafeBufferPointer { gp in
+          let e = GEMMEpilogue(bias: bias ? bp.baseAddress! : nil, lo: -1.5, hi: 2, function: function)
+          let scale = gated ? gp.baseAddress! : nil
+          PackedGEMM.rows(
+            packed, b: x, ks: 2, cs: 1, n: 1, c: &one, ldc: 1, scale: scale, epilogue: e, context: context)
+          PackedGEMM.rows(
+            packed, b: x, ks: 2, cs: 1, n: 2, c: &two, ldc: 2, scale: scale, epilogue: e, context: context)
+        }
+      }
+      for ch in 0..<channels where one[ch].bitPattern != two[ch * 2].bitPattern || one[ch].isNaN { agree = false }
+    }
+    return agree
+  }
+}

@@ -161,6 +161,11 @@ void simlay_gemm_packed(int m, int n, int k, const float *pa, int a_panels, int 
                         int b_first, float *c, ptrdiff_t ldc, const ptrdiff_t *row_offsets,
                         const simlay_gemm_epilogue *e, int columns_outer);
 
+/// simlay_gemm_packed's product for a B of one column x (k floats, contiguous) and row biases: rows
+/// a_first * SIMLAY_GEMM_MR ..< + m of C, row i at y + i * ldy. The same bits as the tiles give that column.
+void simlay_gemv_packed(int m, int k, const float *pa, int a_panels, int a_first, const float *x, float *y,
+                        ptrdiff_t ldy, const simlay_gemm_epilogue *e);
+
 /// Test hook: whether the packed products may use the 6x32 AVX-512 tile (on by default where the CPU has
 /// AVX-512F); returns whether the CPU has it. Both tiles give the same bits.
 int simlay_gemm_use_wide_tiles(int on);

@@ -64,12 +64,50 @@ package enum PackedGEMM {
     _ w: PackedWeights, b: UnsafePointer<Float>, ks: Int, cs: Int, n: Int, c: UnsafeMutablePointer<Float>,
     ldc: Int, scale: UnsafePointer<Float>? = nil, epilogue: GEMMEpilogue, context: ExecutionContext?
   ) {
+    if n == 1 {
+      column(w, b: b, ks: ks, c: c, ldc: ldc, scale: scale, epilogue: epilogue, context: context)
+      return
+    }
     rows(w, n: n, c: c, ldc: ldc, epilogue: epilogue, context: context) { columns, packed in
       let (from, depth, count) = (b + columns.lowerBound * cs, Int32(w.depth), Int32(columns.count))
       if let scale {
         simlay_gemm_pack_b_scaled(from, ks, cs, depth, count, scale, packed)
       } else {
         simlay_gemm_pack_b(from, ks, cs, depth, count, packed)
+      }
+    }
+  }
+
+  /// C's one column (n = 1, a 1x1 convolution of a pooled vector) by simlay_gemv_packed, the same bits as
+  /// the tiles, in groups of 4 panels (the kernel's unit) shared over the pool when there are at least
+  /// 128K multiply-adds (a 960 x 240 squeeze-and-excitation layer is 230K: about 20 us on one thread).
+  private static func column(
+    _ w: PackedWeights, b: UnsafePointer<Float>, ks: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+    scale: UnsafePointer<Float>?, epilogue: GEMMEpilogue, context: ExecutionContext?
+  ) {
+    precondition(w.side == .rows)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, w.depth)) { x in
+      let x = x.baseAddress!
+      // The column contiguous, gated as simlay_gemm_pack_b_scaled gates it (the same product).
+      if let scale {
+        for p in 0..<w.depth { x[p] = b[p * ks] * scale[p] }
+      } else {
+        for p in 0..<w.depth { x[p] = b[p * ks] }
+      }
+      let units = (w.panelCount + 3) / 4
+      let body = { (range: Range<Int>) in
+        let first = range.lowerBound * 4
+        let rows = min(w.channels, range.upperBound * 4 * w.lanes) - first * w.lanes
+        var e = epilogue.c(offset: first * w.lanes, perColumn: false)
+        simlay_gemv_packed(
+          Int32(rows), Int32(w.depth), w.panels.pointer, Int32(w.panelCount), Int32(first), x,
+          c + first * w.lanes * ldc, ldc, &e)
+      }
+      let perUnit = 4 * w.lanes * max(1, w.depth)
+      if let context, w.channels * w.depth >= 1 << 17 {
+        context.parallelFor(units, minimumPerThread: max(1, (1 << 16) / perUnit), body)
+      } else {
+        body(0..<units)
       }
     }
   }

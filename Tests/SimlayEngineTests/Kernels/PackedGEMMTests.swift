@@ -11,6 +11,8 @@ struct PackedGEMMTests {
   @Test(arguments: [
     PackedGEMMCheck.Case(13, 124, 7, rows: true, channelsLast: false),
     PackedGEMMCheck.Case(1, 1, 1, rows: true, channelsLast: false),
+    PackedGEMMCheck.Case(124, 1, 1153, rows: true, channelsLast: false, function: .hardSigmoid(1 / 6, 0.5)),
+    PackedGEMMCheck.Case(13, 1, 7, rows: true, channelsLast: true),
     PackedGEMMCheck.Case(24, 49, 1152, rows: true, channelsLast: true),
     PackedGEMMCheck.Case(7, 33, 513, rows: true, channelsLast: true),
     PackedGEMMCheck.Case(40, 200, 19, rows: true, channelsLast: true, function: .silu),
@@ -28,6 +30,20 @@ struct PackedGEMMTests {
     // rounds to a few 1e-7 of it in the worst elements seen).
     #expect(r.error <= 1e-6)
     #expect(r.sameAtAnyThreadCount)
+  }
+
+  /// One column (a 1x1 convolution of a pooled vector, simlay_gemv_packed) against the tiles' bits for it:
+  /// channels that leave a group of panels part full (13, 124, 250 = 41 panels and 4 rows), depths of one,
+  /// odd ones and over a 512-deep block, with and without bias, gate and function.
+  @Test(arguments: [
+    (13, 7, PointwiseFunction.identity, true, false), (124, 1153, .sigmoid, true, true),
+    (250, 960, .hardSwish, false, false), (1, 1, .identity, true, true), (48, 513, .silu, true, false),
+    (960, 240, .hardSigmoid(1 / 6, 0.5), true, true),
+  ])
+  func oneColumn(_ t: (Int, Int, PointwiseFunction, Bool, Bool)) {
+    #expect(
+      PackedGEMMCheck.columnMatchesTiles(channels: t.0, depth: t.1, function: t.2, bias: t.3, gated: t.4),
+      "\(t.0) channels, depth \(t.1)")
   }
 
   /// The vector im2col packer against the plain one, bit for bit: panels straddling output rows (a 56-wide
