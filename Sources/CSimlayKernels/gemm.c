@@ -124,13 +124,29 @@ void simlay_gemm_pack_b(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n
 // B(p, j) * scale[p]: a squeeze-and-excitation gate applied while packing, so the gated tensor (the Mul
 // before a 1x1 convolution) is never written. The product is the same float multiply the Mul makes, so the
 // bits are the unfused ones.
+// A whole panel's rows of contiguous columns, 8 lanes at a time (the baseline build's loop was 4 wide: 4.4%
+// of an EfficientNet-B0 pass).
+AVX2 static void pack_b_scaled_rows_avx2(const float *b, ptrdiff_t ks, int p0, int p1, const float *scale, float *d) {
+  for (int p = p0; p < p1; p++) {
+    const float *row = b + (ptrdiff_t)p * ks;
+    const __m256 s = _mm256_broadcast_ss(scale + p);
+    float *o = d + (size_t)(p - p0) * NR;
+    _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_loadu_ps(row), s));
+    _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_loadu_ps(row + 8), s));
+  }
+}
+
 void simlay_gemm_pack_b_scaled(const float *b, ptrdiff_t ks, ptrdiff_t cs, int k, int n, const float *scale,
                                float *dst) {
-  const int panels = (n + NR - 1) / NR;
+  const int panels = (n + NR - 1) / NR, avx2 = use_avx2() && NR == 16;
   for (int q = 0; q < panels; q++) {
     const int j0 = q * NR, nr = n - j0 < NR ? n - j0 : NR;
     FOR_BLOCKS(k, panels, NR, q, dst, {
       if (nr < NR) memset(d, 0, sizeof(float) * NR * (size_t)(p1 - p0));
+      if (avx2 && cs == 1 && nr == NR) {
+        pack_b_scaled_rows_avx2(b + j0, ks, p0, p1, scale, d);
+        continue;
+      }
       for (int p = p0; p < p1; p++) {
         const float s = scale[p], *row = b + (ptrdiff_t)p * ks + (ptrdiff_t)j0 * cs;
         float *o = d + (size_t)(p - p0) * NR;

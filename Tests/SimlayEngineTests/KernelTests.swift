@@ -20,6 +20,11 @@ struct KernelTests {
     DepthwiseCase(c: 4, h: 19, w: 23, k: 3, s: 1, p: 2, d: 2),
     DepthwiseCase(c: 2, h: 29, w: 11, k: 7, s: 3, p: 3, d: 1),
     DepthwiseCase(c: 6, h: 12, w: 12, k: 4, s: 2, p: 1, d: 1),
+    // Rows of 28 and 14 (blocks of 16 past the row's end), of one column, of 33 (two blocks and one).
+    DepthwiseCase(c: 3, h: 28, w: 28, k: 5, s: 1, p: 2, d: 1),
+    DepthwiseCase(c: 3, h: 28, w: 28, k: 5, s: 2, p: 2, d: 1),
+    DepthwiseCase(c: 2, h: 5, w: 1, k: 3, s: 1, p: 1, d: 1),
+    DepthwiseCase(c: 2, h: 9, w: 65, k: 3, s: 2, p: 1, d: 1),
     // Channel counts that use the channels-last kernel's 64- and 16-wide blocks and its scalar tail.
     DepthwiseCase(c: 80, h: 9, w: 7, k: 3, s: 1, p: 1, d: 1),
     DepthwiseCase(c: 124, h: 13, w: 13, k: 5, s: 2, p: 2, d: 1),
