@@ -94,10 +94,8 @@ SIMLAY_CLONES static void row_generic(float *restrict y, const float *const *src
   for (int i = 0; i < n; i++) y[i] = clampf(y[i], lo, hi);
 }
 
-// Cloned too: the padded copy's even/odd split of stride-2 rows ran 4 wide in the baseline build (0.7 ms
-// of EfficientNet-B0's 96 x 112 x 112 stride-2 layer went mostly to it).
-SIMLAY_CLONES void simlay_depthwise_plane(const float *x, const float *weights, float bias, const simlay_window *w,
-                                          float lo, float hi, float *y, float *scratch) {
+void simlay_depthwise_plane(const float *x, const float *weights, float bias, const simlay_window *w, float lo,
+                            float hi, float *y, float *scratch) {
   const int ph = padded_height(w), pw = padded_width(w);
   const int split = w->stride_w == 2 && w->dilation_w == 1;
   const int half = (pw + 1) / 2;  // columns of the even plane (the odd one has pw / 2 <= half)

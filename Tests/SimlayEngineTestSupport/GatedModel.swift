@@ -67,12 +67,6 @@ public enum GatedModel {
     g.node += [node("Conv", ["gated", "w", "b"], "c"), node("Relu", ["c"], "y")]
     g.input = [value("x", [batch, channels, height, width].map(Int64.init))]
     g.output = [value("y", nil)]
-    var m = Onnx_ModelProto()
-    m.irVersion = 8
-    var opset = Onnx_OperatorSetIdProto()
-    opset.version = 13
-    m.opsetImport = [opset]
-    m.graph = g
-    return try! m.serializedData()
+    return try! ONNXBuilder.model(g).serializedData()
   }
 }

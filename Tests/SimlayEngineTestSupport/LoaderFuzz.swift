@@ -114,13 +114,7 @@ public enum LoaderFuzz {
     ]
     g.input = [value("x", [1, 3, 8, 8])]
     g.output = [value("y", nil), value("un", nil), value("cl", nil), value("sq", nil), value("dim2", nil)]
-    var m = Onnx_ModelProto()
-    m.irVersion = 8
-    var opset = Onnx_OperatorSetIdProto()
-    opset.version = 13
-    m.opsetImport = [opset]
-    m.graph = g
-    return m
+    return ONNXBuilder.model(g)
   }
 
   /// One mutant of the seed: 1-3 structural edits, or a byte-level edit of the serialized file.

@@ -27,4 +27,15 @@ package enum ONNXBuilder {
     v.type.tensorType = t
     return v
   }
+
+  /// A model of this graph: IR version 8, the default domain at `opset`.
+  package static func model(_ graph: Onnx_GraphProto, opset: Int64 = 13) -> Onnx_ModelProto {
+    var m = Onnx_ModelProto()
+    m.irVersion = 8
+    var o = Onnx_OperatorSetIdProto()
+    o.version = opset
+    m.opsetImport = [o]
+    m.graph = graph
+    return m
+  }
 }

@@ -79,8 +79,8 @@ package enum PackedGEMM {
   }
 
   /// C's one column (n = 1, a 1x1 convolution of a pooled vector) by simlay_gemv_packed, the same bits as
-  /// the tiles, in groups of 4 panels (the kernel's unit) shared over the pool when there are at least
-  /// 128K multiply-adds (a 960 x 240 squeeze-and-excitation layer is 230K: about 20 us on one thread).
+  /// the tiles, in groups of 8 panels (the kernel's unit) shared over the pool when there are at least
+  /// 128K multiply-adds (a 960 x 240 squeeze-and-excitation layer is 230K: 70 us on one thread).
   private static func column(
     _ w: PackedWeights, b: UnsafePointer<Float>, ks: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
     scale: UnsafePointer<Float>?, epilogue: GEMMEpilogue, context: ExecutionContext?
@@ -94,16 +94,17 @@ package enum PackedGEMM {
       } else {
         for p in 0..<w.depth { x[p] = b[p * ks] }
       }
-      let units = (w.panelCount + 3) / 4
+      let group = 8  // GEMV_PANELS
+      let units = (w.panelCount + group - 1) / group
       let body = { (range: Range<Int>) in
-        let first = range.lowerBound * 4
-        let rows = min(w.channels, range.upperBound * 4 * w.lanes) - first * w.lanes
+        let first = range.lowerBound * group
+        let rows = min(w.channels, range.upperBound * group * w.lanes) - first * w.lanes
         var e = epilogue.c(offset: first * w.lanes, perColumn: false)
         simlay_gemv_packed(
           Int32(rows), Int32(w.depth), w.panels.pointer, Int32(w.panelCount), Int32(first), x,
           c + first * w.lanes * ldc, ldc, &e)
       }
-      let perUnit = 4 * w.lanes * max(1, w.depth)
+      let perUnit = group * w.lanes * max(1, w.depth)
       if let context, w.channels * w.depth >= 1 << 17 {
         context.parallelFor(units, minimumPerThread: max(1, (1 << 16) / perUnit), body)
       } else {
