@@ -390,10 +390,10 @@ int simlay_gemm_use_wide_tiles(int on) {
 }
 
 #define CLAMP512(v) _mm512_min_ps(vhi, _mm512_max_ps(vlo, v))
-#define LOAD512(r)                                         \
-  if (!first && r < mr && rows[r]) {                       \
-    c##r##0 = _mm512_maskz_loadu_ps(m0, rows[r]);          \
-    c##r##1 = _mm512_maskz_loadu_ps(m1, rows[r] + 16);     \
+#define LOAD512(r)                                                      \
+  if (!first && r < mr && rows[r]) {                                    \
+    c##r##0 = _mm512_maskz_loadu_ps(m0, rows[r]);                       \
+    if (two) c##r##1 = _mm512_maskz_loadu_ps(m1, rows[r] + 16);         \
   }
 #define ROW512(r)                                                                  \
   if (r < mr && rows[r]) {                                                         \
@@ -404,53 +404,76 @@ int simlay_gemm_use_wide_tiles(int on) {
       v1 = CLAMP512(_mm512_add_ps(_mm512_add_ps(v1, bias), cb1));                  \
     }                                                                              \
     _mm512_mask_storeu_ps(rows[r], m0, v0);                                        \
-    _mm512_mask_storeu_ps(rows[r] + 16, m1, v1);                                   \
+    if (two) _mm512_mask_storeu_ps(rows[r] + 16, m1, v1);                          \
   }
 
 // Two panels of B at once (6 x 32, twelve 512-bit accumulators): the same multiply-adds in the same order
 // as two calls of the 6x16 tile, so the same bits, with half the instructions per multiply-add (on a Zen 4,
 // whose 512-bit units are 256 bits wide, what is saved is issue bandwidth, not arithmetic). The second
-// panel is at b2 (packed) or 16 floats after the first (read in place).
+// panel is at b2 (packed) or 16 floats after the first (read in place). With `two` 0 (a constant in each
+// wrapper) only the first panel: the odd panel out of a unit, which the 6x16 AVX2 tile had run at half the
+// width (5% of an EfficientNet-Lite0 14x14 block's samples: 196 columns are 6 pairs and one panel).
 AVX512 static inline __attribute__((always_inline)) void tile_avx512_any(int k, const float *a, const float *b,
                                                                          const float *b2, const int *off,
                                                                          float *const rows[MR], int mr, int nr,
                                                                          const float *rb, const float *cb, float lo,
-                                                                         float hi, int first, int last) {
+                                                                         float hi, int first, int last, int two) {
   const __mmask16 m0 = nr >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nr) - 1);
   const __mmask16 m1 = nr >= 32 ? (__mmask16)0xffff : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1);
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   LOAD512(0) LOAD512(1) LOAD512(2) LOAD512(3) LOAD512(4) LOAD512(5)
   for (int p = 0; p < k; p++, a += MR) {
-    const float *bp = off ? b + off[p] : b + (size_t)p * NR, *bq = off ? bp + NR : b2 + (size_t)p * NR;
-    const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bq);
-    __m512 x = _mm512_set1_ps(a[0]);
-    c00 = _mm512_fmadd_ps(x, b0, c00), c01 = _mm512_fmadd_ps(x, b1, c01);
-    x = _mm512_set1_ps(a[1]);
-    c10 = _mm512_fmadd_ps(x, b0, c10), c11 = _mm512_fmadd_ps(x, b1, c11);
-    x = _mm512_set1_ps(a[2]);
-    c20 = _mm512_fmadd_ps(x, b0, c20), c21 = _mm512_fmadd_ps(x, b1, c21);
-    x = _mm512_set1_ps(a[3]);
-    c30 = _mm512_fmadd_ps(x, b0, c30), c31 = _mm512_fmadd_ps(x, b1, c31);
-    x = _mm512_set1_ps(a[4]);
-    c40 = _mm512_fmadd_ps(x, b0, c40), c41 = _mm512_fmadd_ps(x, b1, c41);
-    x = _mm512_set1_ps(a[5]);
-    c50 = _mm512_fmadd_ps(x, b0, c50), c51 = _mm512_fmadd_ps(x, b1, c51);
+    const float *bp = off ? b + off[p] : b + (size_t)p * NR;
+    const __m512 b0 = _mm512_loadu_ps(bp);
+    if (two) {
+      const __m512 b1 = _mm512_loadu_ps(off ? bp + NR : b2 + (size_t)p * NR);
+      __m512 x = _mm512_set1_ps(a[0]);
+      c00 = _mm512_fmadd_ps(x, b0, c00), c01 = _mm512_fmadd_ps(x, b1, c01);
+      x = _mm512_set1_ps(a[1]);
+      c10 = _mm512_fmadd_ps(x, b0, c10), c11 = _mm512_fmadd_ps(x, b1, c11);
+      x = _mm512_set1_ps(a[2]);
+      c20 = _mm512_fmadd_ps(x, b0, c20), c21 = _mm512_fmadd_ps(x, b1, c21);
+      x = _mm512_set1_ps(a[3]);
+      c30 = _mm512_fmadd_ps(x, b0, c30), c31 = _mm512_fmadd_ps(x, b1, c31);
+      x = _mm512_set1_ps(a[4]);
+      c40 = _mm512_fmadd_ps(x, b0, c40), c41 = _mm512_fmadd_ps(x, b1, c41);
+      x = _mm512_set1_ps(a[5]);
+      c50 = _mm512_fmadd_ps(x, b0, c50), c51 = _mm512_fmadd_ps(x, b1, c51);
+    } else {
+      c00 = _mm512_fmadd_ps(_mm512_set1_ps(a[0]), b0, c00);
+      c10 = _mm512_fmadd_ps(_mm512_set1_ps(a[1]), b0, c10);
+      c20 = _mm512_fmadd_ps(_mm512_set1_ps(a[2]), b0, c20);
+      c30 = _mm512_fmadd_ps(_mm512_set1_ps(a[3]), b0, c30);
+      c40 = _mm512_fmadd_ps(_mm512_set1_ps(a[4]), b0, c40);
+      c50 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), b0, c50);
+    }
   }
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  const __m512 cb0 = _mm512_loadu_ps(cb), cb1 = _mm512_loadu_ps(cb + 16);
+  const __m512 cb0 = _mm512_loadu_ps(cb), cb1 = two ? _mm512_loadu_ps(cb + 16) : cb0;
   ROW512(0) ROW512(1) ROW512(2) ROW512(3) ROW512(4) ROW512(5)
 }
 
 AVX512 static void tile_avx512(int k, const float *a, const float *b, const float *b2, float *const rows[MR], int mr,
                                int nr, const float *rb, const float *cb, float lo, float hi, int first, int last) {
-  tile_avx512_any(k, a, b, b2, NULL, rows, mr, nr, rb, cb, lo, hi, first, last);
+  tile_avx512_any(k, a, b, b2, NULL, rows, mr, nr, rb, cb, lo, hi, first, last, 1);
+}
+
+AVX512 static void tile_avx512_one(int k, const float *a, const float *b, float *const rows[MR], int mr, int nr,
+                                   const float *rb, const float *cb, float lo, float hi, int first, int last) {
+  tile_avx512_any(k, a, b, NULL, NULL, rows, mr, nr, rb, cb, lo, hi, first, last, 0);
 }
 
 AVX512 static void tile_avx512_direct(int k, const float *a, const float *b, const int *off, float *const rows[MR],
                                       int mr, int nr, const float *rb, const float *cb, float lo, float hi, int first,
                                       int last) {
-  tile_avx512_any(k, a, b, NULL, off, rows, mr, nr, rb, cb, lo, hi, first, last);
+  tile_avx512_any(k, a, b, NULL, off, rows, mr, nr, rb, cb, lo, hi, first, last, 1);
+}
+
+AVX512 static void tile_avx512_one_direct(int k, const float *a, const float *b, const int *off,
+                                          float *const rows[MR], int mr, int nr, const float *rb, const float *cb,
+                                          float lo, float hi, int first, int last) {
+  tile_avx512_any(k, a, b, NULL, off, rows, mr, nr, rb, cb, lo, hi, first, last, 0);
 }
 
 static void tile_portable(int k, const float *a, const float *b, float *const rows[MR], int mr, int nr,
@@ -522,6 +545,16 @@ static void gemm(int m, int n, int k, const float *pa, int a_panels, int a_first
             tile_avx512_direct(kc, a, pb + j0, offsets + p0, tile_rows, mr, nr, rb, cb, e->lo, e->hi, first, last);
           } else {
             tile_avx512(kc, a, b, b + (size_t)kc * NR, tile_rows, mr, nr, rb, cb, e->lo, e->hi, first, last);
+          }
+          continue;
+        }
+        if (wide == 2) {
+          // The odd panel out (nr <= NR, so the mask m1 is empty).
+          if (offsets) {
+            tile_avx512_one_direct(kc, a, pb + j0, offsets + p0, tile_rows, mr, nr, rb, cb, e->lo, e->hi, first, last);
+          } else {
+            const float *b = pb + (size_t)p0 * b_panels * NR + (size_t)(b_first + jp) * kc * NR;
+            tile_avx512_one(kc, a, b, tile_rows, mr, nr, rb, cb, e->lo, e->hi, first, last);
           }
           continue;
         }

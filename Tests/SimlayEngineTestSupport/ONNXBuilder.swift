@@ -11,6 +11,20 @@ package enum ONNXBuilder {
     return n
   }
 
+  /// An integer attribute.
+  package static func int(_ name: String, _ value: Int64) -> Onnx_AttributeProto {
+    var a = Onnx_AttributeProto()
+    (a.name, a.type, a.i) = (name, .int, value)
+    return a
+  }
+
+  /// An integer-list attribute.
+  package static func ints(_ name: String, _ values: [Int64]) -> Onnx_AttributeProto {
+    var a = Onnx_AttributeProto()
+    (a.name, a.type, a.ints) = (name, .ints, values)
+    return a
+  }
+
   /// A float tensor value, of these dimensions or of unknown shape (nil).
   package static func value(_ name: String, _ dims: [Int64]?) -> Onnx_ValueInfoProto {
     var v = Onnx_ValueInfoProto()
