@@ -253,7 +253,7 @@ static int use_avx512(void) {
 // block's four sums were four chains of dependent multiply-adds, bound by their latency (EfficientNet-Lite0,
 // 1 thread: 17% of a pass, about 1.5 G vector multiply-adds/s of 7.8). Cells run in raster order across
 // output rows, so 7- and 14-wide maps fill every group but the last. Each sum starts from the bias and
-// adds the taps in order with one fused multiply-add each, as the blocks above do, so the same bits.
+// adds the taps in order with one fused multiply-add each.
 AVX512 static inline __attribute__((always_inline)) void hwc_cells8_any(const float *const base[8],
                                                                       const ptrdiff_t *offsets, int taps,
                                                                       const float *weights, int ldw,
@@ -303,6 +303,19 @@ AVX512 static void hwc_cells8(const float *const base[8], const ptrdiff_t *offse
   }
 }
 
+// One cell with the same arithmetic as hwc_cells8's (for a range's last cells): the compiled 64- and 16-wide
+// blocks gave other bits, so a cell's value depended on which range, and so which thread count, it fell in.
+AVX512 static void hwc_cell1(const float *base, const ptrdiff_t *offsets, int taps, const float *weights, int ldw,
+                             const float *bias, int channels, float lo, float hi, float *dst) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  for (int c0 = 0; c0 < channels; c0 += 16) {
+    __m512 a = bias ? _mm512_loadu_ps(bias + c0) : _mm512_setzero_ps();
+    for (int t = 0; t < taps; t++)
+      a = _mm512_fmadd_ps(_mm512_loadu_ps(weights + (ptrdiff_t)t * ldw + c0), _mm512_loadu_ps(base + offsets[t] + c0), a);
+    _mm512_storeu_ps(dst + c0, _mm512_min_ps(vhi, _mm512_max_ps(vlo, a)));
+  }
+}
+
 SIMLAY_CLONES void simlay_depthwise_hwc_rows(const float *padded, int channels, const float *weights, int ldw,
                                              const float *bias, const simlay_window *w, float lo, float hi, int oy0,
                                              int oy1, float *out) {
@@ -327,10 +340,7 @@ SIMLAY_CLONES void simlay_depthwise_hwc_rows(const float *padded, int channels, 
     for (; cell < end; cell++) {
       const int oy = cell / w->out_w, ox = cell % w->out_w;
       const float *base = padded + ((ptrdiff_t)oy * w->stride_h * pw + (ptrdiff_t)ox * w->stride_w) * channels;
-      float *dst = out + (ptrdiff_t)cell * channels;
-      int c0 = 0;
-      for (; c0 + 64 <= channels; c0 += 64) hwc_block64(base, offsets, taps, weights, ldw, bias, c0, lo, hi, dst);
-      for (; c0 < channels; c0 += 16) hwc_block16(base, offsets, taps, weights, ldw, bias, c0, lo, hi, dst);
+      hwc_cell1(base, offsets, taps, weights, ldw, bias, channels, lo, hi, out + (ptrdiff_t)cell * channels);
     }
     return;
   }

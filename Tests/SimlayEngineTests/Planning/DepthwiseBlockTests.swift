@@ -22,6 +22,11 @@ struct DepthwiseBlockTests {
     Case(batch: 1, channels: 4, height: 45, width: 29, mid: 48, kernel: 5, stride: 2, out: 9),
     Case(batch: 1, channels: 6, height: 113, width: 30, mid: 16, kernel: 3, stride: 1, out: 3),
     Case(batch: 2, channels: 7, height: 13, width: 11, mid: 24, kernel: 3, stride: 1, out: 6),
+    // Below the band threshold, rows split by the threads: a multiple of 16 channels (the 8-cell kernel,
+    // whose groups then start at each range's first row) on maps whose rows are not a multiple of 8 cells.
+    Case(batch: 1, channels: 5, height: 14, width: 14, mid: 32, kernel: 5, stride: 1, out: 7),
+    Case(batch: 1, channels: 6, height: 13, width: 13, mid: 48, kernel: 3, stride: 2, out: 5),
+    Case(batch: 3, channels: 4, height: 7, width: 7, mid: 64, kernel: 5, stride: 1, out: 9),
   ]
 
   @Test(arguments: cases)
