@@ -1,5 +1,7 @@
 #include "simlay_kernels.h"
 
+#include "cpu.h"
+
 #include <immintrin.h>
 #include <string.h>
 
@@ -242,10 +244,13 @@ static inline void hwc_block16x4(const float *restrict base, ptrdiff_t step, con
 
 #define AVX512 __attribute__((target("avx512f,avx2,fma")))
 
-static int use_avx512(void) {
-  static int cached = -1;
-  if (cached < 0) cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  return cached;
+// Test hook (simlay_depthwise_use_wide_cells): per thread, so that a test turning the 8-cell kernel off
+// on its own thread does not change what other tests, running at the same time, compute.
+static _Thread_local int wide_cells_off;
+
+int simlay_depthwise_use_wide_cells(int on) {
+  wide_cells_off = !on;
+  return simlay_cpu_avx512();
 }
 
 // Eight output cells (any eight: their windows start at base[0..7]) by 16 channels, for every block of 16
@@ -326,7 +331,7 @@ SIMLAY_CLONES void simlay_depthwise_hwc_rows(const float *padded, int channels, 
     offsets[t] = ((ptrdiff_t)(t / w->k_w) * w->dilation_h * pw + (t % w->k_w) * w->dilation_w) * channels;
   }
   const ptrdiff_t step = (ptrdiff_t)w->stride_w * channels;  // input distance between output columns
-  if (channels % 16 == 0 && use_avx512()) {
+  if (channels % 16 == 0 && simlay_cpu_avx512() && !wide_cells_off) {
     const int first = oy0 * w->out_w, end = oy1 * w->out_w;
     int cell = first;
     for (; cell + 8 <= end; cell += 8) {

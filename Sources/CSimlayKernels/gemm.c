@@ -1,5 +1,7 @@
 #include "simlay_kernels.h"
 
+#include "cpu.h"
+
 #include <immintrin.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -59,11 +61,7 @@ void simlay_gemm_pack_a(const float *a, ptrdiff_t rs, ptrdiff_t ks, int m, int k
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
-static int use_avx2(void) {
-  static int cached = -1;
-  if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return cached;
-}
+static int use_avx2(void) { return simlay_cpu_avx2(); }
 
 // dst[q * ds + i] = src[i * ss + q] for an 8x8 block.
 AVX2 static void transpose8(const float *src, ptrdiff_t ss, float *dst, ptrdiff_t ds) {
@@ -378,15 +376,11 @@ AVX2 static void tile_avx2_direct(int k, const float *a, const float *b, const i
 
 static atomic_int wide_off;  // test hook: simlay_gemm_use_wide_tiles(0)
 
-static int use_avx512(void) {
-  static int cached = -1;
-  if (cached < 0) cached = use_avx2() && __builtin_cpu_supports("avx512f");
-  return cached && !atomic_load_explicit(&wide_off, memory_order_relaxed);
-}
+static int use_avx512(void) { return simlay_cpu_avx512() && !atomic_load_explicit(&wide_off, memory_order_relaxed); }
 
 int simlay_gemm_use_wide_tiles(int on) {
   atomic_store(&wide_off, !on);
-  return use_avx2() && __builtin_cpu_supports("avx512f");
+  return simlay_cpu_avx512();
 }
 
 #define CLAMP512(v) _mm512_min_ps(vhi, _mm512_max_ps(vlo, v))

@@ -15,7 +15,8 @@ public enum KernelCheck {
   }
 
   /// Max |fast - reference| of depthwise convolution over `channels` planes, for both fast kernels
-  /// (row-wise NCHW and channels-last), with a ReLU6 clamp.
+  /// (row-wise NCHW and channels-last, the latter with and without its 8-cell AVX-512 kernel), with a ReLU6
+  /// clamp.
   public static func depthwiseMaxError(
     channels: Int, height: Int, width: Int, kernel: Int, stride: Int, pad: Int,
     dilation: Int = 1
@@ -34,6 +35,7 @@ public enum KernelCheck {
     var ref = [Float](repeating: 0, count: channels * outPlane)
     var fast = ref
     var last = ref
+    var narrow = ref
     // Scratch starts as NaN, as a reused buffer would hold anything: a cell the kernels read without
     // writing it first shows in the output.
     let scratch = [Float](repeating: .nan, count: Depthwise.scratchCount(w))
@@ -62,11 +64,21 @@ public enum KernelCheck {
             xp.baseAddress!, Int32(channels), tapsMajor, Int32(channels), bias, &cw, 0, 6,
             out.baseAddress!, &lastScratch)
         }
+        // Again without the 8-cell AVX-512 kernel (this thread only), so that the blocks AVX2 machines run
+        // are checked here too.
+        _ = simlay_depthwise_use_wide_cells(0)
+        defer { _ = simlay_depthwise_use_wide_cells(1) }
+        lastScratch = [Float](repeating: .nan, count: lastScratch.count)
+        narrow.withUnsafeMutableBufferPointer { out in
+          simlay_depthwise_hwc(
+            xp.baseAddress!, Int32(channels), tapsMajor, Int32(channels), bias, &cw, 0, 6,
+            out.baseAddress!, &lastScratch)
+        }
       }
     }
     // A NaN counts as the worst difference (max() of floats would skip it).
     func maxDiff(_ a: [Float]) -> Float { zip(a, ref).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? 0 }
-    return (maxDiff(fast), maxDiff(last))
+    return (maxDiff(fast), max(maxDiff(last), maxDiff(narrow)))
   }
 
   /// Max |im2col + GEMM convolution - direct convolution| for a grouped, strided, padded 2-D convolution,

@@ -45,6 +45,11 @@ size_t simlay_hwc_padded_width(const simlay_window *w);
 /// writes the interior cells itself.
 void simlay_hwc_zero_border(float *padded, int channels, const simlay_window *w, int py0, int py1);
 
+/// Test hook, for the calling thread only: whether channels-last depthwise may use its 8-cell AVX-512
+/// kernel (on by default where the CPU has AVX-512F; off runs the blocks AVX2 machines use); returns whether
+/// the CPU has it.
+int simlay_depthwise_use_wide_cells(int on);
+
 /// Output rows oy0..<oy1 of a channels-last depthwise convolution over a padded input (see
 /// simlay_hwc_zero_border) into out ([out_h*out_w][channels]). `weights` is [taps][ldw].
 void simlay_depthwise_hwc_rows(const float *padded, int channels, const float *weights, int ldw, const float *bias,
