@@ -4,9 +4,9 @@ import Testing
 
 /// An inverted bottleneck run as one channels-last step (DepthwiseBlock) matches its three convolutions run
 /// apart (the plan that keeps the intermediates, which cannot fuse), and gives the same bits at 1, 2 and 3
-/// threads, batch 1 and 2: sizes that split into bands of rows (from 28 x 28 inputs), with bands shorter than the
-/// window's overlap (5x5, stride 1, on 28 rows: bands of 3 and 4 rows), odd sizes with stride 2, and one
-/// below the band threshold.
+/// threads, batch 1 to 3: sizes that split into bands of rows (from 28 x 28 inputs), with bands shorter than
+/// the window's overlap (5x5, stride 1, on 28 rows: bands of 3 and 4 rows), odd sizes with stride 2, and
+/// sizes below the band threshold, whose rows the threads split.
 @Suite("Depthwise block against its parts")
 struct DepthwiseBlockTests {
   struct Case: CustomTestStringConvertible, Sendable {
